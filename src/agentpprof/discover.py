@@ -1,0 +1,167 @@
+"""Discover stage: which session files to profile.
+
+Newest ``scan_files`` JSONL files under the Claude and Codex roots, kept when the session's
+working directory is the project root or below it, capped at ``max_sessions`` main sessions.
+Explicit ``--session-file`` paths skip the scan, the filter and the cap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from agentpprof import classify
+from agentpprof.parse import detect_agent
+from agentpprof.records import Agent, ParseWarning
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    path: Path
+    display: str
+    agent: Agent | None
+    explicit: bool = False
+
+
+@dataclass(slots=True)
+class Discovery:
+    refs: list[SessionRef]
+    claude_root: Path
+    codex_root: Path
+    scanned: int = 0
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+
+def default_claude_root() -> Path:
+    base = os.environ.get("CLAUDE_CONFIG_DIR")
+    return (Path(base).expanduser() if base else Path.home() / ".claude") / "projects"
+
+
+def default_codex_root() -> Path:
+    base = os.environ.get("CODEX_HOME")
+    return (Path(base).expanduser() if base else Path.home() / ".codex") / "sessions"
+
+
+def display_path(path: Path) -> str:
+    """A path for people and outputs: the home directory is shown as ``~``."""
+    text = str(path)
+    home = str(Path.home())
+    if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home):]
+    return text
+
+
+class _CwdProbe(msgspec.Struct):
+    cwd: str | None = None
+    sessionId: str | None = None
+    payload: _PayloadProbe | None = None
+
+
+class _PayloadProbe(msgspec.Struct):
+    cwd: str | None = None
+
+
+_CWD = msgspec.json.Decoder(_CwdProbe)
+
+
+def probe_cwd(path: Path, max_lines: int = 200) -> tuple[str | None, str | None]:
+    """(first cwd, first sessionId) from the head of a file, without a full parse."""
+    cwd: str | None = None
+    sid: str | None = None
+    try:
+        with path.open("rb") as handle:
+            for i, raw in enumerate(handle):
+                if i >= max_lines or (cwd and sid):
+                    break
+                if b'"cwd"' not in raw and b'"sessionId"' not in raw:
+                    continue
+                try:
+                    rec = _CWD.decode(raw)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    continue
+                cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
+                sid = sid or rec.sessionId
+    except OSError:
+        pass
+    return cwd, sid
+
+
+def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[float, Path]]:
+    found: list[tuple[float, Path]] = []
+    if not root.is_dir():
+        return found
+    for dirpath, _dirs, files in os.walk(root, followlinks=False):
+        for name in files:
+            if name.endswith(suffixes):
+                p = Path(dirpath, name)
+                try:
+                    found.append((p.stat().st_mtime, p))
+                except OSError:
+                    continue
+    return found
+
+
+def _is_subagent_file(path: Path) -> bool:
+    return path.name.startswith("agent-") or path.parent.name == "subagents"
+
+
+def discover_sessions(
+    *,
+    project_root: Path,
+    session_files: Sequence[Path] = (),
+    claude_root: Path | None = None,
+    codex_root: Path | None = None,
+    scan_files: int = 160,
+    max_sessions: int = 36,
+) -> Discovery:
+    croot = claude_root or default_claude_root()
+    xroot = codex_root or default_codex_root()
+    if session_files:
+        refs = [SessionRef(Path(p), display_path(Path(p)), None, explicit=True)
+                for p in session_files]
+        return Discovery(refs=refs, claude_root=croot, codex_root=xroot, scanned=len(refs))
+
+    candidates = _walk(croot, (".jsonl",)) + _walk(xroot, (".jsonl", ".json"))
+    candidates.sort(key=lambda item: (-item[0], str(item[1])))
+    scanned = candidates[: max(scan_files, 0)]
+    root = str(project_root.resolve())
+    kept: list[SessionRef] = []
+    kept_ids: set[str] = set()
+    subagents: list[tuple[Path, str | None, str | None]] = []
+    mains = 0
+    for _mtime, path in scanned:
+        agent = detect_agent(path)
+        if agent is None:
+            continue
+        cwd, sid = probe_cwd(path)
+        if agent is Agent.CLAUDE and _is_subagent_file(path):
+            subagents.append((path, cwd, sid))
+            continue
+        if cwd is None or not (cwd == root or classify.is_within(cwd, root)):
+            continue
+        if mains >= max_sessions:
+            continue
+        mains += 1
+        kept.append(SessionRef(path, display_path(path), agent))
+        if sid:
+            kept_ids.add(sid)
+        kept_ids.add(path.stem)
+    # sub-agent files of kept sessions: those scanned, plus the ones stored beside them
+    seen = {ref.path for ref in kept}
+    for path, _cwd, sid in subagents:
+        if (sid in kept_ids or path.parent.parent.name in kept_ids) and path not in seen:
+            kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
+            seen.add(path)
+    for ref in list(kept):
+        if ref.agent is not Agent.CLAUDE or _is_subagent_file(ref.path):
+            continue
+        extra = sorted(ref.path.parent.joinpath(ref.path.stem, "subagents").glob("agent-*.jsonl"))
+        for path in extra:
+            if path not in seen:
+                kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
+                seen.add(path)
+    return Discovery(refs=kept, claude_root=croot, codex_root=xroot, scanned=len(scanned))

@@ -1,0 +1,44 @@
+"""User-facing errors. The CLI prints ``error: <message>`` plus the hint and exits with the code."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AgentpprofError(Exception):
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class NoSessionsError(AgentpprofError):
+    pass
+
+
+class StrictWarningsError(AgentpprofError):
+    exit_code: ClassVar[int] = 4
+
+
+class OutputError(AgentpprofError):
+    pass
+
+
+class LlamaServerError(AgentpprofError):
+    """The llama.cpp server is missing, unreachable, crashed or never became ready."""
+
+    exit_code: ClassVar[int] = 3
+
+
+class TaggingError(AgentpprofError):
+    """The model gave no valid one-word tag after retry."""
+
+    exit_code: ClassVar[int] = 3
+
+
+class SetupError(AgentpprofError):
+    """Building llama-server or assembling the model failed."""
+
+    exit_code: ClassVar[int] = 3

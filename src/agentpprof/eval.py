@@ -1,0 +1,76 @@
+"""Tag quality on a labelled set: the share of fragments whose tag is an acceptable word.
+
+Shared by ``agentpprof bench`` (quality score) and ``benchmarks/tag_quality.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentpprof.errors import AgentpprofError, TaggingError
+from agentpprof.tag import LlamaBackend, TagCache, _tag_one, clean_fragment, Fragment
+
+
+@dataclass(slots=True)
+class EvalResult:
+    items: int = 0
+    hits: int = 0
+    invalid: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.items if self.items else 0.0
+
+
+def load_eval(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AgentpprofError(f"cannot read eval file {path}: {exc.strerror}") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            assert isinstance(row["text"], str) and isinstance(row["accept"], list)
+        except (ValueError, KeyError, AssertionError, TypeError):
+            raise AgentpprofError(f"{path}:{n}: expected {{\"text\": …, \"accept\": [...]}}") \
+                from None
+        rows.append(row)
+    return rows
+
+
+class _Sink:
+    tag = ""
+
+
+async def evaluate(client: Any, identity: str, path: Path, concurrency: int) -> EvalResult:
+    rows = load_eval(path)
+    backend = LlamaBackend(client, identity, concurrency)
+    cache = TagCache(Path("unused"), persist=False)  # quality is measured uncached
+    res = EvalResult(items=len(rows))
+    sem = asyncio.Semaphore(max(concurrency, 1))
+
+    async def one(i: int, row: dict[str, Any]) -> None:
+        frag = Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]),
+                        _Sink(), key=f"eval-{i}")
+        async with sem:
+            try:
+                tag = await _tag_one(backend, cache, frag)
+            except TaggingError:
+                res.invalid += 1
+                tag = ""
+        if tag in row["accept"]:
+            res.hits += 1
+        else:
+            res.misses.append({"text": row["text"], "tag": tag,
+                               "category": row.get("category", "")})
+
+    await asyncio.gather(*(one(i, r) for i, r in enumerate(rows, 1)))
+    return res

@@ -1,0 +1,142 @@
+"""Exports of folded stacks to the profilers users know: pprof (profile.proto) and speedscope.
+
+The pprof writer is a small hand-written protobuf encoder (no runtime dependency): one function
+and one location per distinct frame, samples leaf-first, values as integers, gzip on disk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+
+from agentpprof.fold import sorted_items
+
+SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+
+
+def _varint(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _key(field: int, wire: int) -> bytes:
+    return _varint((field << 3) | wire)
+
+
+def _len(field: int, payload: bytes) -> bytes:
+    return _key(field, 2) + _varint(len(payload)) + payload
+
+
+def _int(field: int, value: int) -> bytes:
+    return _key(field, 0) + _varint(value) if value else b""
+
+
+def _packed(field: int, values: list[int]) -> bytes:
+    return _len(field, b"".join(_varint(v) for v in values))
+
+
+class _Strings:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {"": 0}
+        self.table: list[str] = [""]
+
+    def __call__(self, text: str) -> int:
+        idx = self.index.get(text)
+        if idx is None:
+            idx = len(self.table)
+            self.index[text] = idx
+            self.table.append(text)
+        return idx
+
+
+def pprof_bytes(counter: Counter[str], sample_type: str, unit: str = "count",
+                comment: str = "") -> bytes:
+    """A gzip-compressed profile.proto with one sample per folded stack."""
+    strings = _Strings()
+    st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
+    frame_ids: dict[str, int] = {}
+    functions: list[bytes] = []
+    locations: list[bytes] = []
+    samples: list[bytes] = []
+    file_idx = strings("agentpprof://semantic-profile")
+    for stack, weight in sorted_items(counter):
+        frames = stack.split(";")
+        ids: list[int] = []
+        for frame in frames:
+            fid = frame_ids.get(frame)
+            if fid is None:
+                fid = len(frame_ids) + 1
+                frame_ids[frame] = fid
+                name = strings(frame)
+                functions.append(_len(5, _int(1, fid) + _int(2, name) + _int(3, name)
+                                      + _int(4, file_idx)))
+                line = _len(4, _int(1, fid) + _int(2, 1))
+                locations.append(_len(4, _int(1, fid) + line))
+            ids.append(fid)
+        labels = b""
+        for frame in frames:
+            prefix, _, value = frame.partition(":")
+            if prefix in ("session", "prompt", "agent", "model", "kind", "effect", "status"):
+                labels += _len(3, _int(1, strings(prefix)) + _int(2, strings(value)))
+        samples.append(_len(2, _packed(1, ids[::-1]) + _packed(2, [weight]) + labels))
+    body = bytearray()
+    body += st
+    for s in samples:
+        body += s
+    for loc in locations:
+        body += loc
+    for fn in functions:
+        body += fn
+    comment_idx = strings(comment) if comment else 0
+    default_idx = strings(sample_type)
+    for text in strings.table:
+        body += _len(6, text.encode("utf-8"))
+    if comment_idx:
+        body += _packed(13, [comment_idx])
+    body += _int(14, default_idx)
+    return gzip.compress(bytes(body), mtime=0)
+
+
+def speedscope_json(counter: Counter[str], name: str, unit: str = "none") -> str:
+    """A speedscope ``sampled`` profile; stacks root first, integer weights."""
+    frames: dict[str, int] = {}
+    samples: list[list[int]] = []
+    weights: list[int] = []
+    for stack, weight in sorted_items(counter):
+        idxs = []
+        for frame in stack.split(";"):
+            idx = frames.get(frame)
+            if idx is None:
+                idx = len(frames)
+                frames[frame] = idx
+            idxs.append(idx)
+        samples.append(idxs)
+        weights.append(weight)
+    total = sum(weights)
+    doc = {
+        "$schema": SPEEDSCOPE_SCHEMA,
+        "exporter": "agentpprof",
+        "name": name,
+        "activeProfileIndex": 0,
+        "shared": {"frames": [{"name": f} for f in frames]},
+        "profiles": [{
+            "type": "sampled",
+            "name": name,
+            "unit": unit,
+            "startValue": 0,
+            "endValue": total,
+            "samples": samples,
+            "weights": weights,
+        }],
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

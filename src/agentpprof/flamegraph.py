@@ -1,0 +1,153 @@
+"""Flame graph SVG renderer (own code): merged prefixes, widths proportional to weight.
+
+Frames narrower than ``min_width`` pixels are not drawn but still count in their parent. Colours
+are stable per frame family (``project``, ``agent``, ``session`` …) and per name. The embedded
+script (templates/flame.js) adds click-to-zoom, reset and regex search with the matched
+percentage, and works both in a standalone ``.svg`` file and inlined in the dashboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from html import escape
+
+from agentpprof.templates import asset_text
+
+FAMILY_HUES: dict[str, tuple[int, int]] = {
+    # family: (base hue, hue spread)
+    "project": (220, 10), "agent": (265, 20), "session": (30, 25), "prompt": (45, 20),
+    "call": (5, 20), "process": (120, 30), "effect": (185, 20), "path": (330, 25),
+    "domain": (300, 20), "status": (95, 10), "model": (200, 25), "kind": (160, 25),
+}
+STATUS_COLORS = {"status:ok": "#7bc47f", "status:fail": "#e4605e", "status:observed": "#c9c9c9"}
+
+
+def frame_color(frame: str) -> str:
+    if frame in STATUS_COLORS:
+        return STATUS_COLORS[frame]
+    family = frame.split(":", 1)[0]
+    hue, spread = FAMILY_HUES.get(family, (0, 360))
+    digest = hashlib.sha256(frame.encode()).digest()
+    h = (hue + digest[0] % (2 * spread + 1) - spread) % 360
+    s = 55 + digest[1] % 25
+    light = 58 + digest[2] % 14
+    return f"hsl({h},{s}%,{light}%)"
+
+
+@dataclass(slots=True)
+class Node:
+    name: str
+    value: int = 0
+    children: dict[str, Node] = field(default_factory=dict)
+
+
+def build_tree(counter: Counter[str]) -> Node:
+    root = Node("all")
+    for stack, weight in counter.items():
+        if weight <= 0:
+            continue
+        root.value += weight
+        node = root
+        for frame in stack.split(";"):
+            child = node.children.get(frame)
+            if child is None:
+                child = Node(frame)
+                node.children[frame] = child
+            child.value += weight
+            node = child
+    return root
+
+
+@dataclass(slots=True)
+class Rect:
+    name: str
+    value: int
+    x: float  # fraction of total
+    w: float  # fraction of total
+    depth: int
+
+
+def layout(root: Node, width_px: float, min_width_px: float) -> tuple[list[Rect], int]:
+    """Rects for frames at least ``min_width_px`` wide; children sorted by name (like
+    flamegraph.pl) so the picture is stable. Returns (rects, max depth)."""
+    rects: list[Rect] = []
+    total = root.value or 1
+    min_frac = min_width_px / width_px
+    max_depth = 0
+    stack: list[tuple[Node, float, int]] = [(root, 0.0, 0)]
+    while stack:
+        node, x, depth = stack.pop()
+        w = node.value / total
+        if w < min_frac:
+            continue
+        rects.append(Rect(node.name, node.value, x, w, depth))
+        max_depth = max(max_depth, depth)
+        cx = x
+        for name in sorted(node.children):
+            child = node.children[name]
+            stack.append((child, cx, depth + 1))
+            cx += child.value / total
+    return rects, max_depth
+
+
+def render_flamegraph(counter: Counter[str], *, title: str, unit: str, width: int = 1200,
+                      frame_height: int = 18, min_width: float = 0.5,
+                      inverted: bool = False, element_id: str = "flame") -> str:
+    root = build_tree(counter)
+    rects, max_depth = layout(root, width - 20, min_width)
+    total = root.value
+    top_pad, bottom_pad = 56, 26
+    height = top_pad + (max_depth + 1) * frame_height + bottom_pad
+    inner = width - 20
+    out: list[str] = []
+    out.append(
+        f'<svg version="1.1" xmlns="http://www.w3.org/2000/svg" class="agentpprof-flame" '
+        f'id="{escape(element_id)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" data-total="{total}" data-unit="{escape(unit)}" '
+        f'data-inverted="{1 if inverted else 0}" data-fh="{frame_height}" '
+        f'data-top="{top_pad}" data-rows="{max_depth + 1}" font-family="Verdana,sans-serif" '
+        f'font-size="11">'
+    )
+    out.append(f"<style>{asset_text('flame.css')}</style>")
+    out.append(f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" '
+               f'fill="#f8f8f4"/>')
+    out.append(f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
+               f'font-size="16">{escape(title)}</text>')
+    out.append(f'<text class="subtitle" x="10" y="42">total {total:,} {escape(unit)}; '
+               f'click a frame to zoom, search to highlight</text>')
+    out.append(f'<text class="btn reset" x="{width - 250}" y="42" '
+               f'visibility="hidden">Reset zoom</text>')
+    out.append(f'<text class="btn search" x="{width - 150}" y="42">Search</text>')
+    out.append(f'<text class="matched" x="{width - 10}" y="{height - 8}" '
+               f'text-anchor="end"></text>')
+    out.append(f'<text class="details" x="10" y="{height - 8}"></text>')
+    out.append('<g class="frames">')
+    for r in rects:
+        row = r.depth if inverted else max_depth - r.depth
+        y = top_pad + row * frame_height
+        x = 10 + r.x * inner
+        w = r.w * inner
+        pct = 100.0 * r.value / total if total else 0.0
+        name = escape(r.name)
+        label = _fit(r.name, w)
+        fill = "#e8e8e8" if r.depth == 0 else frame_color(r.name)
+        out.append(
+            f'<g class="f" data-x="{r.x:.6f}" data-w="{r.w:.6f}" data-d="{r.depth}" '
+            f'data-v="{r.value}"><title>{name} ({r.value:,} {escape(unit)}, {pct:.2f}%)</title>'
+            f'<rect x="{x:.2f}" y="{y}" width="{max(w - 0.5, 0.1):.2f}" '
+            f'height="{frame_height - 1}" fill="{fill}" rx="2"/>'
+            f'<text x="{x + 3:.2f}" y="{y + frame_height - 5}">{escape(label)}</text></g>'
+        )
+    out.append("</g>")
+    out.append(f"<script><![CDATA[\n{asset_text('flame.js')}\n]]></script>")
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _fit(name: str, width_px: float, char_px: float = 6.6) -> str:
+    fits = int((width_px - 6) / char_px)
+    if fits < 3:
+        return ""
+    return name if len(name) <= fits else name[: fits - 2] + ".."

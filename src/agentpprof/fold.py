@@ -1,0 +1,177 @@
+"""Fold stage: tagged sessions -> semantic folded stacks, projections and baseline mixing.
+
+Shapes (the contract):
+  system: project;agent;session;prompt;call:tool/<kind>;process:<p0>;…;effect;path|domain;status
+  token:  project;agent;session;prompt;call:llm/<tag>;model;kind
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from agentpprof.classify import safe_frame
+from agentpprof.records import TOKEN_KINDS, Session
+
+SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
+    "session-system": ("project", "agent", "session", "call", "process", "effect", "path",
+                       "domain", "status"),
+    "prompt-system": ("project", "agent", "prompt", "call", "process", "effect", "path",
+                      "domain", "status"),
+}
+TOKEN_PROJECTIONS: dict[str, tuple[str, ...]] = {
+    "session-token": ("project", "agent", "session", "model", "kind"),
+    "prompt-token": ("project", "agent", "prompt", "model", "kind"),
+    "llm-token": ("project", "agent", "call", "model", "kind"),
+}
+NONE_TAG = "none"
+
+
+@dataclass(slots=True)
+class Profiles:
+    system: Counter[str] = field(default_factory=Counter)
+    token: Counter[str] = field(default_factory=Counter)
+    projections: dict[str, Counter[str]] = field(default_factory=dict)
+    nonsemantic: Counter[str] = field(default_factory=Counter)
+
+
+def _prefix(frame: str) -> str:
+    return frame.split(":", 1)[0]
+
+
+def _prompt_tag(s: Session, index: int | None, parent_prompt: str | None) -> str:
+    if index is not None and 0 <= index < len(s.prompts) and s.prompts[index].tag:
+        return s.prompts[index].tag
+    return parent_prompt or NONE_TAG
+
+
+def parent_prompt_tags(sessions: list[Session]) -> dict[int, str]:
+    """Sub-agent session (by id()) -> tag of the parent prompt that launched it."""
+    by_id = {s.session_id: s for s in sessions if not s.is_subagent}
+    out: dict[int, str] = {}
+    for s in sessions:
+        if not s.is_subagent or not s.parent_session_id:
+            continue
+        parent = by_id.get(s.parent_session_id)
+        if parent is None:
+            continue
+        idx = parent.agent_links.get(s.agent_id or "")
+        if idx is not None and idx < len(parent.prompts):
+            out[id(s)] = parent.prompts[idx].tag
+    return out
+
+
+def fold_sessions(sessions: list[Session], project: str) -> Profiles:
+    prof = Profiles()
+    proj = "project:" + safe_frame(project)
+    parents = parent_prompt_tags(sessions)
+    for s in sessions:
+        head = [proj, "agent:" + s.agent.value, "session:" + safe_frame(s.tag or NONE_TAG)]
+        inherited = parents.get(id(s))
+        for tc in s.tool_calls:
+            frames = [*head, "prompt:" + safe_frame(_prompt_tag(s, tc.prompt_index, inherited)),
+                      "call:tool/" + safe_frame(tc.category)]
+            frames += ["process:" + p for p in tc.process_chain]
+            frames.append("effect:" + safe_frame(tc.effect))
+            status = "status:" + tc.status
+            if tc.path_groups:
+                for group in tc.path_groups:
+                    prof.system[";".join([*frames, "path:" + safe_frame(group), status])] += 1
+            elif tc.domains:
+                for dom in tc.domains:
+                    prof.system[";".join([*frames, "domain:" + safe_frame(dom), status])] += 1
+            else:
+                prof.system[";".join([*frames, status])] += 1
+        for call in s.llm_calls:
+            frames = [*head, "prompt:" + safe_frame(_prompt_tag(s, call.prompt_index, inherited)),
+                      "call:llm/" + safe_frame(call.tag or NONE_TAG),
+                      "model:" + safe_frame(call.model.rsplit("/", 1)[-1] or "unknown")]
+            counts = call.tokens.as_dict()
+            for kind in TOKEN_KINDS:
+                if counts[kind] > 0:
+                    prof.token[";".join([*frames, "kind:" + kind])] += counts[kind]
+    for name, keep in SYSTEM_PROJECTIONS.items():
+        prof.projections[name] = project_counter(prof.system, keep)
+    for name, keep in TOKEN_PROJECTIONS.items():
+        prof.projections[name] = project_counter(prof.token, keep)
+    prof.nonsemantic = drop_frames(prof.system, ("session", "prompt"))
+    return prof
+
+
+def project_counter(counter: Counter[str], keep: Iterable[str]) -> Counter[str]:
+    keep_set = set(keep)
+    out: Counter[str] = Counter()
+    for stack, weight in counter.items():
+        frames = [f for f in stack.split(";") if _prefix(f) in keep_set]
+        if frames:
+            out[";".join(frames)] += weight
+    return out
+
+
+def drop_frames(counter: Counter[str], drop: Iterable[str]) -> Counter[str]:
+    drop_set = set(drop)
+    out: Counter[str] = Counter()
+    for stack, weight in counter.items():
+        frames = [f for f in stack.split(";") if _prefix(f) not in drop_set]
+        if frames:
+            out[";".join(frames)] += weight
+    return out
+
+
+def sorted_items(counter: Counter[str]) -> list[tuple[str, int]]:
+    """Weight descending, then stack: byte-stable output for the same input."""
+    return sorted(((k, v) for k, v in counter.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+
+
+def folded_text(counter: Counter[str]) -> str:
+    return "".join(f"{stack} {weight}\n" for stack, weight in sorted_items(counter))
+
+
+def parse_folded(text: str) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for line in text.splitlines():
+        stack, _, weight = line.rpartition(" ")
+        if stack and weight.isdigit():
+            out[stack] += int(weight)
+    return out
+
+
+@dataclass(slots=True)
+class MixedBucket:
+    baseline_stack: str
+    weight: int
+    semantic_variant_count: int
+    top_semantic_variants: list[tuple[str, int]]
+
+
+@dataclass(slots=True)
+class Mixing:
+    mixed_buckets: int
+    mixed_weight: int
+    mixed_weight_pct: float
+    total_weight: int
+    baseline_buckets: int
+    examples: list[MixedBucket]
+
+
+def mixing(system: Counter[str], drop: tuple[str, ...] = ("session", "prompt"),
+           top: int = 20) -> Mixing:
+    """Baseline stacks into which 2+ distinct session/prompt tag combinations fold."""
+    groups: dict[str, Counter[str]] = {}
+    for stack, weight in system.items():
+        frames = stack.split(";")
+        semantic = "/".join(f for f in frames if _prefix(f) in ("session", "prompt"))
+        base = ";".join(f for f in frames if _prefix(f) not in drop)
+        groups.setdefault(base, Counter())[semantic] += weight
+    total = sum(system.values())
+    mixed = [(base, variants) for base, variants in groups.items() if len(variants) >= 2]
+    mixed_weight = sum(sum(v.values()) for _, v in mixed)
+    mixed.sort(key=lambda bv: (-sum(bv[1].values()), bv[0]))
+    examples = [
+        MixedBucket(base, sum(v.values()), len(v),
+                    sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        for base, v in mixed[:top]
+    ]
+    pct = round(100.0 * mixed_weight / total, 3) if total else 0.0
+    return Mixing(len(mixed), mixed_weight, pct, total, len(groups), examples)

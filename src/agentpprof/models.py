@@ -1,0 +1,267 @@
+"""The JSON contract (``agentpprof.json``, ``sessions --json``, ``benchmarks.json``).
+
+Pydantic models are the single source: ``docs/agentpprof.schema.json`` is generated from them.
+No prompt, command or model text appears unless ``--include-previews`` was given.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenCounts(_Model):
+    input: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    output: int = 0
+    reasoning: int = 0
+    total: int = 0
+
+
+class SessionInventory(_Model):
+    """One row of ``agentpprof sessions --json`` (one per file)."""
+
+    file: str
+    agent: str
+    session_id: str
+    parent_session_id: str | None
+    is_subagent: bool
+    cwd: str | None
+    models: list[str]
+    start: str | None
+    end: str | None
+    prompts: int
+    llm_calls: int
+    tool_calls: int
+    tokens: TokenCounts
+    warnings: list[str]
+
+
+class Project(_Model):
+    name: str
+    root: str = Field(description="project root with the home directory shown as ~")
+
+
+class Inputs(_Model):
+    claude_root: str
+    codex_root: str
+    session_files: list[str]
+    scan_files: int
+    max_sessions: int
+    files_scanned: int
+    files_profiled: int
+    tag_llm_calls: bool
+    include_previews: bool
+
+
+class TaggerStats(_Model):
+    provider: str
+    base_url: str
+    model: str
+    prompt_version: str
+    requests: int
+    cache_hits: int
+    llm_calls: int
+    llm_successes: int
+    failures: int
+    seconds: float
+    tags_per_second: float
+
+
+class PromptRow(_Model):
+    index: int
+    line: int
+    timestamp: str | None
+    hash: str
+    tag: str
+    llm_calls: int
+    tool_calls: int
+    tokens: int
+    preview: str | None = None
+
+
+class LlmCallRow(_Model):
+    index: int
+    line: int
+    timestamp: str | None
+    prompt_index: int | None
+    tag: str
+    model: str
+    tokens: TokenCounts
+    tools: list[str]
+    preview: str | None = None
+
+
+class SessionRow(_Model):
+    key: str = Field(description="stable short id of this session in the report")
+    agent: str
+    session_id: str
+    file: str = Field(description="file name only")
+    cwd_hash: str | None
+    is_subagent: bool
+    parent_session_id: str | None
+    models: list[str]
+    start: str | None
+    end: str | None
+    session_tag: str
+    prompt_count: int
+    llm_call_count: int
+    tool_call_count: int
+    tokens: TokenCounts
+    effects: dict[str, int]
+    statuses: dict[str, int]
+    prompts: list[PromptRow]
+    llm_calls: list[LlmCallRow]
+    title: str | None = None
+
+
+class StackWeight(_Model):
+    stack: str
+    weight: int
+
+
+class StackSummary(_Model):
+    file: str
+    total_weight: int
+    unique_stacks: int
+    compression_ratio: float
+    max_stack_weight: int
+    top: list[StackWeight]
+
+
+class TagCount(_Model):
+    tag: str
+    count: int
+    tokens: int = 0
+
+
+class CommandCount(_Model):
+    agent: str
+    tool: str
+    command: str
+    effect: str
+    status: str
+    count: int
+
+
+class DayCount(_Model):
+    date: str
+    sessions: int
+    prompts: int
+    llm_calls: int
+    tool_calls: int
+    tokens: int
+
+
+class Variant(_Model):
+    semantic: str
+    weight: int
+
+
+class MixedBucketModel(_Model):
+    baseline_stack: str
+    weight: int
+    semantic_variant_count: int
+    top_semantic_variants: list[Variant]
+
+
+class MixingModel(_Model):
+    kind: Literal["nonsemantic", "flat"]
+    total_weight: int
+    baseline_buckets: int
+    mixed_buckets: int
+    mixed_weight: int
+    mixed_weight_pct: float
+    examples: list[MixedBucketModel]
+
+
+class Totals(_Model):
+    sessions: int
+    subagent_sessions: int
+    prompts: int
+    llm_calls: int
+    tool_calls: int
+    tokens: TokenCounts
+
+
+class Summary(_Model):
+    totals: Totals
+    system: StackSummary
+    token: StackSummary
+    nonsemantic_system: StackSummary
+    projections: dict[str, StackSummary]
+    top_session_tags: list[TagCount]
+    top_prompt_tags: list[TagCount]
+    top_llm_tags: list[TagCount]
+    commands: list[CommandCount]
+    effects: dict[str, int]
+    timeline: list[DayCount]
+    mixing: list[MixingModel]
+
+
+class Report(_Model):
+    schema_version: Literal[1] = 1
+    generated_at: str
+    agentpprof_version: str
+    project: Project
+    inputs: Inputs
+    llm_tagger: TaggerStats
+    sessions: list[SessionRow]
+    summary: Summary
+    prompt_tags: dict[str, str] = Field(description="prompt hash -> tag")
+    artifacts: dict[str, str] = Field(description="artifact name -> path relative to the report")
+    warnings: list[str]
+
+
+class BenchLatency(_Model):
+    mean_ms: float
+    p50_ms: float
+    p95_ms: float
+
+
+class BenchFragment(_Model):
+    fragment_id: str
+    fragment_hash: str
+    runs: int
+    ok_runs: int
+    tags: list[str]
+    modal_tag: str | None
+    stable: bool
+    preview: str | None = None
+
+
+class BenchModel(_Model):
+    label: str
+    path: str
+    ok: bool
+    error: str | None = None
+    load_seconds: float | None = None
+    requests: int = 0
+    successes: int = 0
+    invalid_outputs: int = 0
+    invalid_examples: list[str] = []
+    latency: BenchLatency | None = None
+    tags_per_second: float | None = None
+    prompt_tokens_per_second: float | None = None
+    generation_tokens_per_second: float | None = None
+    stable_fragments: int = 0
+    fragments: list[BenchFragment] = []
+    quality: float | None = Field(default=None, description="hit rate on the labelled eval set")
+    quality_items: int = 0
+
+
+class BenchResult(_Model):
+    schema_version: Literal[1] = 1
+    generated_at: str
+    agentpprof_version: str
+    llama_server: str
+    server_args: list[str]
+    runs: int
+    eval_file: str | None
+    models: list[BenchModel]

@@ -1,0 +1,318 @@
+"""Claude Code project transcripts (`~/.claude/projects/<enc>/<id>.jsonl`) -> Session.
+
+Token rule: one API response = one ``message.id`` (+ ``requestId`` where present); Claude Code
+writes a line per content block repeating the usage, so usage is counted once per response,
+keeping the largest. ``<synthetic>`` responses are local error records and are not LLM calls.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from agentpprof import classify
+from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, ToolCall, Tokens
+
+
+class Usage(msgspec.Struct):
+    input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class Block(msgspec.Struct):
+    type: str = ""
+    text: str | None = None
+    id: str | None = None
+    name: str | None = None
+    input: msgspec.Raw = EMPTY_RAW
+    tool_use_id: str | None = None
+    content: msgspec.Raw = EMPTY_RAW
+    is_error: bool | None = None
+
+
+class Message(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    role: str | None = None
+    content: str | list[Block] | None = None
+    usage: Usage | None = None
+
+
+class Line(msgspec.Struct):
+    type: str = ""
+    subtype: str | None = None
+    isSidechain: bool | None = None
+    isMeta: bool | None = None
+    isCompactSummary: bool | None = None
+    agentId: str | None = None
+    sessionId: str | None = None
+    timestamp: str | None = None
+    cwd: str | None = None
+    requestId: str | None = None
+    message: Message | None = None
+    summary: str | None = None
+    aiTitle: str | None = None
+    origin: msgspec.Raw = EMPTY_RAW
+    data: msgspec.Raw = EMPTY_RAW
+    parentToolUseID: str | None = None
+    toolUseResult: msgspec.Raw = EMPTY_RAW
+    attachment: msgspec.Raw = EMPTY_RAW
+
+
+DECODER = msgspec.json.Decoder(Line)
+
+KNOWN_TYPES = frozenset({"user", "assistant", "summary", "system", "progress", "attachment",
+                         "file-history-snapshot", "queue-operation", "ai-title", "last-prompt",
+                         "permission-mode", "custom-title", "agent-name", "mode", "result",
+                         "tag", "pr-link", "worktree-state"})
+NOT_PROMPT_PREFIXES = (
+    "<local-command-stdout>", "<local-command-stderr>", "<local-command-caveat>", "Caveat:",
+    "[Request interrupted by user", "<bash-input>", "<bash-stdout>", "<bash-stderr>",
+    "<system-reminder>", "<task-notification>", "<user-prompt-submit-hook>",
+    "This session is being continued from a previous conversation",
+    "<command-message>", "<local-command",
+)
+LOCAL_COMMANDS = frozenset({
+    "clear", "exit", "quit", "model", "cost", "help", "config", "login", "logout", "status",
+    "compact", "resume", "mcp", "doctor", "memory", "permissions", "vim", "theme",
+    "terminal-setup", "ide", "add-dir", "agents", "hooks", "bashes", "context", "usage",
+    "export", "release-notes", "statusline", "upgrade", "privacy-settings", "output-style",
+    "rewind", "todos", "fast", "plugin", "plugins", "skills", "tasks", "btw", "stats",
+    "sandbox", "copy", "rename", "effort", "feedback", "bug",
+})
+COMMAND_RE = re.compile(r"<command-name>/?([^<]*)</command-name>")
+ARGS_RE = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
+EXIT_RE = re.compile(r"^(?:Error: )?Exit code (\d+)")
+
+
+def _prompt_text(text: str) -> str | None:
+    """The user's request in a human user record, or None when it is not a prompt."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    cmd = COMMAND_RE.search(stripped)
+    if cmd:
+        name = cmd.group(1).strip()
+        args_m = ARGS_RE.search(stripped)
+        args = args_m.group(1).strip() if args_m else ""
+        if name.lower() in LOCAL_COMMANDS:
+            return None
+        return f"/{name} {args}".strip()
+    if stripped.startswith(NOT_PROMPT_PREFIXES):
+        return None
+    return stripped
+
+
+def _tool_result_text(raw: msgspec.Raw) -> str:
+    value = raw_json(raw)
+    return text_of(value, limit=400)
+
+
+def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
+    reader = LineReader(path, display)
+    session = Session(agent=Agent.CLAUDE, file=display, session_id=path.stem)
+    stem = path.stem
+    if stem.startswith("agent-"):
+        session.is_subagent = True
+        session.agent_id = stem[len("agent-"):]
+    calls: dict[str, LlmCall] = {}
+    call_totals: dict[str, int] = {}
+    tools: dict[str, ToolCall] = {}
+    results: dict[str, tuple[bool, str]] = {}
+    current_prompt: int | None = None
+    titles: list[str] = []
+    sidechain_root = ""
+    field_session_id: str | None = None
+    all_sidechain = True
+    seen_records = 0
+    agent_links: dict[str, int | None] = {}
+    tool_prompt: dict[str, int | None] = {}
+
+    for lineno, raw in reader:
+        rec = reader.decode(lineno, raw, DECODER, Line)
+        if rec is None:
+            continue
+        kind = rec.type
+        if kind not in KNOWN_TYPES:
+            reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
+            continue
+        if rec.sessionId and field_session_id is None:
+            field_session_id = rec.sessionId
+        if rec.agentId and session.agent_id is None and rec.isSidechain:
+            session.agent_id = rec.agentId
+        if rec.cwd and session.cwd is None:
+            session.cwd = rec.cwd
+        session.note_time(rec.timestamp)
+        if kind in ("summary", "ai-title", "custom-title"):
+            title = rec.summary or rec.aiTitle
+            if title:
+                titles.append(title)
+            continue
+        if kind == "progress":
+            data = raw_json(rec.data)
+            if isinstance(data, dict) and data.get("type") == "agent_progress":
+                aid = data.get("agentId")
+                if isinstance(aid, str) and rec.parentToolUseID:
+                    agent_links.setdefault(aid, tool_prompt.get(rec.parentToolUseID,
+                                                                current_prompt))
+            continue
+        if kind == "attachment":
+            att = raw_json(rec.attachment)
+            if isinstance(att, dict) and att.get("type") == "queued_command":
+                text = att.get("prompt")
+                if isinstance(text, str) and (ptext := _prompt_text(text)):
+                    if not session.prompts or session.prompts[-1].text != ptext:
+                        current_prompt = len(session.prompts)
+                        session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp,
+                                                      ptext))
+            continue
+        if kind not in ("user", "assistant"):
+            continue
+        msg = rec.message
+        if msg is None:
+            continue
+        seen_records += 1
+        if not rec.isSidechain:
+            all_sidechain = False
+        if kind == "user":
+            content = msg.content
+            if isinstance(content, list) and any(b.type == "tool_result" for b in content):
+                for block in content:
+                    if block.type == "tool_result" and block.tool_use_id:
+                        results[block.tool_use_id] = (bool(block.is_error),
+                                                      _tool_result_text(block.content))
+                tur = raw_json(rec.toolUseResult) if rec.toolUseResult else None
+                if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
+                    for block in content:
+                        if block.type == "tool_result" and block.tool_use_id:
+                            agent_links.setdefault(tur["agentId"],
+                                                   tool_prompt.get(block.tool_use_id))
+                continue
+            text = content if isinstance(content, str) else text_of(
+                [{"text": b.text} for b in content or [] if b.type == "text" and b.text])
+            if rec.isSidechain:
+                if not sidechain_root and text.strip():
+                    sidechain_root = text.strip()
+                continue
+            if rec.isMeta or rec.isCompactSummary or (rec.origin and bytes(rec.origin) != b"null"):
+                continue
+            ptext = _prompt_text(text)
+            if ptext is None:
+                continue
+            current_prompt = len(session.prompts)
+            session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp, ptext))
+            continue
+        # assistant
+        model = msg.model or ""
+        if model == "<synthetic>":
+            continue
+        key = f"{msg.id or ''}:{rec.requestId or ''}"
+        if key == ":":
+            key = f"line{lineno}"
+        usage = msg.usage
+        toks = Tokens()
+        if usage is not None:
+            toks = Tokens(input=usage.input_tokens or 0,
+                          cache_write=usage.cache_creation_input_tokens or 0,
+                          cache_read=usage.cache_read_input_tokens or 0,
+                          output=usage.output_tokens or 0)
+        call = calls.get(key)
+        if call is None:
+            call = LlmCall(index=len(calls), line=lineno, timestamp=rec.timestamp, model=model,
+                           prompt_index=current_prompt, tokens=toks)
+            calls[key] = call
+            call_totals[key] = toks.total
+            session.note_model(model)
+        elif toks.total > call_totals[key]:
+            call.tokens = toks
+            call_totals[key] = toks.total
+        blocks = msg.content if isinstance(msg.content, list) else []
+        for block in blocks:
+            if block.type == "text" and block.text and len(call.text) < 4000:
+                call.text = (call.text + "\n" + block.text).strip()
+            elif block.type == "tool_use" and block.id and block.id not in tools:
+                name = block.name or "tool"
+                call.tool_names.append(name)
+                inp = raw_json(block.input)
+                tc = _tool_call(len(tools), lineno, rec.timestamp, name, block.id,
+                                inp if isinstance(inp, dict) else {}, current_prompt,
+                                classify.effective_root(project_root, session.cwd),
+                                rec.cwd or session.cwd)
+                tools[block.id] = tc
+                tool_prompt[block.id] = current_prompt
+
+    for tool_id, tc in tools.items():
+        res = results.get(tool_id)
+        if res is not None:
+            tc.status = _status(*res)
+    session.llm_calls = list(calls.values())
+    session.tool_calls = list(tools.values())
+    if field_session_id:
+        if session.is_subagent or (all_sidechain and seen_records):
+            session.is_subagent = True
+            session.parent_session_id = field_session_id
+            session.session_id = stem if stem.startswith("agent-") else \
+                f"{field_session_id}/agent-{session.agent_id or stem}"
+        else:
+            session.session_id = field_session_id
+    session.title = titles[-1] if titles else ""
+    if not session.title and session.is_subagent:
+        session.title = sidechain_root[:400]
+    session.agent_links = agent_links
+    session.warnings = reader.finish()
+    session.lines = reader.lines
+    session.bytes = reader.bytes
+    return session
+
+
+def _status(is_error: bool, text: str) -> Status:
+    if is_error:
+        return "fail"
+    m = EXIT_RE.match(text)
+    if m and m.group(1) != "0":
+        return "fail"
+    return "ok"
+
+
+def _tool_call(index: int, lineno: int, ts: str | None, name: str, call_id: str,
+               inp: dict[str, Any], prompt: int | None, root: str | None,
+               cwd: str | None) -> ToolCall:
+    category = classify.tool_category(name)
+    command = ""
+    paths = classify.tool_input_paths(name, inp)
+    domains: list[str] = []
+    chain: list[str] = []
+    if category == "shell":
+        cmd = inp.get("command")
+        command = cmd if isinstance(cmd, str) else ""
+        if command:
+            chain = classify.process_chain(command)
+            paths += classify.command_paths(command)
+            domains = classify.domains_in(command)
+    elif category == "network":
+        url = inp.get("url")
+        if isinstance(url, str):
+            domains = classify.domains_in(url)
+            command = url
+        query = inp.get("query")
+        if isinstance(query, str) and not command:
+            command = query
+    else:
+        for key in ("pattern", "prompt", "description", "subject"):
+            val = inp.get(key)
+            if isinstance(val, str):
+                command = val
+                break
+    effect = classify.effect_for_tool(category, name, command)
+    if effect == "network" and not domains and category == "shell":
+        domains = classify.domains_in(command)
+    return ToolCall(index=index, line=lineno, timestamp=ts, name=name, category=category,
+                    command=command[:4000], process_chain=chain, effect=effect,
+                    path_groups=classify.path_groups(paths, root, cwd), domains=domains,
+                    status="observed", prompt_index=prompt, call_id=call_id)

@@ -1,0 +1,487 @@
+"""Codex CLI rollouts -> Session.
+
+Layouts: C (``{timestamp, type, payload}`` envelope, 0.4x+), B (bare SessionMeta then bare
+ResponseItems, ~0.1-0.3x) and A (one JSON document ``{"session":…, "items":[…]}``).
+
+Token rule: each ``token_count`` event whose cumulative ``total_token_usage`` changed is one LLM
+call with usage ``last_token_usage``; re-emitted identical totals are skipped. A decrease is a
+reset (resume/fork). ``token_usage_record`` events are used only when a file has no
+``token_count`` usage, so the two are never added together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from agentpprof import classify
+from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, ToolCall, Tokens
+
+
+class Payload(msgspec.Struct):
+    type: str = ""
+    id: str | None = None
+    session_id: str | None = None
+    cwd: str | None = None
+    model: str | None = None
+    source: msgspec.Raw = EMPTY_RAW
+    forked_from_id: str | None = None
+    parent_thread_id: str | None = None
+    timestamp: str | None = None
+    role: str | None = None
+    content: msgspec.Raw = EMPTY_RAW
+    name: str | None = None
+    namespace: str | None = None
+    arguments: msgspec.Raw = EMPTY_RAW
+    call_id: str | None = None
+    input: msgspec.Raw = EMPTY_RAW
+    output: msgspec.Raw = EMPTY_RAW
+    status: msgspec.Raw = EMPTY_RAW
+    action: msgspec.Raw = EMPTY_RAW
+    message: msgspec.Raw = EMPTY_RAW
+    info: msgspec.Raw = EMPTY_RAW
+    usage: msgspec.Raw = EMPTY_RAW
+    exit_code: int | None = None
+    success: bool | None = None
+    instructions: msgspec.Raw = EMPTY_RAW
+    # flat legacy usage (token_count without info)
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+
+
+class Line(msgspec.Struct):
+    timestamp: str | None = None
+    type: str = ""
+    payload: Payload | None = None
+    # legacy layout B: SessionMeta / ResponseItem fields at top level
+    id: str | None = None
+    record_type: str | None = None
+
+
+DECODER = msgspec.json.Decoder(Line)
+PAYLOAD_DECODER = msgspec.json.Decoder(Payload)
+
+ENVELOPE_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
+                            "compacted", "world_state", "inter_agent_communication",
+                            "inter_agent_communication_metadata", "token_usage_record"})
+RESPONSE_TYPES = frozenset({"message", "reasoning", "function_call", "function_call_output",
+                            "custom_tool_call", "custom_tool_call_output", "local_shell_call",
+                            "web_search_call", "ghost_snapshot", "compaction", "agent_message",
+                            "additional_tools", "other", "tool_search_call",
+                            "tool_search_output", "image_generation_call", "mcp_tool_call"})
+INJECTED_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<INSTRUCTIONS>",
+                     "<user_instructions>", "<user_action>", "<turn_aborted>",
+                     "<permissions instructions>", "<collaboration_mode>", "<skills_instructions>",
+                     "<plugins_instructions>", "<apps_instructions>", "<user_shell_command>")
+REQUEST_MARK = re.compile(r"^#+\s*My request for Codex:?\s*$", re.MULTILINE | re.IGNORECASE)
+EXIT_RES = (re.compile(r"Process exited with code (-?\d+)"), re.compile(r"^Exit code: (-?\d+)",
+                                                                        re.MULTILINE))
+RUNNING_RE = re.compile(r"Process running with session ID (\d+)")
+FAIL_MARKERS = ("apply_patch verification failed", "aborted by user", "write_stdin failed",
+                "failed in sandbox", "execution error", "rejected by user", "sandbox denied",
+                "error: ")
+
+
+def _usage(obj: Any) -> Tokens | None:
+    if not isinstance(obj, dict):
+        return None
+    total_in = _int(obj.get("input_tokens"))
+    cached = _int(obj.get("cached_input_tokens") or obj.get("cache_read_input_tokens"))
+    out = _int(obj.get("output_tokens"))
+    reasoning = _int(obj.get("reasoning_output_tokens"))
+    if not (total_in or cached or out or reasoning):
+        return None
+    return Tokens(input=max(total_in - cached, 0), cache_read=cached,
+                  output=max(out - reasoning, 0), reasoning=reasoning)
+
+
+def _int(v: Any) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
+
+
+def _cum_key(obj: Any) -> tuple[int, ...] | None:
+    if not isinstance(obj, dict):
+        return None
+    return tuple(_int(obj.get(k)) for k in ("input_tokens", "cached_input_tokens",
+                                             "output_tokens", "reasoning_output_tokens",
+                                             "total_tokens"))
+
+
+def _request_text(text: str) -> str:
+    """Strip the IDE/Desktop wrapper down to the user's own request."""
+    m = REQUEST_MARK.search(text)
+    if m:
+        return text[m.end():].strip()
+    return text.strip()
+
+
+def _output_status(text: str) -> tuple[Status | None, str | None]:
+    """(status, running session id) from a tool output text."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            obj = json.loads(stripped)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            meta = obj.get("metadata")
+            if isinstance(meta, dict) and isinstance(meta.get("exit_code"), int):
+                return ("ok" if meta["exit_code"] == 0 else "fail"), None
+            out = obj.get("output")
+            if isinstance(out, str):
+                text = out
+    for rx in EXIT_RES:
+        m = rx.search(text[:2000])
+        if m:
+            return ("ok" if m.group(1) == "0" else "fail"), None
+    run = RUNNING_RE.search(text[:2000])
+    if run:
+        return None, run.group(1)
+    low = text[:300].lower()
+    if any(low.startswith(mk) or mk in low[:120] for mk in FAIL_MARKERS):
+        return "fail", None
+    return "ok", None
+
+
+class _State:
+    def __init__(self, path: Path, display: str, project_root: str | None) -> None:
+        self.reader = LineReader(path, display)
+        self.session = Session(agent=Agent.CODEX, file=display, session_id=path.stem)
+        self.project_root = project_root
+        self.model = ""
+        self.current_prompt: int | None = None
+        self.tools: dict[str, ToolCall] = {}
+        self.running: dict[str, ToolCall] = {}
+        self.pending_text: list[str] = []
+        self.pending_tools: list[str] = []
+        self.prev_total: tuple[int, ...] | None = None
+        self.usage_records: list[tuple[int, str | None, Tokens]] = []
+        self.fallback_prompts: list[tuple[int, str | None, str]] = []
+        self.saw_user_message = False
+        self.cwd_now: str | None = None
+
+    # -- records -------------------------------------------------------------------------
+    def line(self, lineno: int, rec: Line) -> None:
+        s = self.session
+        kind = rec.type
+        payload = rec.payload
+        s.note_time(rec.timestamp)
+        if payload is None:
+            self.legacy(lineno, rec)
+            return
+        if kind not in ENVELOPE_TYPES:
+            self.reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
+            return
+        if kind == "session_meta":
+            self.meta(payload)
+        elif kind == "turn_context":
+            if payload.model:
+                self.model = payload.model
+                s.note_model(payload.model)
+            if payload.cwd:
+                self.cwd_now = payload.cwd
+                if s.cwd is None:
+                    s.cwd = payload.cwd
+        elif kind == "response_item":
+            self.response(lineno, rec.timestamp, payload)
+        elif kind == "event_msg":
+            self.event(lineno, rec.timestamp, payload)
+        elif kind == "token_usage_record":
+            usage = _usage(raw_json(payload.info) or raw_json(payload.usage)) or _usage(
+                {"input_tokens": payload.input_tokens,
+                 "cached_input_tokens": payload.cached_input_tokens,
+                 "output_tokens": payload.output_tokens,
+                 "reasoning_output_tokens": payload.reasoning_output_tokens})
+            if usage is not None:
+                self.usage_records.append((lineno, rec.timestamp, usage))
+
+    def meta(self, p: Payload) -> None:
+        s = self.session
+        sid = p.id or p.session_id
+        if sid:
+            s.session_id = sid
+        if p.cwd and s.cwd is None:
+            s.cwd = p.cwd
+        if p.model:
+            self.model = p.model
+            s.note_model(p.model)
+        if p.timestamp:
+            s.note_time(p.timestamp)
+        src = raw_json(p.source)
+        if isinstance(src, dict) and "subagent" in src:
+            s.is_subagent = True
+        parent = p.forked_from_id or p.parent_thread_id
+        if parent:
+            s.parent_session_id = parent
+            s.is_subagent = s.is_subagent or p.parent_thread_id is not None
+
+    def legacy(self, lineno: int, rec: Line) -> None:
+        """Layout B: bare SessionMeta first, then bare ResponseItems."""
+        if rec.record_type == "state":
+            return
+        if rec.type in RESPONSE_TYPES:
+            payload = self.reader.decode(lineno, self._raw, PAYLOAD_DECODER, Payload)
+            if payload is not None:
+                self.response(lineno, rec.timestamp, payload)
+            return
+        if rec.id and not rec.type:
+            payload = self.reader.decode(lineno, self._raw, PAYLOAD_DECODER, Payload)
+            if payload is not None:
+                self.meta(payload)
+            return
+        self.reader.count_kind(lineno, f"unknown record type {rec.type[:40]!r}; ignored")
+
+    _raw: bytes = b""
+
+    def add_prompt(self, lineno: int, ts: str | None, text: str) -> None:
+        req = _request_text(text)
+        if not req:
+            return
+        self.current_prompt = len(self.session.prompts)
+        self.session.prompts.append(Prompt(self.current_prompt, lineno, ts, req[:20000]))
+
+    def event(self, lineno: int, ts: str | None, p: Payload) -> None:
+        t = p.type
+        if t == "user_message":
+            msg = raw_json(p.message)
+            if not isinstance(msg, str):
+                msg = text_of(raw_json(p.content))
+            self.saw_user_message = True
+            self.add_prompt(lineno, ts, msg)
+        elif t == "token_count":
+            info = raw_json(p.info)
+            if isinstance(info, dict):
+                total = _cum_key(info.get("total_token_usage"))
+                if total is not None and total == self.prev_total:
+                    return
+                if total is not None and self.prev_total is not None and total < self.prev_total:
+                    self.prev_total = None  # reset (resume / fork)
+                self.prev_total = total
+                usage = _usage(info.get("last_token_usage"))
+                if usage is None and total is not None:
+                    usage = _usage(info.get("total_token_usage"))
+                if usage is not None:
+                    self.add_call(lineno, ts, usage)
+                return
+            flat = raw_json(p.usage)
+            usage = _usage(flat) if isinstance(flat, dict) else _usage(
+                {"input_tokens": p.input_tokens, "cached_input_tokens": p.cached_input_tokens,
+                 "output_tokens": p.output_tokens,
+                 "reasoning_output_tokens": p.reasoning_output_tokens})
+            if usage is not None:
+                self.add_call(lineno, ts, usage)
+        elif t == "exec_command_end":
+            tc = self.tools.get(p.call_id or "")
+            if tc is not None and p.exit_code is not None:
+                tc.status = "ok" if p.exit_code == 0 else "fail"
+        elif t == "patch_apply_end":
+            tc = self.tools.get(p.call_id or "")
+            if tc is not None and p.success is not None:
+                tc.status = "ok" if p.success else "fail"
+
+    def add_call(self, lineno: int, ts: str | None, usage: Tokens) -> None:
+        s = self.session
+        call = LlmCall(index=len(s.llm_calls), line=lineno, timestamp=ts,
+                       model=self.model or "unknown", prompt_index=self.current_prompt,
+                       tokens=usage, text="\n".join(self.pending_text)[:4000],
+                       tool_names=self.pending_tools[:])
+        s.llm_calls.append(call)
+        self.pending_text.clear()
+        self.pending_tools.clear()
+
+    def response(self, lineno: int, ts: str | None, p: Payload) -> None:
+        t = p.type
+        if t == "message":
+            text = text_of(raw_json(p.content))
+            if p.role == "assistant":
+                if text and sum(len(x) for x in self.pending_text) < 4000:
+                    self.pending_text.append(text)
+            elif p.role == "user" and text and not text.lstrip().startswith(INJECTED_PREFIXES):
+                self.fallback_prompts.append((lineno, ts, text))
+        elif t in ("function_call", "custom_tool_call", "local_shell_call", "web_search_call"):
+            self.tool(lineno, ts, p)
+        elif t in ("function_call_output", "custom_tool_call_output"):
+            tc = self.tools.get(p.call_id or "")
+            if tc is None:
+                return
+            out = raw_json(p.output)
+            text = out if isinstance(out, str) else text_of(out, 4000)
+            status, running = _output_status(text)
+            if tc.name == "write_stdin":
+                target = self.running.get(tc.call_id.split("#", 1)[-1])
+                if status is not None and target is not None:
+                    target.status = status
+            if status is not None:
+                tc.status = status
+            elif running is not None:
+                self.running[running] = tc
+
+    def tool(self, lineno: int, ts: str | None, p: Payload) -> None:
+        s = self.session
+        t = p.type
+        name = p.name or ("local_shell_call" if t == "local_shell_call" else
+                          "web_search" if t == "web_search_call" else "tool")
+        if p.namespace and not name.startswith("mcp__"):
+            name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") \
+                else name
+        args: Any = None
+        if t == "function_call":
+            args = raw_json(p.arguments)
+            if isinstance(args, str):
+                try:
+                    args = json.loads(args)
+                except ValueError:
+                    args = {"text": args}
+        elif t == "custom_tool_call":
+            inp = raw_json(p.input)
+            args = {"input": inp} if isinstance(inp, str) else inp
+        elif t == "local_shell_call":
+            action = raw_json(p.action)
+            args = action if isinstance(action, dict) else {}
+        elif t == "web_search_call":
+            action = raw_json(p.action)
+            args = action if isinstance(action, dict) else {}
+        if not isinstance(args, dict):
+            args = {}
+        category = classify.tool_category(name)
+        command = ""
+        chain: list[str] = []
+        paths: list[str] = []
+        domains: list[str] = []
+        cwd = args.get("workdir") if isinstance(args.get("workdir"), str) else \
+            args.get("working_directory") if isinstance(args.get("working_directory"), str) \
+            else self.cwd_now or s.cwd
+        root = classify.effective_root(self.project_root, s.cwd)
+        call_id = p.call_id or f"line{lineno}"
+        effect: str
+        if name == "write_stdin":
+            sid = str(args.get("session_id", ""))
+            target = self.running.get(sid)
+            chain = target.process_chain[:] if target else []
+            effect = "process"
+            call_id = f"{call_id}#{sid}"
+            category = "shell"
+        elif name == "apply_patch" or (t == "custom_tool_call" and "*** Begin Patch" in
+                                       str(args.get("input", ""))):
+            patch = str(args.get("input", "") or args.get("patch", ""))
+            paths = classify.patch_paths(patch)
+            category, effect = "edit", "write"
+        else:
+            if category == "shell":
+                cmd = args.get("command", args.get("cmd"))
+                if isinstance(cmd, list):
+                    command = shlex.join(str(c) for c in cmd)
+                elif isinstance(cmd, str):
+                    command = cmd
+                if command:
+                    if "apply_patch" in command and "*** Begin Patch" in command:
+                        paths = classify.patch_paths(command)
+                        chain = ["apply_patch"]
+                        effect = "write"
+                    else:
+                        chain = classify.process_chain(command)
+                        paths = classify.command_paths(command)
+                        domains = classify.domains_in(command)
+                        effect = classify.command_effect(command)
+                else:
+                    effect = "process"
+            else:
+                for key in ("query", "url", "pattern", "path", "file_path"):
+                    val = args.get(key)
+                    if isinstance(val, str):
+                        command = val
+                        break
+                paths = classify.tool_input_paths(name, args)
+                if category == "network":
+                    domains = classify.domains_in(command)
+                effect = classify.effect_for_tool(category, name, command)
+        tc = ToolCall(index=len(s.tool_calls), line=lineno, timestamp=ts, name=name,
+                      category=category, command=command[:4000], process_chain=chain,
+                      effect=effect, path_groups=classify.path_groups(paths, root, cwd),
+                      domains=domains, status="observed", prompt_index=self.current_prompt,
+                      call_id=call_id)
+        s.tool_calls.append(tc)
+        self.tools[p.call_id or call_id] = tc
+        self.pending_tools.append(name)
+
+    def finish(self) -> Session:
+        s = self.session
+        if not s.llm_calls and self.usage_records:
+            for lineno, ts, usage in self.usage_records:
+                self.add_call(lineno, ts, usage)
+        if not self.saw_user_message and self.fallback_prompts:
+            # layout B and pruned files: the user-role messages minus injected context
+            for lineno, ts, text in self.fallback_prompts:
+                self.add_prompt(lineno, ts, text)
+            # calls/tools were seen before we knew the prompts; attach by line order
+            self._reattach()
+        s.warnings = self.reader.finish()
+        s.lines = self.reader.lines
+        s.bytes = self.reader.bytes
+        return s
+
+    def _reattach(self) -> None:
+        s = self.session
+        starts = [p.line for p in s.prompts]
+
+        def owner(line: int) -> int | None:
+            idx = None
+            for i, start in enumerate(starts):
+                if start <= line:
+                    idx = i
+            return idx
+
+        for call in s.llm_calls:
+            call.prompt_index = owner(call.line)
+        for tc in s.tool_calls:
+            tc.prompt_index = owner(tc.line)
+
+
+def parse_codex(path: Path, display: str, project_root: str | None) -> Session:
+    if path.suffix == ".json":
+        return _parse_document(path, display, project_root)
+    st = _State(path, display, project_root)
+    for lineno, raw in st.reader:
+        rec = st.reader.decode(lineno, raw, DECODER, Line)
+        if rec is None:
+            continue
+        st._raw = raw
+        st.line(lineno, rec)
+    return st.finish()
+
+
+def _parse_document(path: Path, display: str, project_root: str | None) -> Session:
+    """Layout A: ``{"session": {...}, "items": [ResponseItem, ...]}``."""
+    st = _State(path, display, project_root)
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        st.reader.warn(0, f"not a readable Codex JSON rollout ({exc}); skipped")
+        return st.finish()
+    if not isinstance(doc, dict):
+        st.reader.warn(0, "not a Codex JSON rollout; skipped")
+        return st.finish()
+    meta = doc.get("session")
+    if isinstance(meta, dict):
+        st.meta(_payload(meta))
+    items = doc.get("items")
+    for i, item in enumerate(items if isinstance(items, list) else [], start=1):
+        if isinstance(item, dict):
+            try:
+                st.response(i, None, _payload(item))
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                st.reader.warn(i, f"unexpected field types ({exc}); item skipped")
+    st.reader.lines = len(items) if isinstance(items, list) else 0
+    return st.finish()
+
+
+def _payload(obj: dict[str, Any]) -> Payload:
+    return PAYLOAD_DECODER.decode(json.dumps(obj).encode())

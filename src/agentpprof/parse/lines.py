@@ -1,0 +1,156 @@
+"""Lenient JSONL reading shared by both agent parsers.
+
+Every defect is a counted warning with ``file:line``; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from agentpprof.records import ParseWarning
+
+EMPTY_RAW = msgspec.Raw()
+MAX_LINE_BYTES = 64 * 1024 * 1024
+MAX_WARNINGS_PER_FILE = 50
+
+T = TypeVar("T")
+
+
+class LineReader:
+    """Iterates the non-empty lines of a file as bytes and collects warnings."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.warnings: list[ParseWarning] = []
+        self.suppressed = 0
+        self.lines = 0
+        self.bytes = 0
+        self._kinds: dict[str, tuple[int, int]] = {}
+        self._last_unterminated = 0
+
+    def warn(self, line: int, message: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS_PER_FILE:
+            self.warnings.append(ParseWarning(self.display, line, message))
+        else:
+            self.suppressed += 1
+
+    def count_kind(self, line: int, kind: str) -> None:
+        """Group repeated warnings of one kind (e.g. unknown record types) into one."""
+        n, first = self._kinds.get(kind, (0, line))
+        self._kinds[kind] = (n + 1, first)
+
+    def finish(self) -> list[ParseWarning]:
+        for kind, (n, first) in sorted(self._kinds.items()):
+            suffix = f" ({n} lines)" if n > 1 else ""
+            self.warn(first, f"{kind}{suffix}")
+        self._kinds.clear()
+        if self.suppressed:
+            self.warnings.append(
+                ParseWarning(self.display, 0, f"{self.suppressed} more warnings not shown")
+            )
+            self.suppressed = 0
+        return self.warnings
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        try:
+            handle = self.path.open("rb")
+        except IsADirectoryError:
+            self.warn(0, "is a directory, not a session file; skipped")
+            return
+        except OSError as exc:
+            self.warn(0, f"cannot read: {exc.strerror or exc}; skipped")
+            return
+        with handle:
+            lineno = 0
+            try:
+                for raw in handle:
+                    lineno += 1
+                    self.bytes += len(raw)
+                    if len(raw) > MAX_LINE_BYTES:
+                        self.warn(lineno, f"line of {len(raw):,} bytes is over the "
+                                          f"{MAX_LINE_BYTES:,}-byte limit; skipped")
+                        continue
+                    line = raw.strip()
+                    if not line:
+                        continue
+                    self.lines = lineno
+                    if not raw.endswith(b"\n"):
+                        # last line without newline: maybe truncated by a live writer
+                        self._last_unterminated = lineno
+                    yield lineno, line
+            except OSError as exc:
+                self.warn(lineno, f"read error: {exc.strerror or exc}; rest of file skipped")
+        self.lines = lineno
+
+    def decode(self, lineno: int, line: bytes, decoder: msgspec.json.Decoder[T],
+               kind: type[T]) -> T | None:
+        try:
+            return decoder.decode(line)
+        except msgspec.ValidationError as exc:
+            self.warn(lineno, f"unexpected field types ({exc}); line skipped")
+            return None
+        except msgspec.DecodeError:
+            pass
+        # orjson/msgspec reject lone surrogates that the stdlib accepts
+        try:
+            obj: Any = json.loads(line.decode("utf-8", errors="surrogatepass"))
+        except (ValueError, UnicodeDecodeError):
+            if b"\x00" in line:
+                what = "binary data (NUL bytes)"
+            elif self._last_unterminated == lineno:
+                what = "truncated JSON (unterminated last line)"
+            else:
+                what = "malformed JSON"
+            self.warn(lineno, f"{what}; line skipped")
+            return None
+        if not isinstance(obj, dict):
+            self.warn(lineno, f"JSON {type(obj).__name__} where an object was expected; "
+                              "line skipped")
+            return None
+        # re-encode with lone surrogates replaced, then decode with the typed decoder
+        clean = json.dumps(obj, ensure_ascii=False).encode("utf-8", errors="replace")
+        try:
+            return decoder.decode(clean)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            self.warn(lineno, f"unexpected field types ({exc}); line skipped")
+            return None
+
+
+def raw_json(raw: msgspec.Raw) -> Any:
+    """Decode a lazily kept field; None when absent or undecodable."""
+    data = bytes(raw)
+    if not data:
+        return None
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        try:
+            return json.loads(data.decode("utf-8", errors="surrogatepass"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+def text_of(value: Any, limit: int = 20000) -> str:
+    """Plain text from a string or a list of content blocks."""
+    if isinstance(value, str):
+        return value[:limit]
+    parts: list[str] = []
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                parts.append(item)
+            elif isinstance(item, dict):
+                for key in ("text", "content", "input_text", "output_text"):
+                    val = item.get(key)
+                    if isinstance(val, str):
+                        parts.append(val)
+                        break
+            if sum(len(p) for p in parts) > limit:
+                break
+    return "\n".join(parts)[:limit]

@@ -1,0 +1,233 @@
+"""The report pipeline: discover -> parse -> tag -> fold -> write (JSON, folded, pprof,
+speedscope) -> render (SVG, HTML). Each stage is a plain module; this file only wires them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentpprof import render
+from agentpprof.discover import Discovery, discover_sessions, display_path
+from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
+from agentpprof.export import pprof_bytes, speedscope_json
+from agentpprof.fold import Profiles, fold_sessions, folded_text
+from agentpprof.llama import LlamaClient, LlamaServer
+from agentpprof.models import Inputs, Project, Report, TaggerStats
+from agentpprof.parse import parse_sessions
+from agentpprof.provision import default_model_path, ensure_default_model, find_llama_server
+from agentpprof.records import Session
+from agentpprof.summary import build_report
+from agentpprof.tag import (
+    PROMPT_VERSION,
+    Backend,
+    LlamaBackend,
+    TagCache,
+    TagStats,
+    collect_fragments,
+    inherit_llm_tags,
+    tag_fragments,
+    write_atomic,
+)
+
+Log = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class DiscoverOptions:
+    project_root: Path
+    session_files: list[Path] = field(default_factory=list)
+    claude_root: Path | None = None
+    codex_root: Path | None = None
+    scan_files: int = 160
+    max_sessions: int = 36
+
+
+@dataclass(slots=True)
+class ReportOptions:
+    discover: DiscoverOptions
+    out: Path
+    project_name: str | None = None
+    llama_url: str = "http://127.0.0.1:8080"
+    start_server: bool = False
+    model: Path | None = None
+    llama_server: Path | None = None
+    server_args: list[str] = field(default_factory=list)
+    timeout: float = 60.0
+    concurrency: int | None = None
+    tag_llm_calls: bool = True
+    include_previews: bool = False
+    workers: int | None = None
+
+
+class Hooks:
+    """Progress callbacks from the pipeline to the terminal (all optional)."""
+
+    def stage(self, name: str, total: int | None) -> None: ...
+    def advance(self, n: int = 1, extra: str = "") -> None: ...
+    def log(self, message: str) -> None: ...
+
+
+def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, list[Session]]:
+    hooks = hooks or Hooks()
+    found = discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
+                              claude_root=opts.claude_root, codex_root=opts.codex_root,
+                              scan_files=opts.scan_files, max_sessions=opts.max_sessions)
+    hooks.stage("parsing sessions", len(found.refs))
+    root = str(opts.project_root.resolve())
+    sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
+                              progress=lambda n: hooks.advance(n))
+    return found, sessions
+
+
+@contextlib.contextmanager
+def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[str]:
+    """The URL to tag against: a managed server for this run, or the given one."""
+    if not opts.start_server:
+        yield opts.llama_url
+        return
+    binary = find_llama_server(opts.llama_server)
+    if binary is None:
+        raise LlamaServerError("no llama-server binary found",
+                               hint="run `agentpprof setup` (builds it once into the cache) "
+                                    "or pass --llama-server PATH")
+    model = opts.model or default_model_path()
+    if opts.model is None:
+        model = ensure_default_model(hooks.log)
+    server = LlamaServer(binary, model, extra_args=opts.server_args)
+    hooks.log(f"starting {binary.name} with {model.name} on {server.url}")
+    with server:
+        yield server.url
+
+
+async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: TagCache,
+               hooks: Hooks, backend: Backend | None) -> TagStats:
+    frags = collect_fragments(sessions, opts.tag_llm_calls)
+    if backend is None:
+        client = LlamaClient(url, timeout=opts.timeout)
+        try:
+            info = await client.info()
+            conc = opts.concurrency or info.total_slots
+            real = LlamaBackend(client, info.model_id, conc)
+            hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text)
+                                        for f in frags}))
+            await tag_fragments(frags, real, cache, progress=lambda n, st: hooks.advance(
+                n, f"{st.llm_calls} llm calls, {st.cache_hits} cached"))
+        finally:
+            await client.aclose()
+    else:
+        hooks.stage("tagging", len(frags))
+        await tag_fragments(frags, backend, cache, progress=lambda n, st: hooks.advance(n))
+    if not opts.tag_llm_calls:
+        inherit_llm_tags(sessions)
+    return cache.stats
+
+
+ARTIFACT_FILES: dict[str, str] = {
+    "agentpprof_json": "agentpprof.json",
+    "tag_cache": "tags.json",
+    "semantic_system_folded": "semantic-system.folded.txt",
+    "semantic_token_folded": "semantic-token.folded.txt",
+    "nonsemantic_system_folded": "nonsemantic-system.folded.txt",
+    "session_system_folded": "session-system.folded.txt",
+    "prompt_system_folded": "prompt-system.folded.txt",
+    "session_token_folded": "session-token.folded.txt",
+    "prompt_token_folded": "prompt-token.folded.txt",
+    "llm_token_folded": "llm-token.folded.txt",
+    "semantic_system_pprof": "semantic-system.pb.gz",
+    "semantic_token_pprof": "semantic-token.pb.gz",
+    "semantic_system_speedscope": "semantic-system.speedscope.json",
+    "semantic_token_speedscope": "semantic-token.speedscope.json",
+}
+
+
+def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
+    files = {
+        "semantic-system.folded.txt": profiles.system,
+        "semantic-token.folded.txt": profiles.token,
+        "nonsemantic-system.folded.txt": profiles.nonsemantic,
+    }
+    for name, counter in profiles.projections.items():
+        files[f"{name}.folded.txt"] = counter
+    return files
+
+
+def write_profiles(out: Path, profiles: Profiles) -> None:
+    for name, counter in folded_files(profiles).items():
+        write_atomic(out / name, folded_text(counter))
+    _write_bytes(out / "semantic-system.pb.gz",
+                 pprof_bytes(profiles.system, "events", "count", "agentpprof system effects"))
+    _write_bytes(out / "semantic-token.pb.gz",
+                 pprof_bytes(profiles.token, "tokens", "count", "agentpprof tokens"))
+    write_atomic(out / "semantic-system.speedscope.json",
+                 speedscope_json(profiles.system, "agentpprof system effects (events)"))
+    write_atomic(out / "semantic-token.speedscope.json",
+                 speedscope_json(profiles.token, "agentpprof tokens"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def run_report(opts: ReportOptions, hooks: Hooks | None = None,
+               backend: Backend | None = None) -> Report:
+    """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
+    hooks = hooks or Hooks()
+    root = opts.discover.project_root.resolve()
+    found, sessions = load(opts.discover, hooks)
+    if not sessions and not opts.discover.session_files:
+        raise NoSessionsError(
+            f"no Claude Code or Codex sessions found for {display_path(root)} "
+            f"(scanned {found.scanned} files under {display_path(found.claude_root)} and "
+            f"{display_path(found.codex_root)})",
+            hint="pass --project-root, --claude-root/--codex-root, or --session-file PATH")
+    out = opts.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    cache = TagCache.load(out / "tags.json")
+    url = opts.llama_url
+    if sessions:
+        with _server(opts, hooks) as url:
+            stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, backend))
+    else:
+        stats = cache.stats
+        cache.save()
+    hooks.stage("writing profiles", None)
+    profiles = fold_sessions(sessions, opts.project_name or root.name or "project")
+    write_profiles(out, profiles)
+    artifacts = dict(ARTIFACT_FILES)
+    artifacts.update(render.ARTIFACTS)
+    warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
+    llm = cache.llm
+    report = build_report(
+        sessions=sessions, profiles=profiles,
+        project=Project(name=opts.project_name or root.name or "project",
+                        root=display_path(root)),
+        inputs=Inputs(claude_root=display_path(found.claude_root),
+                      codex_root=display_path(found.codex_root),
+                      session_files=[display_path(p) for p in opts.discover.session_files],
+                      scan_files=opts.discover.scan_files,
+                      max_sessions=opts.discover.max_sessions, files_scanned=found.scanned,
+                      files_profiled=len(sessions), tag_llm_calls=opts.tag_llm_calls,
+                      include_previews=opts.include_previews),
+        tagger=TaggerStats(provider=llm.get("provider", "llama.cpp"),
+                           base_url=llm.get("base_url", url), model=llm.get("model", ""),
+                           prompt_version=PROMPT_VERSION, requests=stats.requests,
+                           cache_hits=stats.cache_hits, llm_calls=stats.llm_calls,
+                           llm_successes=stats.llm_successes, failures=stats.failures,
+                           seconds=round(stats.seconds, 3),
+                           tags_per_second=round(stats.llm_successes / stats.seconds, 3)
+                           if stats.seconds > 0 else 0.0),
+        artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
+    )
+    write_atomic(out / "agentpprof.json", report.model_dump_json(indent=1) + "\n")
+    hooks.stage("rendering dashboard", None)
+    render.render_all(out, report, folded_files(profiles))
+    return report

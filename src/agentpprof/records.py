@@ -1,0 +1,138 @@
+"""Typed in-memory records passed between pipeline stages.
+
+Raw text (prompts, commands, model text) lives only in these records, in memory, because the tag
+stage needs it. Output writers never serialise the ``text`` fields unless ``--include-previews``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+TOKEN_KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
+
+Status = Literal["ok", "fail", "observed"]
+Effect = Literal["read", "write", "test", "network", "repo", "process", "plan", "agent", "other"]
+
+
+class Agent(StrEnum):
+    CLAUDE = "claude"
+    CODEX = "codex"
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Disjoint token kinds; their sum is the total."""
+
+    input: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    output: int = 0
+    reasoning: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input + self.cache_read + self.cache_write + self.output + self.reasoning
+
+    def add(self, other: Tokens) -> None:
+        self.input += other.input
+        self.cache_read += other.cache_read
+        self.cache_write += other.cache_write
+        self.output += other.output
+        self.reasoning += other.reasoning
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in TOKEN_KINDS}
+
+
+@dataclass(slots=True)
+class ParseWarning:
+    file: str
+    line: int  # 1-based; 0 = whole file
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass(slots=True)
+class Prompt:
+    index: int
+    line: int
+    timestamp: str | None
+    text: str  # in memory only
+    tag: str = ""
+
+
+@dataclass(slots=True)
+class LlmCall:
+    index: int
+    line: int
+    timestamp: str | None
+    model: str
+    prompt_index: int | None
+    tokens: Tokens
+    text: str = ""  # visible text (memory only)
+    tool_names: list[str] = field(default_factory=list)
+    tag: str = ""
+
+
+@dataclass(slots=True)
+class ToolCall:
+    index: int
+    line: int
+    timestamp: str | None
+    name: str
+    category: str
+    command: str  # memory only
+    process_chain: list[str]
+    effect: str
+    path_groups: list[str]
+    domains: list[str]
+    status: Status
+    prompt_index: int | None
+    call_id: str = ""
+
+
+@dataclass(slots=True)
+class Session:
+    agent: Agent
+    file: str
+    session_id: str
+    cwd: str | None = None
+    models: list[str] = field(default_factory=list)
+    start: str | None = None
+    end: str | None = None
+    title: str = ""  # memory only
+    parent_session_id: str | None = None
+    is_subagent: bool = False
+    agent_id: str | None = None
+    prompts: list[Prompt] = field(default_factory=list)
+    llm_calls: list[LlmCall] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    # sub-agent id -> index of the prompt whose Task/Agent call launched it
+    agent_links: dict[str, int | None] = field(default_factory=dict)
+    lines: int = 0
+    bytes: int = 0
+    tag: str = ""
+
+    @property
+    def tokens(self) -> Tokens:
+        total = Tokens()
+        for call in self.llm_calls:
+            total.add(call.tokens)
+        return total
+
+    def note_model(self, model: str) -> None:
+        if model and model not in self.models:
+            self.models.append(model)
+
+    def note_time(self, ts: str | None) -> None:
+        if not ts:
+            return
+        if self.start is None or ts < self.start:
+            self.start = ts
+        if self.end is None or ts > self.end:
+            self.end = ts

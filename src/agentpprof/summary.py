@@ -1,0 +1,199 @@
+"""Summaries: Session records + folded profiles -> the pydantic JSON contract (redacted)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import UTC, datetime
+
+from agentpprof import __version__
+from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
+from agentpprof.models import (
+    CommandCount,
+    DayCount,
+    Inputs,
+    LlmCallRow,
+    MixedBucketModel,
+    MixingModel,
+    Project,
+    PromptRow,
+    Report,
+    SessionInventory,
+    SessionRow,
+    StackSummary,
+    StackWeight,
+    Summary,
+    TagCount,
+    TaggerStats,
+    TokenCounts,
+    Totals,
+    Variant,
+)
+from agentpprof.records import Session, Tokens
+
+
+def short_hash(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:n]
+
+
+def token_counts(t: Tokens) -> TokenCounts:
+    return TokenCounts(input=t.input, cache_read=t.cache_read, cache_write=t.cache_write,
+                       output=t.output, reasoning=t.reasoning, total=t.total)
+
+
+def inventory_row(s: Session, cwd_display: str | None) -> SessionInventory:
+    return SessionInventory(
+        file=s.file, agent=s.agent.value, session_id=s.session_id,
+        parent_session_id=s.parent_session_id, is_subagent=s.is_subagent, cwd=cwd_display,
+        models=list(s.models), start=s.start, end=s.end, prompts=len(s.prompts),
+        llm_calls=len(s.llm_calls), tool_calls=len(s.tool_calls),
+        tokens=token_counts(s.tokens), warnings=[str(w) for w in s.warnings],
+    )
+
+
+def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSummary:
+    total = sum(counter.values())
+    unique = sum(1 for v in counter.values() if v > 0)
+    items = sorted_items(counter)
+    return StackSummary(
+        file=file, total_weight=total, unique_stacks=unique,
+        compression_ratio=round(total / unique, 3) if unique else 0.0,
+        max_stack_weight=items[0][1] if items else 0,
+        top=[StackWeight(stack=k, weight=v) for k, v in items[:top]],
+    )
+
+
+def _mixing_model(kind: str, m: Mixing) -> MixingModel:
+    return MixingModel(
+        kind="flat" if kind == "flat" else "nonsemantic", total_weight=m.total_weight,
+        baseline_buckets=m.baseline_buckets, mixed_buckets=m.mixed_buckets,
+        mixed_weight=m.mixed_weight, mixed_weight_pct=m.mixed_weight_pct,
+        examples=[MixedBucketModel(baseline_stack=b.baseline_stack, weight=b.weight,
+                                   semantic_variant_count=b.semantic_variant_count,
+                                   top_semantic_variants=[Variant(semantic=s, weight=w)
+                                                          for s, w in b.top_semantic_variants])
+                  for b in m.examples],
+    )
+
+
+def _tag_counts(counter: Counter[str], tokens: Counter[str] | None = None) -> list[TagCount]:
+    return [TagCount(tag=t, count=c, tokens=(tokens or Counter())[t])
+            for t, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _session_key(s: Session) -> str:
+    return s.agent.value[:2] + "-" + short_hash(f"{s.agent.value}:{s.session_id}:{s.file}", 10)
+
+
+def build_report(
+    *,
+    sessions: list[Session],
+    profiles: Profiles,
+    project: Project,
+    inputs: Inputs,
+    tagger: TaggerStats,
+    artifacts: dict[str, str],
+    warnings: list[str],
+    include_previews: bool,
+) -> Report:
+    rows: list[SessionRow] = []
+    prompt_tags: dict[str, str] = {}
+    prompt_tag_counts: Counter[str] = Counter()
+    session_tag_counts: Counter[str] = Counter()
+    llm_tag_counts: Counter[str] = Counter()
+    llm_tag_tokens: Counter[str] = Counter()
+    commands: Counter[tuple[str, str, str, str, str]] = Counter()
+    effects: Counter[str] = Counter()
+    days: dict[str, list[int]] = {}
+    total = Tokens()
+    for s in sessions:
+        session_tag_counts[s.tag] += 1
+        stoks = s.tokens
+        total.add(stoks)
+        prows: list[PromptRow] = []
+        per_prompt_calls: Counter[int] = Counter()
+        per_prompt_tools: Counter[int] = Counter()
+        per_prompt_tokens: Counter[int] = Counter()
+        for c in s.llm_calls:
+            if c.prompt_index is not None:
+                per_prompt_calls[c.prompt_index] += 1
+                per_prompt_tokens[c.prompt_index] += c.tokens.total
+            llm_tag_counts[c.tag] += 1
+            llm_tag_tokens[c.tag] += c.tokens.total
+        for tc in s.tool_calls:
+            if tc.prompt_index is not None:
+                per_prompt_tools[tc.prompt_index] += 1
+            effects[tc.effect] += 1
+            cmd = tc.process_chain[-1] if tc.process_chain else tc.name
+            commands[(s.agent.value, tc.category, cmd, tc.effect, tc.status)] += 1
+        for p in s.prompts:
+            h = short_hash(p.text)
+            prompt_tags[h] = p.tag
+            prompt_tag_counts[p.tag] += 1
+            prows.append(PromptRow(index=p.index, line=p.line, timestamp=p.timestamp, hash=h,
+                                   tag=p.tag, llm_calls=per_prompt_calls[p.index],
+                                   tool_calls=per_prompt_tools[p.index],
+                                   tokens=per_prompt_tokens[p.index],
+                                   preview=p.text[:200] if include_previews else None))
+        crows = [LlmCallRow(index=c.index, line=c.line, timestamp=c.timestamp,
+                            prompt_index=c.prompt_index, tag=c.tag, model=c.model,
+                            tokens=token_counts(c.tokens), tools=sorted(set(c.tool_names)),
+                            preview=c.text[:200] if include_previews else None)
+                 for c in s.llm_calls]
+        rows.append(SessionRow(
+            key=_session_key(s), agent=s.agent.value, session_id=s.session_id,
+            file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
+            cwd_hash=short_hash(s.cwd) if s.cwd else None, is_subagent=s.is_subagent,
+            parent_session_id=s.parent_session_id, models=list(s.models), start=s.start,
+            end=s.end, session_tag=s.tag, prompt_count=len(s.prompts),
+            llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),
+            tokens=token_counts(stoks),
+            effects=dict(Counter(tc.effect for tc in s.tool_calls)),
+            statuses=dict(Counter(tc.status for tc in s.tool_calls)),
+            prompts=prows, llm_calls=crows,
+            title=s.title[:200] if include_previews and s.title else None,
+        ))
+        day = (s.start or "")[:10] or "unknown"
+        d = days.setdefault(day, [0, 0, 0, 0, 0])
+        d[0] += 1
+        d[1] += len(s.prompts)
+        d[2] += len(s.llm_calls)
+        d[3] += len(s.tool_calls)
+        d[4] += stoks.total
+    flat = _flat(profiles)
+    summary = Summary(
+        totals=Totals(sessions=len(sessions),
+                      subagent_sessions=sum(1 for s in sessions if s.is_subagent),
+                      prompts=sum(len(s.prompts) for s in sessions),
+                      llm_calls=sum(len(s.llm_calls) for s in sessions),
+                      tool_calls=sum(len(s.tool_calls) for s in sessions),
+                      tokens=token_counts(total)),
+        system=stack_summary(artifacts.get("semantic_system_folded", ""), profiles.system),
+        token=stack_summary(artifacts.get("semantic_token_folded", ""), profiles.token),
+        nonsemantic_system=stack_summary(artifacts.get("nonsemantic_system_folded", ""),
+                                         profiles.nonsemantic),
+        projections={name: stack_summary(artifacts.get(name.replace("-", "_") + "_folded", ""),
+                                         c, top=8)
+                     for name, c in profiles.projections.items()},
+        top_session_tags=_tag_counts(session_tag_counts),
+        top_prompt_tags=_tag_counts(prompt_tag_counts),
+        top_llm_tags=_tag_counts(llm_tag_counts, llm_tag_tokens),
+        commands=[CommandCount(agent=a, tool=t, command=c, effect=e, status=st, count=n)
+                  for (a, t, c, e, st), n in sorted(commands.items(),
+                                                    key=lambda kv: (-kv[1], kv[0]))[:60]],
+        effects=dict(sorted(effects.items(), key=lambda kv: (-kv[1], kv[0]))),
+        timeline=[DayCount(date=k, sessions=v[0], prompts=v[1], llm_calls=v[2],
+                           tool_calls=v[3], tokens=v[4]) for k, v in sorted(days.items())],
+        mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
+    )
+    return Report(
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        agentpprof_version=__version__, project=project, inputs=inputs, llm_tagger=tagger,
+        sessions=rows, summary=summary, prompt_tags=dict(sorted(prompt_tags.items())),
+        artifacts=artifacts, warnings=warnings,
+    )
+
+
+def _flat(profiles: Profiles) -> MixingModel:
+    return _mixing_model("flat", mixing(profiles.system,
+                                        drop=("project", "agent", "session", "prompt")))

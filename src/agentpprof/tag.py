@@ -1,0 +1,425 @@
+"""Tag stage: one lowercase word per session, per prompt and per LLM call, from a real LLM.
+
+There is no heuristic label path: an answer is a tag only if the model produced it and it passes
+validation (3-12 lowercase ASCII letters, not a generic or function word). An invalid answer is
+retried once with the answer fed back; a second invalid answer fails the run (exit 3) naming the
+fragment. Every tag obtained is written to ``tags.json`` as it arrives, atomically, so a failed
+or interrupted run keeps what it paid for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from agentpprof.errors import LlamaServerError, TaggingError
+from agentpprof.records import Session
+
+Kind = Literal["session", "prompt", "llm"]
+
+PROMPT_VERSION = "fewshot-v5"
+GRAMMAR = 'root ::= " "? [a-z]{3,12}'
+# Kinds of work. A first answer that merely copies a noun from the fragment ("image",
+# "server") and is not one of these is sent back once, with the answer fed back and the
+# choice narrowed to these words: the model still picks the word.
+WORK_KINDS: tuple[str, ...] = (
+    "testing", "debugging", "docs", "refactor", "git", "ci", "deploy", "research", "frontend",
+    "performance", "security", "database", "config", "planning", "review", "build", "reading",
+    "editing", "setup", "release", "cleanup", "design", "api", "dependencies", "logging",
+    "migration", "automation", "analysis", "monitoring", "packaging",
+)
+CLOSED_GRAMMAR = 'root ::= " "? (' + " | ".join(f'"{w}"' for w in WORK_KINDS) + ")"
+N_PREDICT = 12
+MAX_FRAGMENT_CHARS = 480
+WORD_RE = re.compile(r"^[a-z]{3,12}$")
+
+# generic and function words are not tags
+STOPWORDS = frozenset("""
+task tasks work working misc thing things stuff other others the and but why how what when where
+who whom this that these those with for you your yours please thanks thank hello okay yes not
+none null unknown user agent assistant model request requests activity topic word words label
+tag tags answer output input text line lines item items here there then than from into onto
+about just also some any all can could would should will shall must may might have has had
+been being are was were its our out off let lets get got make made use used using via per
+one two three very more most much many such same each every only own fragment session prompt
+call calls response reply message messages continue done good great nice sure code coding
+generic something anything everything nothing general
+""".split())
+
+FEW_SHOT: tuple[tuple[str, str], ...] = (
+    ("Fix the failing unit tests in tests/test_parser.py", "testing"),
+    ("Add regression tests for the invoice total and run pytest", "testing"),
+    ("The app crashes with TypeError: undefined is not a function when I click save",
+     "debugging"),
+    ("Login returns 401 for valid users, find out why", "debugging"),
+    ("Update the README with installation steps and a usage example", "docs"),
+    ("Explain the new environment variables in the user guide", "docs"),
+    ("Rename the helper functions and split utils.py into smaller modules", "refactor"),
+    ("Remove the duplicated code in the two exporters and simplify the class", "refactor"),
+    ("Commit these changes and push the branch", "git"),
+    ("Rebase my feature branch on main and fix the conflicts", "git"),
+    ("The GitHub Actions workflow fails on the lint job, fix the CI config", "ci"),
+    ("Add a pipeline step that builds the wheel on every push", "ci"),
+    ("Deploy the service to production with the new Docker image", "deploy"),
+    ("Ship version 2.0 to the cloud servers and check they are healthy", "deploy"),
+    ("Research how other libraries implement rate limiting and summarise", "research"),
+    ("Find out which tools exist for diffing PDFs and compare them", "research"),
+    ("Make the settings page responsive and fix the button colors", "frontend"),
+    ("Center the login form and use the brand font on the landing page", "frontend"),
+    ("The report endpoint takes 9 seconds, profile it and make it faster", "performance"),
+    ("Cut the memory use of the thumbnail worker in half", "performance"),
+    ("Sanitize user input to prevent SQL injection", "security"),
+    ("Store the tokens encrypted and rotate the leaked API key", "security"),
+    ("Add a migration for the orders table and an index on user_id", "database"),
+    ("Write a query that sums the sales per region from the CSV data", "database"),
+    ("Set the default port and log level in config.yaml", "config"),
+    ("Let me look at the config loader. tools: Read Grep", "reading"),
+    ("Run the test suite to check the fix. tools: Bash", "testing"),
+    ("The bug is an off-by-one in the loop; I'll fix it. tools: Edit", "debugging"),
+    ("I'll add a section about the new flag to the README. tools: Edit", "docs"),
+    ("Plan the steps for the new export feature. tools: TodoWrite", "planning"),
+)
+
+HEADER = ("Each line of coding-agent activity is labelled with one lowercase English word for "
+          "the kind of work it is, such as testing, debugging, docs, refactor, git, ci, deploy, "
+          "research, frontend, performance, security, database, config, planning, review, "
+          "build, reading or editing.\n\n")
+
+
+def build_prefix() -> str:
+    shots = "".join(f"Activity: {text}\nTopic: {word}\n\n" for text, word in FEW_SHOT)
+    return HEADER + shots
+
+
+PREFIX = build_prefix()
+
+_TAG_RE = re.compile(r"<[^>]{1,80}>")
+_URL_RE = re.compile(r"https?://([^/\s]+)\S*")
+_WS_RE = re.compile(r"\s+")
+_PATH_RE = re.compile(r"(?:[\w.~-]*/)+([\w.-]+)")
+_FENCE_RE = re.compile(r"```.*?(```|$)", re.DOTALL)
+
+
+def clean_fragment(text: str, limit: int = MAX_FRAGMENT_CHARS) -> str:
+    """Make a fragment short and plain: no markup, URLs as hosts, paths as file names."""
+    text = _FENCE_RE.sub(" [code] ", text)
+    text = _TAG_RE.sub(" ", text)
+    text = _URL_RE.sub(r"\1", text)
+    text = _PATH_RE.sub(r"\1", text)
+    text = _WS_RE.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return text or "(empty)"
+
+
+def build_prompt(fragment: str, invalid: str | None = None) -> str:
+    tail = f"Activity: {fragment}\nTopic:"
+    if invalid:
+        tail = (f"Activity: {fragment}\nTopic: {invalid}\n"
+                f"(\"{invalid}\" does not name the kind of work; answer with the kind of work)\n"
+                f"Activity: {fragment}\nTopic:")
+    return PREFIX + tail
+
+
+def normalise(raw: str) -> str:
+    return raw.strip().strip("\"'`*_.>:").strip().lower()
+
+
+_LETTERS_RE = re.compile(r"[^a-z]+")
+
+
+def copies_fragment(word: str, fragment: str) -> bool:
+    """The word is lifted from the fragment's own text and is not a kind of work."""
+    if word in WORK_KINDS:
+        return False
+    letters = _LETTERS_RE.sub("", fragment.lower())
+    stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
+    return stem in letters
+
+
+def invalid_reason(word: str) -> str | None:
+    if not word:
+        return "empty answer"
+    if not WORD_RE.match(word):
+        return "not one word of 3-12 lowercase ASCII letters"
+    if word in STOPWORDS:
+        return "generic or function word"
+    return None
+
+
+@dataclass(slots=True)
+class Fragment:
+    kind: Kind
+    file: str
+    line: int
+    text: str
+    target: Any  # the record that receives the tag
+    key: str = ""
+
+
+class Backend(Protocol):
+    """Answers one fragment. The real one is llama.cpp; unit tests may script one."""
+
+    identity: str
+    provider: str
+    base_url: str
+    concurrency: int
+
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+        """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
+        ...
+
+
+@dataclass(slots=True)
+class TagStats:
+    requests: int = 0
+    cache_hits: int = 0
+    llm_calls: int = 0
+    llm_successes: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class TagCache:
+    """``tags.json``: tags keyed by a hash of (prompt version, model identity, kind, fragment)."""
+
+    path: Path
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    llm: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    stats: TagStats = field(default_factory=TagStats)
+    persist: bool = True
+    _dirty: int = 0
+    _last_write: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path) -> TagCache:
+        cache = cls(path)
+        if not path.exists():
+            return cache
+        try:
+            data = json.loads(path.read_text())
+            tags = data["tags"]
+            if not isinstance(tags, dict):
+                raise ValueError("tags is not an object")
+            cache.entries = {k: v for k, v in tags.items()
+                             if isinstance(v, dict) and isinstance(v.get("tag"), str)}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+            try:
+                os.replace(path, aside)
+                cache.warnings.append(f"{path}: unreadable tag cache ({exc}); moved aside to "
+                                      f"{aside.name} and starting empty")
+            except OSError:
+                cache.warnings.append(f"{path}: unreadable tag cache ({exc}); starting empty")
+        return cache
+
+    @staticmethod
+    def key(identity: str, kind: str, fragment: str) -> str:
+        blob = f"{PROMPT_VERSION}\n{identity}\n{kind}\n{fragment}".encode()
+        return hashlib.sha256(blob).hexdigest()[:32]
+
+    def get(self, key: str) -> str | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        tag = entry.get("tag")
+        return tag if isinstance(tag, str) and invalid_reason(tag) is None else None
+
+    def put(self, key: str, tag: str, kind: str, fragment: str) -> None:
+        self.entries[key] = {
+            "tag": tag,
+            "kind": kind,
+            "source_hash": hashlib.sha256(fragment.encode()).hexdigest()[:24],
+            "created_at": _now(),
+            "llm": dict(self.llm),
+        }
+        self._dirty += 1
+        if self._dirty >= 16 or time.monotonic() - self._last_write > 2.0:
+            self.save()
+
+    def save(self) -> None:
+        if not self.persist:
+            return
+        doc = {
+            "schema_version": 1,
+            "created_by": "agentpprof",
+            "updated_at": _now(),
+            "llm": self.llm,
+            "stats": {
+                "requests": self.stats.requests,
+                "cache_hits": self.stats.cache_hits,
+                "llm_calls": self.stats.llm_calls,
+                "llm_successes": self.stats.llm_successes,
+                "failures": self.stats.failures,
+            },
+            "tags": dict(sorted(self.entries.items())),
+        }
+        write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        self._dirty = 0
+        self._last_write = time.monotonic()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def session_fragment(s: Session) -> str:
+    parts = [s.title] if s.title else []
+    parts += [p.text for p in s.prompts[:3]]
+    if s.cwd:
+        parts.append("in " + s.cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
+    return clean_fragment(" ".join(parts))
+
+
+def llm_fragment(text: str, tools: Iterable[str]) -> str:
+    names = sorted(set(tools))
+    body = clean_fragment(text, 360) if text.strip() else ""
+    if names:
+        body = (body + " tools: " + " ".join(names[:6])).strip()
+    return body or "(no visible text)"
+
+
+def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Fragment]:
+    frags: list[Fragment] = []
+    for s in sessions:
+        first = s.prompts[0].line if s.prompts else 1
+        frags.append(Fragment("session", s.file, first, session_fragment(s), s))
+        for p in s.prompts:
+            frags.append(Fragment("prompt", s.file, p.line, clean_fragment(p.text), p))
+        if tag_llm_calls:
+            for c in s.llm_calls:
+                frags.append(Fragment("llm", s.file, c.line, llm_fragment(c.text, c.tool_names),
+                                      c))
+    return frags
+
+
+async def _tag_one(backend: Backend, cache: TagCache, frag: Fragment) -> str:
+    stats = cache.stats
+    stats.requests += 1
+    hit = cache.get(frag.key)
+    if hit is not None:
+        stats.cache_hits += 1
+        return hit
+    invalid: str | None = None
+    closed = False
+    raw = ""
+    for attempt in range(2):
+        stats.llm_calls += 1
+        raw = await backend.answer(frag.text, invalid, closed)
+        word = normalise(raw)
+        if invalid_reason(word) is None:
+            if attempt == 0 and copies_fragment(word, frag.text):
+                invalid, closed = word, True
+                continue
+            stats.llm_successes += 1
+            cache.put(frag.key, word, frag.kind, frag.text)
+            return word
+        invalid = word or raw.strip()[:40] or "(empty)"
+    stats.failures += 1
+    raise TaggingError(
+        f"the model gave no valid tag for a {frag.kind} fragment at {frag.file}:{frag.line} "
+        f"after a retry (last answer: {raw.strip()[:60]!r}: "
+        f"{invalid_reason(normalise(raw))})",
+        hint="try a larger model with --model, or check that the server runs a text model")
+
+
+async def tag_fragments(
+    fragments: list[Fragment],
+    backend: Backend,
+    cache: TagCache,
+    progress: Callable[[int, TagStats], None] | None = None,
+) -> None:
+    """Tag every fragment (cache first), as many in flight as the backend allows."""
+    started = time.monotonic()
+    for frag in fragments:
+        frag.key = TagCache.key(backend.identity, frag.kind, frag.text)
+    cache.llm = {"provider": backend.provider, "base_url": backend.base_url,
+                 "model": backend.identity}
+    # identical fragments are asked once
+    unique: dict[str, Fragment] = {}
+    for frag in fragments:
+        unique.setdefault(frag.key, frag)
+    results: dict[str, str] = {}
+    sem = asyncio.Semaphore(max(1, backend.concurrency))
+    failure: list[BaseException] = []
+
+    async def worker(frag: Fragment) -> None:
+        if failure:
+            return
+        async with sem:
+            if failure:
+                return
+            try:
+                results[frag.key] = await _tag_one(backend, cache, frag)
+            except (TaggingError, LlamaServerError) as exc:
+                failure.append(exc)
+                return
+        if progress:
+            progress(1, cache.stats)
+
+    # cached ones first: instant progress, and only misses reach the server
+    ordered = sorted(unique.values(), key=lambda f: cache.get(f.key) is None)
+    try:
+        await asyncio.gather(*(worker(f) for f in ordered))
+    finally:
+        cache.stats.seconds += time.monotonic() - started
+        cache.save()
+    if failure:
+        raise failure[0]
+    dup = len(fragments) - len(unique)
+    if dup:
+        cache.stats.requests += dup
+        cache.stats.cache_hits += dup
+    for frag in fragments:
+        frag.target.tag = results[frag.key]
+
+
+def inherit_llm_tags(sessions: list[Session]) -> None:
+    """``--tag-llm-calls false``: each LLM call takes its prompt's tag, else the session's."""
+    for s in sessions:
+        for c in s.llm_calls:
+            if c.prompt_index is not None and c.prompt_index < len(s.prompts):
+                c.tag = s.prompts[c.prompt_index].tag
+            else:
+                c.tag = s.tag
+
+
+class LlamaBackend:
+    """The real backend: a few-shot completion prompt on a llama.cpp server, GBNF-constrained."""
+
+    provider = "llama.cpp"
+
+    def __init__(self, client: Any, identity: str, concurrency: int) -> None:
+        self.client = client
+        self.base_url: str = client.base_url
+        self.identity = identity
+        self.concurrency = concurrency
+
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+        completion = await self.client.complete(build_prompt(fragment, invalid),
+                                                grammar=CLOSED_GRAMMAR if closed else GRAMMAR,
+                                                n_predict=N_PREDICT)
+        text: str = completion.text
+        return text

@@ -1,0 +1,50 @@
+"""Where the shipped templates live, and the one Jinja2 environment.
+
+A source checkout (or editable install) reads the top-level ``templates/`` beside ``src/``; a
+wheel reads the copy packaged as ``agentpprof/templates``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+
+@functools.cache
+def templates_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    candidates = [here.parent.parent / "templates", here / "templates"]
+    for cand in candidates:
+        if (cand / "dashboard.html.j2").is_file():
+            return cand
+    raise FileNotFoundError("agentpprof templates are missing from this installation")
+
+
+@functools.cache
+def asset_text(name: str) -> str:
+    return (templates_dir() / name).read_text(encoding="utf-8")
+
+
+def _tojson(value: Any) -> Markup:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+@functools.cache
+def get_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=select_autoescape(["html", "j2", "svg"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["include_raw"] = lambda name: Markup(asset_text(name))
+    env.filters["tojson_safe"] = _tojson
+    return env
