@@ -92,6 +92,7 @@ PATH_EXTS = frozenset({"rs", "py", "md", "json", "jsonl", "ts", "tsx", "js", "js
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "|&", "\n"})
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _FRAME_BAD = re.compile(r"[\s;]+")
+_REDIRECT_RE = re.compile(r"(?<![0-9&<>])>{1,2}\s*(?!&)(?!/dev/null)[^\s|&;]")
 
 
 def safe_frame(text: str) -> str:
@@ -247,11 +248,10 @@ def command_effect(command: str | list[str]) -> str:
         return "write"
     if cmd in WRITE_CMDS:
         return "write"
-    joined = " ".join(argv)
-    if re.search(r"(?<![0-9&<>])>{1,2}\s*(?!&)(?!/dev/null)[^\s|&;]", joined) and cmd != "echo":
+    if _REDIRECT_RE.search(" ".join(argv)):
         return "write"
     if cmd in READ_CMDS or cmd == "sed":
-        return "read" if not re.search(r">{1,2}\s*[^&\s]", joined) else "write"
+        return "read"
     if URL_RE.search(text):
         return "network"
     return "process"

@@ -23,10 +23,11 @@ from typing import Any, Literal, Protocol
 
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.records import Session
+from agentpprof.shots import BASE, nearest
 
 Kind = Literal["session", "prompt", "llm"]
 
-PROMPT_VERSION = "fewshot-v5"
+PROMPT_VERSION = "fewshot-knn-v6"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
 # Kinds of work. A first answer that merely copies a noun from the fragment ("image",
 # "server") and is not one of these is sent back once, with the answer fed back and the
@@ -55,39 +56,6 @@ call calls response reply message messages continue done good great nice sure co
 generic something anything everything nothing general
 """.split())
 
-FEW_SHOT: tuple[tuple[str, str], ...] = (
-    ("Fix the failing unit tests in tests/test_parser.py", "testing"),
-    ("Add regression tests for the invoice total and run pytest", "testing"),
-    ("The app crashes with TypeError: undefined is not a function when I click save",
-     "debugging"),
-    ("Login returns 401 for valid users, find out why", "debugging"),
-    ("Update the README with installation steps and a usage example", "docs"),
-    ("Explain the new environment variables in the user guide", "docs"),
-    ("Rename the helper functions and split utils.py into smaller modules", "refactor"),
-    ("Remove the duplicated code in the two exporters and simplify the class", "refactor"),
-    ("Commit these changes and push the branch", "git"),
-    ("Rebase my feature branch on main and fix the conflicts", "git"),
-    ("The GitHub Actions workflow fails on the lint job, fix the CI config", "ci"),
-    ("Add a pipeline step that builds the wheel on every push", "ci"),
-    ("Deploy the service to production with the new Docker image", "deploy"),
-    ("Ship version 2.0 to the cloud servers and check they are healthy", "deploy"),
-    ("Research how other libraries implement rate limiting and summarise", "research"),
-    ("Find out which tools exist for diffing PDFs and compare them", "research"),
-    ("Make the settings page responsive and fix the button colors", "frontend"),
-    ("Center the login form and use the brand font on the landing page", "frontend"),
-    ("The report endpoint takes 9 seconds, profile it and make it faster", "performance"),
-    ("Cut the memory use of the thumbnail worker in half", "performance"),
-    ("Sanitize user input to prevent SQL injection", "security"),
-    ("Store the tokens encrypted and rotate the leaked API key", "security"),
-    ("Add a migration for the orders table and an index on user_id", "database"),
-    ("Write a query that sums the sales per region from the CSV data", "database"),
-    ("Set the default port and log level in config.yaml", "config"),
-    ("Let me look at the config loader. tools: Read Grep", "reading"),
-    ("Run the test suite to check the fix. tools: Bash", "testing"),
-    ("The bug is an off-by-one in the loop; I'll fix it. tools: Edit", "debugging"),
-    ("I'll add a section about the new flag to the README. tools: Edit", "docs"),
-    ("Plan the steps for the new export feature. tools: TodoWrite", "planning"),
-)
 
 HEADER = ("Each line of coding-agent activity is labelled with one lowercase English word for "
           "the kind of work it is, such as testing, debugging, docs, refactor, git, ci, deploy, "
@@ -96,8 +64,11 @@ HEADER = ("Each line of coding-agent activity is labelled with one lowercase Eng
 
 
 def build_prefix() -> str:
-    shots = "".join(f"Activity: {text}\nTopic: {word}\n\n" for text, word in FEW_SHOT)
-    return HEADER + shots
+    return HEADER + _shots(BASE)
+
+
+def _shots(pairs: Iterable[tuple[str, str]]) -> str:
+    return "".join(f"Activity: {text}\nTopic: {word}\n\n" for text, word in pairs)
 
 
 PREFIX = build_prefix()
@@ -122,9 +93,10 @@ def clean_fragment(text: str, limit: int = MAX_FRAGMENT_CHARS) -> str:
 
 
 def build_prompt(fragment: str, invalid: str | None = None) -> str:
-    tail = f"Activity: {fragment}\nTopic:"
+    near = _shots(nearest(fragment))
+    tail = f"{near}Activity: {fragment}\nTopic:"
     if invalid:
-        tail = (f"Activity: {fragment}\nTopic: {invalid}\n"
+        tail = (f"{near}Activity: {fragment}\nTopic: {invalid}\n"
                 f"(\"{invalid}\" does not name the kind of work; answer with the kind of work)\n"
                 f"Activity: {fragment}\nTopic:")
     return PREFIX + tail
@@ -336,7 +308,8 @@ async def _tag_one(backend: Backend, cache: TagCache, frag: Fragment) -> str:
             stats.llm_successes += 1
             cache.put(frag.key, word, frag.kind, frag.text)
             return word
-        invalid = word or raw.strip()[:40] or "(empty)"
+        # fed back, and the second answer is chosen among the kinds of work
+        invalid, closed = word or raw.strip()[:40] or "(empty)", True
     stats.failures += 1
     raise TaggingError(
         f"the model gave no valid tag for a {frag.kind} fragment at {frag.file}:{frag.line} "

@@ -1,0 +1,38 @@
+"""JSON Schemas of the contract, generated from the pydantic models.
+
+``python -m agentpprof.schema docs/`` rewrites them; a test checks the committed copies are
+current.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from agentpprof.models import BenchResult, Report, SessionInventory
+
+SCHEMAS = {
+    "agentpprof.schema.json": lambda: Report.model_json_schema(),
+    "sessions.schema.json": lambda: TypeAdapter(list[SessionInventory]).json_schema(),
+    "benchmarks.schema.json": lambda: BenchResult.model_json_schema(),
+}
+
+
+def render_schemas() -> dict[str, str]:
+    return {name: json.dumps(fn(), indent=2, sort_keys=True) + "\n"
+            for name, fn in SCHEMAS.items()}
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "docs")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_schemas().items():
+        (out / name).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,103 @@
+"""Bad input never raises: counted warnings with file:line, exit 0 (4 under --strict)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentpprof.cli import app
+from agentpprof.parse import parse_session
+
+GOOD_CLAUDE = {
+    "type": "user", "sessionId": "s1", "cwd": "/p", "timestamp": "2026-01-01T00:00:00Z",
+    "message": {"role": "user", "content": "fix the tests"},
+}
+GOOD_ASSISTANT = {
+    "type": "assistant", "sessionId": "s1", "requestId": "r1", "timestamp": "2026-01-01T00:00:01Z",
+    "message": {"id": "m1", "model": "claude-x", "content": [{"type": "text", "text": "ok"}],
+                "usage": {"input_tokens": 1, "output_tokens": 2}},
+}
+
+
+def _write(path: Path, lines: list[bytes], end: bytes = b"\n") -> Path:
+    path.write_bytes(b"\n".join(lines) + end)
+    return path
+
+
+def _dump(obj: object) -> bytes:
+    return json.dumps(obj).encode()
+
+
+def test_malformed_lines_are_counted(tmp_path: Path) -> None:
+    f = _write(tmp_path / "s.jsonl", [
+        _dump(GOOD_CLAUDE),
+        b"{not json",
+        b"\x00\x01\x02binary\xff\xfe",
+        b"[1, 2, 3]",
+        _dump({"type": "brand-new-record", "sessionId": "s1"}),
+        _dump({"type": "assistant", "message": {"id": 5, "usage": "lots"}}),
+        _dump(GOOD_ASSISTANT),
+        b'{"type": "user", "message": {"content": "trunc',
+    ], end=b"")
+    s = parse_session(f)
+    assert len(s.prompts) == 1 and len(s.llm_calls) == 1
+    texts = [str(w) for w in s.warnings]
+    assert any(":2: malformed JSON" in t for t in texts)
+    assert any(":3: binary data" in t for t in texts)
+    assert any(":4: " in t and "object" in t for t in texts)
+    assert any(":5: unknown record type" in t for t in texts)
+    assert any(":6: unexpected field types" in t for t in texts)
+    assert any(":8: truncated JSON" in t for t in texts)
+
+
+def test_giant_line_and_lone_surrogate(tmp_path: Path) -> None:
+    big = dict(GOOD_CLAUDE)
+    big["message"] = {"role": "user", "content": "x" * (2 * 1024 * 1024)}
+    sur = dict(GOOD_CLAUDE)
+    raw_sur = _dump(sur).replace(b"fix the tests", b"fix \\ud800 tests")
+    f = _write(tmp_path / "big.jsonl", [_dump(big), raw_sur])
+    s = parse_session(f)
+    assert len(s.prompts) == 2
+    assert s.warnings == []
+
+
+def test_empty_unreadable_and_directory(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert parse_session(empty).warnings[0].message.startswith("no Claude Code or Codex")
+    d = tmp_path / "dir.jsonl"
+    d.mkdir()
+    assert "directory" in parse_session(d).warnings[0].message
+    locked = tmp_path / "locked.jsonl"
+    locked.write_text(json.dumps(GOOD_CLAUDE) + "\n")
+    locked.chmod(0)
+    if os.geteuid() != 0:  # root reads anything
+        assert "cannot read" in str(parse_session(locked).warnings)
+    missing = tmp_path / "missing.jsonl"
+    assert parse_session(missing).warnings
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_cli_exit_codes(tmp_path: Path, strict: bool) -> None:
+    f = _write(tmp_path / "s.jsonl", [_dump(GOOD_CLAUDE), b"garbage"])
+    d = tmp_path / "adir"
+    d.mkdir()
+    args = ["sessions", "--json", "--session-file", str(f), "--session-file", str(d)]
+    result = CliRunner().invoke(app, [*args, "--strict"] if strict else args)
+    assert result.exit_code == (4 if strict else 0), result.output
+    assert "Traceback" not in result.output
+    rows = json.loads(result.stdout.splitlines()[0]) if not strict else None
+    if rows is not None:
+        assert rows[0]["prompts"] == 1
+        assert any(":2: malformed JSON" in w for w in rows[0]["warnings"])
+
+
+def test_verbose_shows_file_line(tmp_path: Path) -> None:
+    f = _write(tmp_path / "s.jsonl", [_dump(GOOD_CLAUDE), b"garbage"])
+    result = CliRunner().invoke(app, ["sessions", "-v", "--session-file", str(f)])
+    assert result.exit_code == 0
+    assert "s.jsonl:2: malformed JSON" in result.output

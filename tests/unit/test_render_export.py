@@ -1,0 +1,138 @@
+"""Exports (pprof, speedscope), the SVG renderer, the dashboard and its escaping."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+from agentpprof.export import pprof_bytes, speedscope_json
+from agentpprof.flamegraph import build_tree, layout, render_flamegraph
+from agentpprof.fold import fold_sessions
+from agentpprof.models import Inputs, Project, TaggerStats
+from agentpprof.pipeline import folded_files
+from agentpprof.records import Agent, LlmCall, Prompt, Session, ToolCall, Tokens
+from agentpprof.render import render_all, rerender
+from agentpprof.schema import render_schemas
+from agentpprof.summary import build_report
+
+EVIL = "</script><img src=x onerror=alert(1)>"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _report(sessions: list[Session], out: Path) -> None:
+    prof = fold_sessions(sessions, "proj")
+    rep = build_report(
+        sessions=sessions, profiles=prof, project=Project(name="proj", root="~/proj"),
+        inputs=Inputs(claude_root="~/.claude/projects", codex_root="~/.codex/sessions",
+                      session_files=[], scan_files=160, max_sessions=36, files_scanned=0,
+                      files_profiled=len(sessions), tag_llm_calls=True, include_previews=False),
+        tagger=TaggerStats(provider="llama.cpp", base_url="http://x", model="m",
+                           prompt_version="v", requests=0, cache_hits=0, llm_calls=0,
+                           llm_successes=0, failures=0, seconds=0.0, tags_per_second=0.0),
+        artifacts={}, warnings=[], include_previews=False)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "agentpprof.json").write_text(rep.model_dump_json())
+    for name, counter in folded_files(prof).items():
+        (out / name).write_text("".join(f"{k} {v}\n" for k, v in counter.items()))
+    render_all(out, rep, folded_files(prof))
+
+
+def _evil_session() -> Session:
+    s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p",
+                models=[EVIL])
+    s.tag = "testing"
+    s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text", tag="debugging")]
+    s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3), tag="testing")]
+    s.tool_calls = [ToolCall(0, 3, None, EVIL, "tool", "rm -rf /secret", [], "process",
+                             [f"src/{EVIL}"], [], "ok", 0)]
+    return s
+
+
+def test_escaping_is_inert(tmp_path: Path) -> None:
+    _report([_evil_session()], tmp_path)
+    for f in [*tmp_path.glob("*.svg"), tmp_path / "index.html"]:
+        text = f.read_text()
+        assert "<img src=x" not in text, f.name
+        assert "</script><img" not in text, f.name
+    html = (tmp_path / "index.html").read_text()
+    assert "secret prompt text" not in html and "rm -rf /secret" not in html
+
+
+def test_empty_report_renders(tmp_path: Path) -> None:
+    _report([], tmp_path)
+    html = (tmp_path / "index.html").read_text()
+    assert "No sessions" in html
+    assert (tmp_path / "system-flamegraph.svg").read_text().startswith("<svg")
+    assert rerender(tmp_path) == tmp_path / "index.html"
+
+
+def test_render_rebuilds_from_folder(tmp_path: Path) -> None:
+    _report([_evil_session()], tmp_path)
+    (tmp_path / "index.html").unlink()
+    (tmp_path / "token-flamegraph.svg").unlink()
+    rerender(tmp_path)
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "token-flamegraph.svg").is_file()
+
+
+def test_flamegraph_merges_prefixes_and_prunes() -> None:
+    c = Counter({"a;b;c": 5, "a;b;d": 3, "a;e": 1, "a;tiny": 0})
+    root = build_tree(c)
+    assert root.value == 9 and root.children["a"].children["b"].value == 8
+    rects, depth = layout(root, 1000, 0.5)
+    assert depth == 3 and len([r for r in rects if r.name == "b"]) == 1
+    big = Counter({f"x;f{i}": 1 for i in range(5000)} | {"x;big": 100000})
+    rects, _ = layout(build_tree(big), 1180, 0.5)
+    assert len(rects) < 20  # narrow frames are pruned, their weight stays in the parent
+    svg = render_flamegraph(c, title="t", unit="events")
+    assert svg.count('class="f"') == 6  # all, a, b, c, d, e
+
+
+def test_pprof_and_speedscope_shapes() -> None:
+    c = Counter({"project:p;agent:a;kind:input": 7, "project:p;agent:a;kind:output": 3})
+    data = gzip.decompress(pprof_bytes(c, "tokens"))
+    assert b"tokens" in data and b"kind:input" in data
+    doc = json.loads(speedscope_json(c, "t"))
+    prof = doc["profiles"][0]
+    assert prof["weights"] == [7, 3] and prof["endValue"] == 10
+    assert [doc["shared"]["frames"][i]["name"] for i in prof["samples"][0]] == [
+        "project:p", "agent:a", "kind:input"]
+
+
+def test_pprof_decodes_with_protobuf() -> None:
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    fdp = descriptor_pb2.FileDescriptorProto(name="p.proto", package="perftools.profiles",
+                                             syntax="proto3")
+    def msg(name: str, fields: list[tuple[str, int, int, int, str | None]]) -> None:
+        m = fdp.message_type.add(name=name)
+        for fname, num, typ, label, tname in fields:
+            f = m.field.add(name=fname, number=num, type=typ, label=label)
+            if tname:
+                f.type_name = tname
+    T, L = descriptor_pb2.FieldDescriptorProto, descriptor_pb2.FieldDescriptorProto
+    rep, opt = L.LABEL_REPEATED, L.LABEL_OPTIONAL
+    msg("ValueType", [("type", 1, T.TYPE_INT64, opt, None), ("unit", 2, T.TYPE_INT64, opt, None)])
+    msg("Sample", [("location_id", 1, T.TYPE_UINT64, rep, None),
+                   ("value", 2, T.TYPE_INT64, rep, None)])
+    msg("Profile", [("sample_type", 1, T.TYPE_MESSAGE, rep, ".perftools.profiles.ValueType"),
+                    ("sample", 2, T.TYPE_MESSAGE, rep, ".perftools.profiles.Sample"),
+                    ("string_table", 6, T.TYPE_STRING, rep, None),
+                    ("default_sample_type", 14, T.TYPE_INT64, opt, None)])
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    Profile = message_factory.GetMessageClass(pool.FindMessageTypeByName(
+        "perftools.profiles.Profile"))
+    c = Counter({"a;b": 7, "a;c": 3})
+    p = Profile.FromString(gzip.decompress(pprof_bytes(c, "events")))
+    assert p.string_table[0] == ""
+    assert p.string_table[p.sample_type[0].type] == "events"
+    assert sorted(s.value[0] for s in p.sample) == [3, 7]
+    assert len(p.sample[0].location_id) == 2
+
+
+def test_schemas_are_current() -> None:
+    for name, text in render_schemas().items():
+        assert (REPO / "docs" / name).read_text() == text, (
+            f"docs/{name} is stale: run `python -m agentpprof.schema docs`")

@@ -1,0 +1,142 @@
+"""Tagger logic with a scripted backend (unit tests only; e2e uses the real server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from agentpprof.errors import TaggingError
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
+from agentpprof.tag import (
+    TagCache,
+    build_prompt,
+    clean_fragment,
+    collect_fragments,
+    copies_fragment,
+    inherit_llm_tags,
+    invalid_reason,
+    normalise,
+    tag_fragments,
+)
+from tests.conftest import ScriptedBackend
+
+
+def _session(n_prompts: int = 2) -> Session:
+    s = Session(agent=Agent.CLAUDE, file="/x/s.jsonl", session_id="s", cwd="/p/repo",
+                title="Fix tests")
+    s.prompts = [Prompt(i, 10 + i, None, f"please fix failing test number {i}")
+                 for i in range(n_prompts)]
+    s.llm_calls = [LlmCall(0, 20, None, "m", 0, Tokens(input=5), text="Running tests",
+                           tool_names=["Bash"])]
+    return s
+
+
+@pytest.mark.parametrize(("raw", "word", "reason"), [
+    (" debugging", "debugging", None),
+    ("Debug.", "debug", None),
+    ("task", "task", "generic or function word"),
+    ("the", "the", "generic or function word"),
+    ("two words", "two words", "not one word of 3-12 lowercase ASCII letters"),
+    ("codingupdateflamegraph", "codingupdateflamegraph",
+     "not one word of 3-12 lowercase ASCII letters"),
+    ("", "", "empty answer"),
+    ("héllo", "héllo", "not one word of 3-12 lowercase ASCII letters"),
+])
+def test_validation(raw: str, word: str, reason: str | None) -> None:
+    assert normalise(raw) == word
+    assert invalid_reason(word) == reason
+
+
+def test_copies_fragment() -> None:
+    assert copies_fragment("image", "Reduce memory usage of the image resizer")
+    assert not copies_fragment("testing", "run the testing suite")  # a kind of work
+    assert not copies_fragment("performance", "Reduce memory usage of the image resizer")
+
+
+def test_prompt_shape() -> None:
+    p = build_prompt("Fix the login crash")
+    assert p.endswith("Activity: Fix the login crash\nTopic:")
+    assert "Topic: debugging" in p
+    retry = build_prompt("Fix the login crash", invalid="login")
+    assert '"login" does not name the kind of work' in retry
+
+
+def test_clean_fragment() -> None:
+    text = "<command-name>/x</command-name> see https://example.com/a/b and /home/u/p/file.py " \
+           + "x" * 900
+    out = clean_fragment(text)
+    assert "<" not in out and "example.com" in out and "file.py" in out and "/home" not in out
+    assert len(out) <= 480
+
+
+def test_tags_cache_and_stats(tmp_path: Path) -> None:
+    s = _session()
+    backend = ScriptedBackend(default="testing")
+    cache = TagCache.load(tmp_path / "tags.json")
+    frags = collect_fragments([s], tag_llm_calls=True)
+    assert [f.kind for f in frags] == ["session", "prompt", "prompt", "llm"]
+    asyncio.run(tag_fragments(frags, backend, cache))
+    assert s.tag == "testing" and all(p.tag == "testing" for p in s.prompts)
+    assert len(backend.calls) == 4
+    doc = json.loads((tmp_path / "tags.json").read_text())
+    assert set(doc) >= {"schema_version", "created_by", "updated_at", "llm", "stats", "tags"}
+    assert doc["stats"]["llm_calls"] == 4
+    entry = next(iter(doc["tags"].values()))
+    assert set(entry) == {"tag", "kind", "source_hash", "created_at", "llm"}
+    assert "fix failing" not in (tmp_path / "tags.json").read_text()  # no raw text
+    # second run: everything from the cache, no backend call
+    again = TagCache.load(tmp_path / "tags.json")
+    backend2 = ScriptedBackend(default="docs")
+    asyncio.run(tag_fragments(collect_fragments([_session()], True), backend2, again))
+    assert backend2.calls == [] and again.stats.cache_hits == 4
+
+
+def test_cache_key_ignores_url_but_not_model() -> None:
+    a = TagCache.key("model-a", "prompt", "x")
+    assert a == TagCache.key("model-a", "prompt", "x")
+    assert a != TagCache.key("model-b", "prompt", "x")
+    assert a != TagCache.key("model-a", "session", "x")
+
+
+def test_retry_feeds_back_then_fails(tmp_path: Path) -> None:
+    s = _session(1)
+    backend = ScriptedBackend(answers=["testing", "stuff", "not valid!"])
+    cache = TagCache.load(tmp_path / "tags.json")
+    frags = collect_fragments([s], tag_llm_calls=False)
+    backend.concurrency = 1
+    with pytest.raises(TaggingError) as err:
+        asyncio.run(tag_fragments(frags, backend, cache))
+    assert "prompt fragment at /x/s.jsonl:10" in err.value.message
+    assert backend.calls[-1][1] == "stuff" and backend.calls[-1][2] is True
+    # the tag obtained before the failure is kept on disk
+    kept = json.loads((tmp_path / "tags.json").read_text())["tags"]
+    assert len(kept) == 1
+
+
+def test_copied_noun_is_retried_closed(tmp_path: Path) -> None:
+    s = _session(0)
+    s.title = "Reduce memory usage of the image resizer"
+    backend = ScriptedBackend(answers=["image", "performance"])
+    asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
+                              TagCache.load(tmp_path / "t.json")))
+    assert s.tag == "performance"
+    assert backend.calls[1][1:] == ("image", True)
+
+
+def test_corrupt_cache_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "tags.json"
+    path.write_text("{broken")
+    cache = TagCache.load(path)
+    assert cache.entries == {} and "moved aside" in cache.warnings[0]
+    assert list(tmp_path.glob("tags.json.corrupt-*"))
+
+
+def test_inherit_llm_tags() -> None:
+    s = _session(1)
+    s.tag, s.prompts[0].tag = "sess", "prm"
+    s.llm_calls.append(LlmCall(1, 30, None, "m", None, Tokens()))
+    inherit_llm_tags([s])
+    assert [c.tag for c in s.llm_calls] == ["prm", "sess"]
