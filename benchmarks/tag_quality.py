@@ -21,7 +21,8 @@ from agentpprof.llama import LlamaClient
 async def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:8080")
-    ap.add_argument("--eval", default=str(Path(__file__).parent.parent / "tests/data/tag-eval.jsonl"))
+    default_eval = Path(__file__).parent.parent / "tests/data/tag-eval.jsonl"
+    ap.add_argument("--eval", default=str(default_eval))
     ap.add_argument("--concurrency", type=int, default=0)
     args = ap.parse_args()
     async with LlamaClient(args.url, timeout=120) as client:

@@ -271,7 +271,7 @@ def patch_paths(patch: str) -> list[str]:
 
 
 def _plausible_path(tok: str) -> bool:
-    if not tok or tok.startswith(("-", "$", "~")) and not tok.startswith("~/"):
+    if not tok or (tok.startswith(("-", "$", "~")) and not tok.startswith("~/")):
         return False
     if len(tok) > 200 or "://" in tok or any(c in tok for c in "{}()=;<>|`*?\"'\n"):
         return False

@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from agentpprof import __version__
 from agentpprof.errors import AgentpprofError, StrictWarningsError
+
+if TYPE_CHECKING:
+    from agentpprof.models import SessionInventory
 
 app = typer.Typer(
     name="agentpprof",
@@ -28,6 +32,7 @@ app = typer.Typer(
 )
 
 DEFAULT_OUT = Path(".agentsight/agentpprof/latest")
+DEFAULT_BENCH_OUT = Path(".agentsight/agentpprof/benchmarks.json")
 
 ProjectRoot = Annotated[Path, typer.Option("--project-root", help="Profile sessions whose working "
                         "directory is this folder or below it.", file_okay=False)]
@@ -89,7 +94,7 @@ def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
 
 @app.command()
 def sessions(
-    project_root: ProjectRoot = Path("."),
+    project_root: ProjectRoot = Path(),
     session_file: SessionFiles = None,
     claude_root: ClaudeRoot = None,
     codex_root: CodexRoot = None,
@@ -123,11 +128,9 @@ def sessions(
         _fail(exc, debug)
 
 
-def _print_sessions_table(rows: list[object]) -> None:
+def _print_sessions_table(rows: Sequence[SessionInventory]) -> None:
     from rich.console import Console
     from rich.table import Table
-
-    from agentpprof.models import SessionInventory
 
     table = Table(title=f"{len(rows)} session files", title_justify="left")
     for col in ("agent", "session", "start", "prompts", "llm calls", "tools", "tokens", "file"):
@@ -135,7 +138,6 @@ def _print_sessions_table(rows: list[object]) -> None:
                                                           "tokens") else "left",
                          overflow="fold")
     for row in rows:
-        assert isinstance(row, SessionInventory)
         sid = row.session_id[:18] + (" (sub)" if row.is_subagent else "")
         table.add_row(row.agent, sid, (row.start or "")[:16].replace("T", " "), str(row.prompts),
                       str(row.llm_calls), str(row.tool_calls), f"{row.tokens.total:,}",
@@ -154,7 +156,7 @@ def _bool(value: str) -> bool:
 
 @app.command()
 def report(
-    project_root: ProjectRoot = Path("."),
+    project_root: ProjectRoot = Path(),
     session_file: SessionFiles = None,
     claude_root: ClaudeRoot = None,
     codex_root: CodexRoot = None,
@@ -396,7 +398,7 @@ def bench(
     request_timeout: Annotated[float, typer.Option("--request-timeout", min=1.0,
                                help="Seconds per tag request.")] = 60.0,
     out: Annotated[Path, typer.Option("--out", help="Where to write the JSON result (an SVG "
-                   "chart is written next to it).")] = Path(".agentsight/agentpprof/benchmarks.json"),
+                   "chart is written next to it).")] = DEFAULT_BENCH_OUT,
     include_fragment_previews: Annotated[bool, typer.Option("--include-fragment-previews",
                                          help="Keep fragment text in the JSON.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result to stdout.")]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentpprof.errors import AgentpprofError, TaggingError
-from agentpprof.tag import LlamaBackend, TagCache, _tag_one, clean_fragment, Fragment
+from agentpprof.tag import Fragment, LlamaBackend, TagCache, _tag_one, clean_fragment
 
 
 @dataclass(slots=True)

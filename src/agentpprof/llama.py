@@ -240,7 +240,7 @@ class LlamaServer:
         try:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if os.name == "posix" else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if os.name == "posix" else None,
             )
         except OSError as exc:
             raise LlamaServerError(f"cannot start {self.binary}: {exc}",

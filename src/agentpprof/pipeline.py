@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from agentpprof import render
 from agentpprof.discover import Discovery, discover_sessions, display_path
@@ -63,16 +64,27 @@ class ReportOptions:
     workers: int | None = None
 
 
-class Hooks:
-    """Progress callbacks from the pipeline to the terminal (all optional)."""
+class Hooks(Protocol):
+    """Progress callbacks from the pipeline to the terminal."""
 
     def stage(self, name: str, total: int | None) -> None: ...
     def advance(self, n: int = 1, extra: str = "") -> None: ...
     def log(self, message: str) -> None: ...
 
 
+class NullHooks:
+    def stage(self, name: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int = 1, extra: str = "") -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass
+
+
 def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, list[Session]]:
-    hooks = hooks or Hooks()
+    hooks = hooks or NullHooks()
     found = discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
                               claude_root=opts.claude_root, codex_root=opts.codex_root,
                               scan_files=opts.scan_files, max_sessions=opts.max_sessions)
@@ -177,7 +189,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
 def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                backend: Backend | None = None) -> Report:
     """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
-    hooks = hooks or Hooks()
+    hooks = hooks or NullHooks()
     root = opts.discover.project_root.resolve()
     found, sessions = load(opts.discover, hooks)
     if not sessions and not opts.discover.session_files:

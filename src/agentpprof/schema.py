@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter
 
 from agentpprof.models import BenchResult, Report, SessionInventory
 
-SCHEMAS = {
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "agentpprof.schema.json": lambda: Report.model_json_schema(),
     "sessions.schema.json": lambda: TypeAdapter(list[SessionInventory]).json_schema(),
     "benchmarks.schema.json": lambda: BenchResult.model_json_schema(),

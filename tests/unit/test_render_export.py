@@ -12,7 +12,7 @@ from agentpprof.flamegraph import build_tree, layout, render_flamegraph
 from agentpprof.fold import fold_sessions
 from agentpprof.models import Inputs, Project, TaggerStats
 from agentpprof.pipeline import folded_files
-from agentpprof.records import Agent, LlmCall, Prompt, Session, ToolCall, Tokens
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
 from agentpprof.render import render_all, rerender
 from agentpprof.schema import render_schemas
 from agentpprof.summary import build_report

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import msgspec
 
-from agentpprof.parse.lines import EMPTY_RAW
-
 from agentpprof.parse.claude import parse_claude
 from agentpprof.parse.codex import parse_codex
+from agentpprof.parse.lines import EMPTY_RAW
 from agentpprof.records import Agent, ParseWarning, Session
 
 __all__ = ["detect_agent", "parse_session", "parse_sessions"]

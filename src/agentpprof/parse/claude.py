@@ -15,7 +15,7 @@ import msgspec
 
 from agentpprof import classify
 from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, ToolCall, Tokens
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, Tokens, ToolCall
 
 
 class Usage(msgspec.Struct):

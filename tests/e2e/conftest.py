@@ -1,0 +1,68 @@
+"""e2e fixtures: the real llama-server and default model that `scripts/test.sh` provisions.
+
+With AGENTPPROF_REQUIRE_E2E=1 (set by the test command, so in CI) a missing binary, model,
+browser or Go toolchain is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentpprof.llama import LlamaServer
+from agentpprof.provision import ensure_default_model, find_llama_server
+
+REQUIRE = os.environ.get("AGENTPPROF_REQUIRE_E2E") == "1"
+
+
+def missing(what: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"{what} is required for e2e tests (run scripts/test.sh)")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(scope="session")
+def llama_binary() -> Path:
+    binary = find_llama_server()
+    if binary is None:
+        missing("llama-server (agentpprof setup)")
+    assert binary is not None
+    return binary
+
+
+@pytest.fixture(scope="session")
+def default_model() -> Path:
+    try:
+        return ensure_default_model()
+    except Exception as exc:  # noqa: BLE001
+        missing(f"the default model ({exc})")
+        raise
+
+
+@pytest.fixture(scope="session")
+def llama_url(llama_binary: Path, default_model: Path) -> Iterator[str]:
+    server = LlamaServer(llama_binary, default_model)
+    with server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        missing("Debian chromium")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def go_binary() -> str:
+    path = shutil.which("go")
+    if path is None:
+        missing("go (golang-go)")
+    assert path is not None
+    return path
