@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agentpprof import __version__
 from agentpprof.errors import AgentpprofError, TaggingError
-from agentpprof.eval import evaluate
+from agentpprof.eval import Sink, evaluate
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult
 from agentpprof.tag import (
@@ -81,10 +81,6 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-class _Sink:
-    tag = ""
-
-
 async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
                    fragments: list[str], load_seconds: float) -> BenchModel:
     async with LlamaClient(url, timeout=opts.request_timeout, retries=1) as client:
@@ -109,7 +105,7 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
                 # then the full tagger path (validation + retry), uncached
                 cache = TagCache(Path("unused"), persist=False)
                 backend = LlamaBackend(client, info.model_id, 1)
-                frag = Fragment("prompt", "bench", i, cleaned, _Sink(), key=f"b{i}-{run}")
+                frag = Fragment("prompt", "bench", i, cleaned, Sink(), key=f"b{i}-{run}")
                 result.requests += 1
                 try:
                     tag = await _tag_one(backend, cache, frag)

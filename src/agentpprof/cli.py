@@ -415,8 +415,8 @@ def bench(
     )
     from agentpprof.console import err
     from agentpprof.errors import LlamaServerError
+    from agentpprof.fsutil import write_atomic
     from agentpprof.provision import find_llama_server
-    from agentpprof.tag import write_atomic
 
     try:
         binary = find_llama_server(llama_server)

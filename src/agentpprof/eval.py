@@ -46,7 +46,9 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-class _Sink:
+class Sink:
+    """Receives a tag nobody keeps (evaluation and benchmarks)."""
+
     tag = ""
 
 
@@ -59,7 +61,7 @@ async def evaluate(client: Any, identity: str, path: Path, concurrency: int) -> 
 
     async def one(i: int, row: dict[str, Any]) -> None:
         frag = Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]),
-                        _Sink(), key=f"eval-{i}")
+                        Sink(), key=f"eval-{i}")
         async with sem:
             try:
                 tag = await _tag_one(backend, cache, frag)

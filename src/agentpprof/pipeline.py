@@ -16,6 +16,7 @@ from agentpprof.discover import Discovery, discover_sessions, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.fold import Profiles, fold_sessions, folded_text
+from agentpprof.fsutil import write_atomic
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import Inputs, Project, Report, TaggerStats
 from agentpprof.parse import parse_sessions
@@ -31,7 +32,6 @@ from agentpprof.tag import (
     collect_fragments,
     inherit_llm_tags,
     tag_fragments,
-    write_atomic,
 )
 
 Log = Callable[[str], None]
@@ -170,20 +170,14 @@ def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
 def write_profiles(out: Path, profiles: Profiles) -> None:
     for name, counter in folded_files(profiles).items():
         write_atomic(out / name, folded_text(counter))
-    _write_bytes(out / "semantic-system.pb.gz",
+    write_atomic(out / "semantic-system.pb.gz",
                  pprof_bytes(profiles.system, "events", "count", "agentpprof system effects"))
-    _write_bytes(out / "semantic-token.pb.gz",
+    write_atomic(out / "semantic-token.pb.gz",
                  pprof_bytes(profiles.token, "tokens", "count", "agentpprof tokens"))
     write_atomic(out / "semantic-system.speedscope.json",
                  speedscope_json(profiles.system, "agentpprof system effects (events)"))
     write_atomic(out / "semantic-token.speedscope.json",
                  speedscope_json(profiles.token, "agentpprof tokens"))
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def run_report(opts: ReportOptions, hooks: Hooks | None = None,

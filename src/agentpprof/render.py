@@ -14,8 +14,8 @@ from agentpprof.charts import bar_chart, timeline_chart
 from agentpprof.errors import AgentpprofError
 from agentpprof.flamegraph import render_flamegraph
 from agentpprof.fold import parse_folded
+from agentpprof.fsutil import write_atomic
 from agentpprof.models import Report
-from agentpprof.tag import write_atomic
 from agentpprof.templates import get_env
 
 FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {

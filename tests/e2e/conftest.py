@@ -38,7 +38,7 @@ def llama_binary() -> Path:
 def default_model() -> Path:
     try:
         return ensure_default_model()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         missing(f"the default model ({exc})")
         raise
 

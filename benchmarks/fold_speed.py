@@ -1,0 +1,72 @@
+"""Folding + writing every artifact for ~1,000 sessions vs parsing them.
+
+Replicates the shared corpus to >= 1,000 sessions in memory (parsed once per copy), gives
+every session scripted tags, then times fold + write (folded, pprof, speedscope, JSON) against
+the parse time. Usage: python benchmarks/fold_speed.py [--sessions 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from agentpprof.fold import fold_sessions
+from agentpprof.models import Inputs, Project, TaggerStats
+from agentpprof.parse import parse_sessions
+from agentpprof.pipeline import write_profiles
+from agentpprof.summary import build_report
+from agentpprof.tag import write_atomic
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared")) / "corpus"
+WORDS = ["testing", "debugging", "docs", "refactor", "git", "deploy", "research", "frontend"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sessions", type=int, default=1000)
+    args = ap.parse_args()
+    files = sorted(CORPUS.glob("*/*.jsonl"))
+    refs = [(f, f"{f.name}#{i}", None) for i in range(args.sessions // len(files) + 1)
+            for f in files][: args.sessions]
+    t = time.perf_counter()
+    sessions = parse_sessions(refs, "/", workers=1)
+    parse_s = time.perf_counter() - t
+    for i, s in enumerate(sessions):
+        s.tag = WORDS[i % len(WORDS)]
+        s.session_id = f"{s.session_id}-{i}"
+        for j, p in enumerate(s.prompts):
+            p.tag = WORDS[(i + j) % len(WORDS)]
+        for j, c in enumerate(s.llm_calls):
+            c.tag = WORDS[(i * 3 + j) % len(WORDS)]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        t = time.perf_counter()
+        prof = fold_sessions(sessions, "bench")
+        write_profiles(out, prof)
+        rep = build_report(
+            sessions=sessions, profiles=prof, project=Project(name="bench", root="~"),
+            inputs=Inputs(claude_root="", codex_root="", session_files=[], scan_files=0,
+                          max_sessions=0, files_scanned=0, files_profiled=len(sessions),
+                          tag_llm_calls=True, include_previews=False),
+            tagger=TaggerStats(provider="", base_url="", model="", prompt_version="",
+                               requests=0, cache_hits=0, llm_calls=0, llm_successes=0,
+                               failures=0, seconds=0.0, tags_per_second=0.0),
+            artifacts={}, warnings=[], include_previews=False)
+        write_atomic(out / "agentpprof.json", rep.model_dump_json(indent=1))
+        fold_s = time.perf_counter() - t
+    print(json.dumps({"sessions": len(sessions), "parse_seconds_1_core": round(parse_s, 3),
+                      "fold_and_write_seconds": round(fold_s, 3),
+                      "fold_share_of_parse": round(fold_s / parse_s, 3),
+                      "system_stacks": len(prof.system), "token_stacks": len(prof.token)},
+                     indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

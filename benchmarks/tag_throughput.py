@@ -1,0 +1,70 @@
+"""Tagging throughput: `agentpprof report` (cold) vs a minimal direct client, same server.
+
+The direct client sends the product's own first-attempt prompt for every fragment of the
+given session files with plain httpx at concurrency 1, 2 and 4 (no validation, no retry, no
+cache) and reports its best tags/s; then a cold `agentpprof report` runs against the same
+server and its tagging tags/s is compared. Usage:
+  python benchmarks/tag_throughput.py --url http://127.0.0.1:8080 FILE.jsonl ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from agentpprof.parse import parse_session
+from agentpprof.tag import GRAMMAR, N_PREDICT, build_prompt, collect_fragments
+
+
+async def direct(url: str, prompts: list[str], concurrency: int) -> float:
+    sem = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        async def one(p: str) -> None:
+            async with sem:
+                r = await client.post("/completion", json={
+                    "prompt": p, "n_predict": N_PREDICT, "temperature": 0, "grammar": GRAMMAR,
+                    "cache_prompt": True})
+                r.raise_for_status()
+        t = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in prompts))
+        return len(prompts) / (time.perf_counter() - t)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:8080")
+    ap.add_argument("files", nargs="+")
+    args = ap.parse_args()
+    sessions = [parse_session(Path(f)) for f in args.files]
+    frags = collect_fragments(sessions, tag_llm_calls=True)
+    prompts = list(dict.fromkeys(build_prompt(f.text) for f in frags))
+    rates = {c: round(asyncio.run(direct(args.url, prompts, c)), 2) for c in (1, 2, 4)}
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "agentpprof", "report", "--json", "-q", "--out", out,
+               "--llama-url", args.url]
+        for f in args.files:
+            cmd += ["--session-file", f]
+        t = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t
+        rep = json.loads((Path(out) / "agentpprof.json").read_text())["llm_tagger"]
+    ours = rep["llm_successes"] / rep["seconds"]
+    best = max(rates.values())
+    print(json.dumps({"fragments": len(frags), "unique_prompts": len(prompts),
+                      "direct_tags_per_s": rates, "report_tags_per_s": round(ours, 2),
+                      "report_llm_calls": rep["llm_calls"], "report_wall_s": round(wall, 2),
+                      "ratio_vs_best_direct": round(ours / best, 2),
+                      "summary": json.loads(res.stdout)}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The dashboard and a standalone SVG in Debian's chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import corpus_files, needs_corpus
+
+pytestmark = [pytest.mark.browser, pytest.mark.llama, needs_corpus]
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
+    out = tmp_path_factory.mktemp("browser-report")
+    files = [p for p in corpus_files() if "019b04ae" in p.name or "short.jsonl" in p.name
+             or "7f2abd2d" in p.name]
+    args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(out),
+            "--llama-url", llama_url]
+    for f in files:
+        args += ["--session-file", str(f)]
+    res = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.goto(url)
+    page.wait_for_load_state("load")
+    return page, errors
+
+
+def _width(page: Any, selector: str) -> float:
+    return float(page.eval_on_selector(selector, "r => parseFloat(r.getAttribute('width'))"))
+
+
+def test_dashboard_zoom_and_search(browser: Any, report: Path) -> None:
+    page, errors = _open(browser, (report / "index.html").as_uri())
+    assert page.title().startswith("agentpprof")
+    assert page.locator("#cards .card").count() >= 6
+    frame = "#system-flamegraph g.f[data-d='3'] rect"
+    before = _width(page, frame)
+    page.locator("#system-flamegraph g.f[data-d='3']").first.click()
+    page.wait_for_timeout(100)
+    after = _width(page, frame)
+    assert after > before or page.eval_on_selector(
+        "#system-flamegraph", "s => s.getAttribute('data-zoomed')")
+    page.locator("button[data-reset='system-flamegraph']").click()
+    page.fill("input[data-search='system-flamegraph']", "effect:(read|write)")
+    page.wait_for_timeout(100)
+    assert page.locator("#system-flamegraph g.f.hit").count() > 0
+    text = page.inner_text("[data-match='system-flamegraph']")
+    assert text.startswith("Matched: ") and text.endswith("%")
+    assert errors == []
+    page.screenshot(path=str(report / "dashboard.png"), full_page=False)
+    page.close()
+
+
+def test_standalone_svg_zoom_and_search(browser: Any, report: Path) -> None:
+    page, errors = _open(browser, (report / "token-flamegraph.svg").as_uri())
+    sel = "g.f[data-d='2'] rect"
+    before = _width(page, sel)
+    page.locator("g.f[data-d='2']").first.click()
+    page.wait_for_timeout(100)
+    assert _width(page, sel) >= before
+    assert page.eval_on_selector("svg", "s => s.getAttribute('data-zoomed')")
+    page.once("dialog", lambda d: d.accept("kind:cache"))
+    page.locator("text.search").click()
+    page.wait_for_timeout(100)
+    matched = page.text_content("text.matched") or ""
+    assert matched.startswith("Matched: ")
+    assert float(page.eval_on_selector("svg", "s => s.getAttribute('data-matched')")) > 0
+    assert errors == []
+    page.close()
+
+
+def test_empty_report_page(browser: Any, tmp_path: Path) -> None:
+    from tests.unit.test_render_export import _report
+
+    _report([], tmp_path)
+    page, errors = _open(browser, (tmp_path / "index.html").as_uri())
+    assert "No sessions" in page.inner_text("body")
+    assert errors == []
+    page.close()
