@@ -407,3 +407,9 @@ def effect_for_tool(category: str, name: str, command: str) -> str:
     if category == "subagent":
         return "agent"
     return "process"
+
+
+def tool_hint(name: str, target: str) -> str:
+    """``Bash(git status)``: a tool and what it acted on (memory only, for tagging)."""
+    target = " ".join(target.split())[:80]
+    return f"{name}({target})" if target else name

@@ -133,15 +133,17 @@ def _print_sessions_table(rows: Sequence[SessionInventory]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} session files", title_justify="left")
-    for col in ("agent", "session", "start", "prompts", "llm calls", "tools", "tokens", "file"):
-        table.add_column(col, justify="right" if col in ("prompts", "llm calls", "tools",
-                                                          "tokens") else "left",
-                         overflow="fold")
+    numeric = ("prompts", "llm calls", "tools", "tokens")
+    for col in ("agent", "session", "start", *numeric, "file"):
+        widths = {"agent": 6, "session": 13, "start": 16, "file": 8}
+        table.add_column(col, justify="right" if col in numeric else "left", no_wrap=True,
+                         overflow="ellipsis", min_width=widths.get(col, len(col)),
+                         max_width=40 if col == "file" else None)
     for row in rows:
-        sid = row.session_id[:18] + (" (sub)" if row.is_subagent else "")
+        sid = row.session_id[:8] + (" (sub)" if row.is_subagent else "")
         table.add_row(row.agent, sid, (row.start or "")[:16].replace("T", " "), str(row.prompts),
                       str(row.llm_calls), str(row.tool_calls), f"{row.tokens.total:,}",
-                      row.file.rsplit("/", 1)[-1])
+                      row.file.replace("\\", "/").rsplit("/", 1)[-1])
     Console().print(table)
 
 

@@ -76,6 +76,8 @@ class LlmCall:
     tokens: Tokens
     text: str = ""  # visible text (memory only)
     tool_names: list[str] = field(default_factory=list)
+    # "Bash: git status", "Edit: src/app" — what the call's tools did (memory only, for tagging)
+    tool_hints: list[str] = field(default_factory=list)
     tag: str = ""
 
 

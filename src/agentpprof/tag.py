@@ -28,15 +28,15 @@ from agentpprof.shots import BASE, nearest
 
 Kind = Literal["session", "prompt", "llm"]
 
-PROMPT_VERSION = "fewshot-knn-v6"
+PROMPT_VERSION = "fewshot-knn-v7"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
 # Kinds of work. A first answer that merely copies a noun from the fragment ("image",
 # "server") and is not one of these is sent back once, with the answer fed back and the
 # choice narrowed to these words: the model still picks the word.
 WORK_KINDS: tuple[str, ...] = (
-    "testing", "debugging", "docs", "refactor", "git", "ci", "deploy", "research", "frontend",
+    "testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy", "research", "frontend",
     "performance", "security", "database", "config", "planning", "review", "build", "reading",
-    "editing", "setup", "release", "cleanup", "design", "api", "dependencies", "logging",
+    "editing", "setup", "release", "cleanup", "design", "dependencies", "logging",
     "migration", "automation", "analysis", "monitoring", "packaging",
 )
 CLOSED_GRAMMAR = 'root ::= " "? (' + " | ".join(f'"{w}"' for w in WORK_KINDS) + ")"
@@ -59,7 +59,7 @@ generic something anything everything nothing general
 
 
 HEADER = ("Each line of coding-agent activity is labelled with one lowercase English word for "
-          "the kind of work it is, such as testing, debugging, docs, refactor, git, ci, deploy, "
+          "the kind of work it is, such as testing, debugging, docs, refactor, git, pipeline, deploy, "
           "research, frontend, performance, security, database, config, planning, review, "
           "build, reading or editing.\n\n")
 
@@ -257,11 +257,11 @@ def session_fragment(s: Session) -> str:
 
 
 def llm_fragment(text: str, tools: Iterable[str]) -> str:
-    names = sorted(set(tools))
-    body = clean_fragment(text, 360) if text.strip() else ""
-    if names:
-        body = (body + " tools: " + " ".join(names[:6])).strip()
-    return body or "(no visible text)"
+    hints = list(dict.fromkeys(tools))
+    body = clean_fragment(text, 300) if text.strip() else ""
+    if hints:
+        body = (body + " tools: " + " ".join(hints[:4])).strip()
+    return clean_fragment(body) if body else "(no visible text)"
 
 
 def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Fragment]:
@@ -273,7 +273,7 @@ def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Frag
             frags.append(Fragment("prompt", s.file, p.line, clean_fragment(p.text), p))
         if tag_llm_calls:
             for c in s.llm_calls:
-                frags.append(Fragment("llm", s.file, c.line, llm_fragment(c.text, c.tool_names),
+                frags.append(Fragment("llm", s.file, c.line, llm_fragment(c.text, c.tool_hints or c.tool_names),
                                       c))
     return frags
 

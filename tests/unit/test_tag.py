@@ -140,3 +140,11 @@ def test_inherit_llm_tags() -> None:
     s.llm_calls.append(LlmCall(1, 30, None, "m", None, Tokens()))
     inherit_llm_tags([s])
     assert [c.tag for c in s.llm_calls] == ["prm", "sess"]
+
+
+def test_every_demonstrated_word_is_a_valid_tag() -> None:
+    from agentpprof.shots import BASE, POOL
+    from agentpprof.tag import WORK_KINDS
+
+    words = [w for _, w in BASE + POOL] + list(WORK_KINDS)
+    assert [w for w in words if invalid_reason(w) is not None] == []

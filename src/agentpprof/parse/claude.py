@@ -246,6 +246,7 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
                                 rec.cwd or session.cwd)
                 tools[block.id] = tc
                 tool_prompt[block.id] = current_prompt
+                call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
 
     for tool_id, tc in tools.items():
         res = results.get(tool_id)

@@ -162,6 +162,7 @@ class _State:
         self.running: dict[str, ToolCall] = {}
         self.pending_text: list[str] = []
         self.pending_tools: list[str] = []
+        self.pending_hints: list[str] = []
         self.prev_total: tuple[int, ...] | None = None
         self.usage_records: list[tuple[int, str | None, Tokens]] = []
         self.fallback_prompts: list[tuple[int, str | None, str]] = []
@@ -292,10 +293,11 @@ class _State:
         call = LlmCall(index=len(s.llm_calls), line=lineno, timestamp=ts,
                        model=self.model or "unknown", prompt_index=self.current_prompt,
                        tokens=usage, text="\n".join(self.pending_text)[:4000],
-                       tool_names=self.pending_tools[:])
+                       tool_names=self.pending_tools[:], tool_hints=self.pending_hints[:])
         s.llm_calls.append(call)
         self.pending_text.clear()
         self.pending_tools.clear()
+        self.pending_hints.clear()
 
     def response(self, lineno: int, ts: str | None, p: Payload) -> None:
         t = p.type
@@ -411,6 +413,7 @@ class _State:
         s.tool_calls.append(tc)
         self.tools[p.call_id or call_id] = tc
         self.pending_tools.append(name)
+        self.pending_hints.append(classify.tool_hint(name, command or " ".join(tc.path_groups)))
 
     def finish(self) -> Session:
         s = self.session
