@@ -107,16 +107,13 @@ def sessions(
     debug: Debug = False,
 ) -> None:
     """List the sessions a report would profile, with counts and token totals (no LLM)."""
-    from agentpprof.discover import display_path
-    from agentpprof.pipeline import DiscoverOptions, load
-    from agentpprof.summary import inventory_row
+    from agentpprof.pipeline import DiscoverOptions, inventory
 
     try:
         opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
                               max_sessions)
         assert isinstance(opts, DiscoverOptions)
-        _found, parsed = load(opts)
-        rows = [inventory_row(s, display_path(Path(s.cwd)) if s.cwd else None) for s in parsed]
+        rows = inventory(opts)
         if as_json:
             import msgspec
 

@@ -18,11 +18,11 @@ from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.fold import Profiles, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.llama import LlamaClient, LlamaServer
-from agentpprof.models import Inputs, Project, Report, TaggerStats
-from agentpprof.parse import parse_sessions
+from agentpprof.models import Inputs, Project, Report, SessionInventory, TaggerStats
+from agentpprof.parse import map_sessions, parse_sessions
 from agentpprof.provision import default_model_path, ensure_default_model, find_llama_server
 from agentpprof.records import Session
-from agentpprof.summary import build_report
+from agentpprof.summary import build_report, inventory_row
 from agentpprof.tag import (
     PROMPT_VERSION,
     Backend,
@@ -83,11 +83,23 @@ class NullHooks:
         pass
 
 
+def inventory(opts: DiscoverOptions) -> list[SessionInventory]:
+    """``agentpprof sessions``: one row per file, computed where the file is parsed."""
+    found = _discover(opts)
+    root = str(opts.project_root.resolve())
+    return map_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
+                        inventory_row, keep_text=False)
+
+
+def _discover(opts: DiscoverOptions) -> Discovery:
+    return discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
+                             claude_root=opts.claude_root, codex_root=opts.codex_root,
+                             scan_files=opts.scan_files, max_sessions=opts.max_sessions)
+
+
 def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, list[Session]]:
     hooks = hooks or NullHooks()
-    found = discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
-                              claude_root=opts.claude_root, codex_root=opts.codex_root,
-                              scan_files=opts.scan_files, max_sessions=opts.max_sessions)
+    found = _discover(opts)
     hooks.stage("parsing sessions", len(found.refs))
     root = str(opts.project_root.resolve())
     sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 from agentpprof import __version__
+from agentpprof.discover import display_path
 from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
 from agentpprof.models import (
     CommandCount,
@@ -41,7 +43,8 @@ def token_counts(t: Tokens) -> TokenCounts:
                        output=t.output, reasoning=t.reasoning, total=t.total)
 
 
-def inventory_row(s: Session, cwd_display: str | None) -> SessionInventory:
+def inventory_row(s: Session) -> SessionInventory:
+    cwd_display = display_path(Path(s.cwd)) if s.cwd else None
     return SessionInventory(
         file=s.file, agent=s.agent.value, session_id=s.session_id,
         parent_session_id=s.parent_session_id, is_subagent=s.is_subagent, cwd=cwd_display,

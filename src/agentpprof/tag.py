@@ -59,9 +59,9 @@ generic something anything everything nothing general
 
 
 HEADER = ("Each line of coding-agent activity is labelled with one lowercase English word for "
-          "the kind of work it is, such as testing, debugging, docs, refactor, git, pipeline, deploy, "
-          "research, frontend, performance, security, database, config, planning, review, "
-          "build, reading or editing.\n\n")
+          "the kind of work it is, such as testing, debugging, docs, refactor, git, pipeline, "
+          "deploy, research, frontend, performance, security, database, config, planning, "
+          "review, build, reading or editing.\n\n")
 
 
 def build_prefix() -> str:
@@ -273,8 +273,8 @@ def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Frag
             frags.append(Fragment("prompt", s.file, p.line, clean_fragment(p.text), p))
         if tag_llm_calls:
             for c in s.llm_calls:
-                frags.append(Fragment("llm", s.file, c.line, llm_fragment(c.text, c.tool_hints or c.tool_names),
-                                      c))
+                text = llm_fragment(c.text, c.tool_hints or c.tool_names)
+                frags.append(Fragment("llm", s.file, c.line, text, c))
     return frags
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 import msgspec
 
@@ -16,7 +16,9 @@ from agentpprof.parse.codex import parse_codex
 from agentpprof.parse.lines import EMPTY_RAW
 from agentpprof.records import Agent, ParseWarning, Session
 
-__all__ = ["detect_agent", "parse_session", "parse_sessions"]
+__all__ = ["detect_agent", "map_sessions", "parse_session", "parse_sessions"]
+
+T = TypeVar("T")
 
 _CLAUDE_TYPES = frozenset({"user", "assistant", "summary", "system", "progress", "attachment",
                            "file-history-snapshot", "queue-operation", "ai-title", "last-prompt",
@@ -65,7 +67,7 @@ def detect_agent(path: Path, max_lines: int = 40) -> Agent | None:
 
 
 def parse_session(path: Path, display: str | None = None, project_root: str | None = None,
-                  agent: Agent | None = None) -> Session:
+                  agent: Agent | None = None, keep_text: bool = True) -> Session:
     """Parse one file. Never raises on bad content: problems become warnings on the Session."""
     shown = display or str(path)
     if path.is_dir():
@@ -81,12 +83,23 @@ def parse_session(path: Path, display: str | None = None, project_root: str | No
         return s
     if found is Agent.CODEX:
         return parse_codex(path, shown, project_root)
-    return parse_claude(path, shown, project_root)
+    return parse_claude(path, shown, project_root, keep_text)
 
 
-def _parse_ref(args: tuple[Path, str, str | None, Agent | None]) -> Session:
-    path, display, root, agent = args
-    return parse_session(path, display, root, agent)
+class _Job(NamedTuple):
+    path: Path
+    display: str
+    root: str | None
+    agent: Agent | None
+    keep_text: bool
+
+
+def _run_job(job: _Job, fn: Callable[[Session], T]) -> T:
+    return fn(parse_session(job.path, job.display, job.root, job.agent, job.keep_text))
+
+
+def _identity(session: Session) -> Session:
+    return session
 
 
 def parse_sessions(
@@ -95,32 +108,56 @@ def parse_sessions(
     *,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    keep_text: bool = True,
 ) -> list[Session]:
     """Parse many files, in parallel processes when there is enough work to pay for them."""
-    jobs = [(path, display, project_root, agent) for path, display, agent in refs]
-    size = 0
-    for path, *_ in jobs:
-        with contextlib.suppress(OSError):
-            size += path.stat().st_size
+    return map_sessions(refs, project_root, _identity, workers=workers, progress=progress,
+                        keep_text=keep_text)
+
+
+def map_sessions(
+    refs: Sequence[tuple[Path, str, Agent | None]],
+    project_root: str | None,
+    fn: Callable[[Session], T],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    keep_text: bool = True,
+) -> list[T]:
+    """``fn(parse_session(ref))`` for every ref, in input order. ``fn`` runs in the worker, so
+    a small result (an inventory row) is all that crosses the process boundary."""
+    jobs = [_Job(path, display, project_root, agent, keep_text) for path, display, agent in refs]
+    sizes = [_size(job.path) for job in jobs]
     n = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    if n <= 1 or len(jobs) < 2 or size < 24 * 1024 * 1024:
-        out = []
+    if n <= 1 or len(jobs) < 2 or sum(sizes) < 24 * 1024 * 1024:
+        out: list[T] = []
         for job in jobs:
-            out.append(_parse_ref(job))
+            out.append(_run_job(job, fn))
             if progress:
                 progress(1)
         return out
-    # biggest first so the pool stays balanced; results are returned in input order
-    order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    results: list[Session | None] = [None] * len(jobs)
+    # a few size-balanced chunks per worker: little IPC, no straggler at the end
+    chunks: list[list[int]] = [[] for _ in range(n * 3)]
+    loads = [0] * len(chunks)
+    for i in sorted(range(len(jobs)), key=lambda i: -sizes[i]):
+        k = loads.index(min(loads))
+        chunks[k].append(i)
+        loads[k] += sizes[i] + 4096
+    results: dict[int, T] = {}
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = {pool.submit(_parse_ref, jobs[i]): i for i in order}
+        futures = {pool.submit(_run_chunk, [jobs[i] for i in chunk], fn): chunk
+                   for chunk in sorted(chunks, key=lambda c: -sum(sizes[i] for i in c)) if chunk}
         for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
+            for i, res in zip(futures[fut], fut.result(), strict=True):
+                results[i] = res
             if progress:
-                progress(1)
-    return [r for r in results if r is not None]
+                progress(len(futures[fut]))
+    return [results[i] for i in range(len(jobs))]
+
+
+def _run_chunk(jobs: list[_Job], fn: Callable[[Session], T]) -> list[T]:
+    return [_run_job(job, fn) for job in jobs]
 
 
 def _size(path: Path) -> int:

@@ -27,7 +27,7 @@ class Usage(msgspec.Struct):
 
 class Block(msgspec.Struct):
     type: str = ""
-    text: str | None = None
+    text: msgspec.Raw = EMPTY_RAW  # decoded only when needed (prompts, tagging)
     id: str | None = None
     name: str | None = None
     input: msgspec.Raw = EMPTY_RAW
@@ -42,6 +42,16 @@ class Message(msgspec.Struct):
     role: str | None = None
     content: str | list[Block] | None = None
     usage: Usage | None = None
+
+
+class Progress(msgspec.Struct):
+    type: str | None = None
+    agentId: str | None = None
+
+
+class Attachment(msgspec.Struct):
+    type: str | None = None
+    prompt: msgspec.Raw = EMPTY_RAW
 
 
 class Line(msgspec.Struct):
@@ -59,10 +69,10 @@ class Line(msgspec.Struct):
     summary: str | None = None
     aiTitle: str | None = None
     origin: msgspec.Raw = EMPTY_RAW
-    data: msgspec.Raw = EMPTY_RAW
+    data: Progress | None = None
     parentToolUseID: str | None = None
     toolUseResult: msgspec.Raw = EMPTY_RAW
-    attachment: msgspec.Raw = EMPTY_RAW
+    attachment: Attachment | None = None
 
 
 DECODER = msgspec.json.Decoder(Line)
@@ -88,7 +98,6 @@ LOCAL_COMMANDS = frozenset({
 })
 COMMAND_RE = re.compile(r"<command-name>/?([^<]*)</command-name>")
 ARGS_RE = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
-EXIT_RE = re.compile(r"^(?:Error: )?Exit code (\d+)")
 
 
 def _prompt_text(text: str) -> str | None:
@@ -109,12 +118,24 @@ def _prompt_text(text: str) -> str | None:
     return stripped
 
 
-def _tool_result_text(raw: msgspec.Raw) -> str:
+_EXIT_BYTES_RE = re.compile(
+    rb'^\s*(?:\[\s*\{[^{}]{0,60}?"text"\s*:\s*)?"(?:Error: )?Exit code (\d+)')
+
+
+def _nonzero_exit(raw: msgspec.Raw) -> bool:
+    """``Exit code N`` (N != 0) at the start of a tool result, read from the raw bytes."""
+    m = _EXIT_BYTES_RE.match(memoryview(raw)[:160].tobytes())
+    return bool(m and m.group(1) != b"0")
+
+
+def _text(raw: msgspec.Raw) -> str:
     value = raw_json(raw)
-    return text_of(value, limit=400)
+    return value if isinstance(value, str) else ""
 
 
-def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
+def parse_claude(path: Path, display: str, project_root: str | None,
+                 keep_text: bool = True) -> Session:
+    """``keep_text=False`` skips the model's text (only tagging needs it)."""
     reader = LineReader(path, display)
     session = Session(agent=Agent.CLAUDE, file=display, session_id=path.stem)
     stem = path.stem
@@ -124,7 +145,7 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
     calls: dict[str, LlmCall] = {}
     call_totals: dict[str, int] = {}
     tools: dict[str, ToolCall] = {}
-    results: dict[str, tuple[bool, str]] = {}
+    results: dict[str, tuple[bool, bool]] = {}
     current_prompt: int | None = None
     titles: list[str] = []
     sidechain_root = ""
@@ -155,17 +176,16 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
                 titles.append(title)
             continue
         if kind == "progress":
-            data = raw_json(rec.data)
-            if isinstance(data, dict) and data.get("type") == "agent_progress":
-                aid = data.get("agentId")
-                if isinstance(aid, str) and rec.parentToolUseID:
-                    agent_links.setdefault(aid, tool_prompt.get(rec.parentToolUseID,
-                                                                current_prompt))
+            data = rec.data
+            if data is not None and data.type == "agent_progress" and data.agentId \
+                    and rec.parentToolUseID:
+                agent_links.setdefault(data.agentId, tool_prompt.get(rec.parentToolUseID,
+                                                                     current_prompt))
             continue
         if kind == "attachment":
-            att = raw_json(rec.attachment)
-            if isinstance(att, dict) and att.get("type") == "queued_command":
-                text = att.get("prompt")
+            att = rec.attachment
+            if att is not None and att.type == "queued_command":
+                text = raw_json(att.prompt)
                 if isinstance(text, str) and (ptext := _prompt_text(text)):
                     if not session.prompts or session.prompts[-1].text != ptext:
                         current_prompt = len(session.prompts)
@@ -186,8 +206,10 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
                 for block in content:
                     if block.type == "tool_result" and block.tool_use_id:
                         results[block.tool_use_id] = (bool(block.is_error),
-                                                      _tool_result_text(block.content))
-                tur = raw_json(rec.toolUseResult) if rec.toolUseResult else None
+                                                      _nonzero_exit(block.content))
+                launched = any(b.type == "tool_result" and b.tool_use_id in tools and
+                               tools[b.tool_use_id].category == "subagent" for b in content)
+                tur = raw_json(rec.toolUseResult) if launched and rec.toolUseResult else None
                 if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
                     for block in content:
                         if block.type == "tool_result" and block.tool_use_id:
@@ -195,7 +217,7 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
                                                    tool_prompt.get(block.tool_use_id))
                 continue
             text = content if isinstance(content, str) else text_of(
-                [{"text": b.text} for b in content or [] if b.type == "text" and b.text])
+                [{"text": _text(b.text)} for b in content or [] if b.type == "text"])
             if rec.isSidechain:
                 if not sidechain_root and text.strip():
                     sidechain_root = text.strip()
@@ -234,19 +256,26 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
             call_totals[key] = toks.total
         blocks = msg.content if isinstance(msg.content, list) else []
         for block in blocks:
-            if block.type == "text" and block.text and len(call.text) < 4000:
-                call.text = (call.text + "\n" + block.text).strip()
+            if block.type == "text" and keep_text and len(call.text) < 4000:
+                call.text = (call.text + "\n" + _text(block.text)).strip()
             elif block.type == "tool_use" and block.id and block.id not in tools:
                 name = block.name or "tool"
                 call.tool_names.append(name)
-                inp = raw_json(block.input)
-                tc = _tool_call(len(tools), lineno, rec.timestamp, name, block.id,
-                                inp if isinstance(inp, dict) else {}, current_prompt,
-                                classify.effective_root(project_root, session.cwd),
-                                rec.cwd or session.cwd)
+                if keep_text:
+                    inp = raw_json(block.input)
+                    tc = _tool_call(len(tools), lineno, rec.timestamp, name, block.id,
+                                    inp if isinstance(inp, dict) else {}, current_prompt,
+                                    classify.effective_root(project_root, session.cwd),
+                                    rec.cwd or session.cwd)
+                else:  # inventory only: no classification
+                    tc = ToolCall(len(tools), lineno, rec.timestamp, name,
+                                  classify.tool_category(name), "", [], "process", [], [],
+                                  "observed", current_prompt, block.id)
                 tools[block.id] = tc
                 tool_prompt[block.id] = current_prompt
-                call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
+                if keep_text:
+                    call.tool_hints.append(classify.tool_hint(name, tc.command
+                                                              or " ".join(tc.path_groups)))
 
     for tool_id, tc in tools.items():
         res = results.get(tool_id)
@@ -272,13 +301,8 @@ def parse_claude(path: Path, display: str, project_root: str | None) -> Session:
     return session
 
 
-def _status(is_error: bool, text: str) -> Status:
-    if is_error:
-        return "fail"
-    m = EXIT_RE.match(text)
-    if m and m.group(1) != "0":
-        return "fail"
-    return "ok"
+def _status(is_error: bool, nonzero_exit: bool) -> Status:
+    return "fail" if is_error or nonzero_exit else "ok"
 
 
 def _tool_call(index: int, lineno: int, ts: str | None, name: str, call_id: str,

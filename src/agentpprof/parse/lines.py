@@ -16,6 +16,7 @@ from agentpprof.records import ParseWarning
 
 EMPTY_RAW = msgspec.Raw()
 MAX_LINE_BYTES = 64 * 1024 * 1024
+WHOLE_FILE_BYTES = 256 * 1024 * 1024
 MAX_WARNINGS_PER_FILE = 50
 
 T = TypeVar("T")
@@ -59,16 +60,38 @@ class LineReader:
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         try:
-            handle = self.path.open("rb")
+            size = self.path.stat().st_size
+            if size > WHOLE_FILE_BYTES:
+                yield from self._stream()
+                return
+            data = self.path.read_bytes()
         except IsADirectoryError:
             self.warn(0, "is a directory, not a session file; skipped")
             return
         except OSError as exc:
             self.warn(0, f"cannot read: {exc.strerror or exc}; skipped")
             return
-        with handle:
-            lineno = 0
-            try:
+        self.bytes = len(data)
+        lines = data.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        elif lines:
+            self._last_unterminated = len(lines)  # maybe truncated by a live writer
+        self.lines = len(lines)
+        for lineno, raw in enumerate(lines, 1):
+            if len(raw) > MAX_LINE_BYTES:
+                self.warn(lineno, f"line of {len(raw):,} bytes is over the "
+                                  f"{MAX_LINE_BYTES:,}-byte limit; skipped")
+                continue
+            line = raw.strip()
+            if line:
+                yield lineno, line
+
+    def _stream(self) -> Iterator[tuple[int, bytes]]:
+        """Line by line, for files too big to read at once."""
+        lineno = 0
+        try:
+            with self.path.open("rb") as handle:
                 for raw in handle:
                     lineno += 1
                     self.bytes += len(raw)
@@ -79,13 +102,11 @@ class LineReader:
                     line = raw.strip()
                     if not line:
                         continue
-                    self.lines = lineno
                     if not raw.endswith(b"\n"):
-                        # last line without newline: maybe truncated by a live writer
                         self._last_unterminated = lineno
                     yield lineno, line
-            except OSError as exc:
-                self.warn(lineno, f"read error: {exc.strerror or exc}; rest of file skipped")
+        except OSError as exc:
+            self.warn(lineno, f"read error: {exc.strerror or exc}; rest of file skipped")
         self.lines = lineno
 
     def decode(self, lineno: int, line: bytes, decoder: msgspec.json.Decoder[T],
