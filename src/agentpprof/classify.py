@@ -95,6 +95,7 @@ _FRAME_BAD = re.compile(r"[\s;]+")
 _REDIRECT_RE = re.compile(r"(?<![0-9&<>])>{1,2}\s*(?!&)(?!/dev/null)[^\s|&;]")
 
 
+@functools.lru_cache(maxsize=65536)
 def safe_frame(text: str) -> str:
     """A frame value: no `;`, whitespace or newlines; never empty."""
     cleaned = _FRAME_BAD.sub("_", text.strip()).strip("_")

@@ -86,16 +86,19 @@ class PromptRow(_Model):
     preview: str | None = None
 
 
-class LlmCallRow(_Model):
-    index: int
-    line: int
-    timestamp: str | None
-    prompt_index: int | None
-    tag: str
-    model: str
-    tokens: TokenCounts
-    tools: list[str]
-    preview: str | None = None
+class LlmCallColumns(_Model):
+    """The session's LLM calls, column by column (compact: reports hold tens of thousands)."""
+
+    index: list[int]
+    line: list[int]
+    timestamp: list[str | None]
+    prompt_index: list[int | None]
+    tag: list[str]
+    model: list[str]
+    tokens: list[list[int]] = Field(description="per call: [input, cache_read, cache_write, "
+                                                "output, reasoning]")
+    tools: list[list[str]]
+    preview: list[str] | None = None
 
 
 class SessionRow(_Model):
@@ -117,7 +120,7 @@ class SessionRow(_Model):
     effects: dict[str, int]
     statuses: dict[str, int]
     prompts: list[PromptRow]
-    llm_calls: list[LlmCallRow]
+    llm_calls: LlmCallColumns
     title: str | None = None
 
 

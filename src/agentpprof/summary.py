@@ -14,7 +14,7 @@ from agentpprof.models import (
     CommandCount,
     DayCount,
     Inputs,
-    LlmCallRow,
+    LlmCallColumns,
     MixedBucketModel,
     MixingModel,
     Project,
@@ -39,8 +39,9 @@ def short_hash(text: str, n: int = 16) -> str:
 
 
 def token_counts(t: Tokens) -> TokenCounts:
-    return TokenCounts(input=t.input, cache_read=t.cache_read, cache_write=t.cache_write,
-                       output=t.output, reasoning=t.reasoning, total=t.total)
+    return TokenCounts.model_construct(input=t.input, cache_read=t.cache_read,
+                                       cache_write=t.cache_write, output=t.output,
+                                       reasoning=t.reasoning, total=t.total)
 
 
 def inventory_row(s: Session) -> SessionInventory:
@@ -133,16 +134,22 @@ def build_report(
             h = short_hash(p.text)
             prompt_tags[h] = p.tag
             prompt_tag_counts[p.tag] += 1
-            prows.append(PromptRow(index=p.index, line=p.line, timestamp=p.timestamp, hash=h,
+            prows.append(PromptRow.model_construct(
+                                   index=p.index, line=p.line, timestamp=p.timestamp, hash=h,
                                    tag=p.tag, llm_calls=per_prompt_calls[p.index],
                                    tool_calls=per_prompt_tools[p.index],
                                    tokens=per_prompt_tokens[p.index],
                                    preview=p.text[:200] if include_previews else None))
-        crows = [LlmCallRow(index=c.index, line=c.line, timestamp=c.timestamp,
-                            prompt_index=c.prompt_index, tag=c.tag, model=c.model,
-                            tokens=token_counts(c.tokens), tools=sorted(set(c.tool_names)),
-                            preview=c.text[:200] if include_previews else None)
-                 for c in s.llm_calls]
+        calls = s.llm_calls
+        crows = LlmCallColumns.model_construct(
+            index=[c.index for c in calls], line=[c.line for c in calls],
+            timestamp=[c.timestamp for c in calls],
+            prompt_index=[c.prompt_index for c in calls], tag=[c.tag for c in calls],
+            model=[c.model for c in calls],
+            tokens=[[c.tokens.input, c.tokens.cache_read, c.tokens.cache_write, c.tokens.output,
+                     c.tokens.reasoning] for c in calls],
+            tools=[sorted(set(c.tool_names)) for c in calls],
+            preview=[c.text[:200] for c in calls] if include_previews else None)
         rows.append(SessionRow(
             key=_session_key(s), agent=s.agent.value, session_id=s.session_id,
             file=s.file.replace("\\", "/").rsplit("/", 1)[-1],

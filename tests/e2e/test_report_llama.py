@@ -60,7 +60,7 @@ def test_every_tag_is_valid(report_dir: Path) -> None:
     rep = json.loads((report_dir / "agentpprof.json").read_text())
     tags = [s["session_tag"] for s in rep["sessions"]]
     tags += [p["tag"] for s in rep["sessions"] for p in s["prompts"]]
-    tags += [c["tag"] for s in rep["sessions"] for c in s["llm_calls"]]
+    tags += [t for s in rep["sessions"] for t in s["llm_calls"]["tag"]]
     assert tags and all(WORD_RE.match(t) for t in tags), tags
     assert rep["llm_tagger"]["failures"] == 0
 
