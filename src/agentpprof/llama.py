@@ -203,13 +203,15 @@ class LlamaServer:
 
     def __init__(self, binary: Path, model: Path, *, port: int | None = None,
                  host: str = "127.0.0.1", extra_args: list[str] | None = None,
-                 parallel: int = 2, ctx_size: int = 8192) -> None:
+                 parallel: int | None = None, ctx_size: int = 8192) -> None:
         self.binary = binary
         self.model = model
         self.host = host
         self.port = port or free_port()
         self.extra_args = list(extra_args or [])
-        self.parallel = parallel
+        # measured on 2 cores: one slot tags fastest (2.75 tags/s vs 2.3 with 2 slots and 1.7
+        # with 4); more cores can feed more slots
+        self.parallel = parallel or (1 if (os.cpu_count() or 1) <= 2 else 2)
         self.ctx_size = ctx_size
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = Path(tempfile.gettempdir()) / f"agentpprof-llama-{self.port}.log"

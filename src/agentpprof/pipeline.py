@@ -20,15 +20,17 @@ from agentpprof.fsutil import write_atomic
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import Inputs, Project, Report, SessionInventory, TaggerStats
 from agentpprof.parse import map_sessions, parse_sessions
-from agentpprof.provision import default_model_path, ensure_default_model, find_llama_server
+from agentpprof.provision import ensure_default_model, find_llama_server
 from agentpprof.records import Session
 from agentpprof.summary import build_report, inventory_row
 from agentpprof.tag import (
     PROMPT_VERSION,
     Backend,
+    CachedOnly,
     LlamaBackend,
     TagCache,
     TagStats,
+    all_cached,
     collect_fragments,
     inherit_llm_tags,
     tag_fragments,
@@ -118,13 +120,20 @@ def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[str]:
         raise LlamaServerError("no llama-server binary found",
                                hint="run `agentpprof setup` (builds it once into the cache) "
                                     "or pass --llama-server PATH")
-    model = opts.model or default_model_path()
-    if opts.model is None:
-        model = ensure_default_model(hooks.log)
+    model = _managed_model(opts, hooks)
     server = LlamaServer(binary, model, extra_args=opts.server_args)
     hooks.log(f"starting {binary.name} with {model.name} on {server.url}")
     with server:
         yield server.url
+
+
+def _managed_model(opts: ReportOptions, hooks: Hooks) -> Path:
+    return opts.model if opts.model is not None else ensure_default_model(hooks.log)
+
+
+def _fingerprint(model: Path) -> str:
+    st = model.stat()
+    return f"{model.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
 async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: TagCache,
@@ -134,6 +143,8 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
         client = LlamaClient(url, timeout=opts.timeout)
         try:
             info = await client.info()
+            if opts.start_server:
+                cache.model_ids[_fingerprint(_managed_model(opts, hooks))] = info.model_id
             conc = opts.concurrency or info.total_slots
             real = LlamaBackend(client, info.model_id, conc)
             hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text)
@@ -211,7 +222,16 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     cache = TagCache.load(out / "tags.json")
     url = opts.llama_url
-    if sessions:
+    known = None
+    if sessions and opts.start_server and backend is None:
+        model = _managed_model(opts, hooks)
+        known = cache.model_ids.get(_fingerprint(model)) if model.is_file() else None
+        if known and not all_cached(collect_fragments(sessions, opts.tag_llm_calls), cache,
+                                    known):
+            known = None
+    if known:  # every tag is cached for this model: no server needed
+        stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, CachedOnly(known)))
+    elif sessions:
         with _server(opts, hooks) as url:
             stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, backend))
     else:

@@ -172,6 +172,9 @@ class TagCache:
     warnings: list[str] = field(default_factory=list)
     stats: TagStats = field(default_factory=TagStats)
     persist: bool = True
+    # model file fingerprint -> server-reported identity, so a fully cached rerun with a
+    # managed server does not have to start one
+    model_ids: dict[str, str] = field(default_factory=dict)
     _dirty: int = 0
     _last_write: float = 0.0
 
@@ -187,6 +190,9 @@ class TagCache:
                 raise ValueError("tags is not an object")
             cache.entries = {k: v for k, v in tags.items()
                              if isinstance(v, dict) and isinstance(v.get("tag"), str)}
+            ids = data.get("model_ids")
+            if isinstance(ids, dict):
+                cache.model_ids = {k: v for k, v in ids.items() if isinstance(v, str)}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             aside = path.with_name(f"{path.name}.corrupt-{stamp}")
@@ -238,6 +244,7 @@ class TagCache:
                 "failures": self.stats.failures,
             },
             "tags": dict(sorted(self.entries.items())),
+            "model_ids": dict(sorted(self.model_ids.items())),
         }
         write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
         self._dirty = 0
@@ -368,6 +375,24 @@ def inherit_llm_tags(sessions: list[Session]) -> None:
                 c.tag = s.prompts[c.prompt_index].tag
             else:
                 c.tag = s.tag
+
+
+class CachedOnly:
+    """Backend for a rerun whose every fragment is cached: it is never asked."""
+
+    provider = "llama.cpp"
+    base_url = "(not started: every tag was cached)"
+
+    def __init__(self, identity: str) -> None:
+        self.identity = identity
+        self.concurrency = 1
+
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+        raise LlamaServerError("a cache miss needs the llama.cpp server")
+
+
+def all_cached(fragments: list[Fragment], cache: TagCache, identity: str) -> bool:
+    return all(cache.get(TagCache.key(identity, f.kind, f.text)) is not None for f in fragments)
 
 
 class LlamaBackend:

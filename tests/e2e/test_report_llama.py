@@ -145,6 +145,13 @@ def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["llm_tag_calls"] > 0
     assert _servers() == before
+    # a fully cached rerun does not even start the server
+    again = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
+                 "--session-file", str(files[0]), "--tag-llm-calls", "false")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["llm_tag_calls"] == 0
+    rep = json.loads((tmp_path / "agentpprof.json").read_text())
+    assert rep["llm_tagger"]["base_url"].startswith("(not started")
 
 
 def test_server_killed_mid_run_keeps_tags(tmp_path: Path, llama_binary: Path,
