@@ -345,17 +345,16 @@ def serve(
                                    hint="run `agentpprof setup` first")
         gguf = model or ensure_default_model()
         server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
-        with server:
-            err.print(f"llama-server ready at {server.url} with {gguf.name} (Ctrl-C to stop)",
-                      highlight=False)
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-            try:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            with server:  # always stopped on the way out, Ctrl-C during start-up included
+                err.print(f"llama-server ready at {server.url} with {gguf.name} "
+                          "(Ctrl-C to stop)", highlight=False)
                 while server.proc is not None and server.proc.poll() is None:
                     time.sleep(0.5)
-            except KeyboardInterrupt:
-                err.print("stopping llama-server", highlight=False)
-            else:
                 raise LlamaServerError(f"llama-server exited\n{server.log_tail()}")
+        except KeyboardInterrupt:
+            err.print("stopped llama-server", highlight=False)
     except AgentpprofError as exc:
         _fail(exc, debug)
 
