@@ -400,14 +400,11 @@ def path_group(path: str, root: str | None, cwd: str | None = None) -> str:
 
 
 def tool_input_paths(name: str, inp: Mapping[str, Any]) -> list[str]:
-    low = name.lower()
     paths: list[str] = []
     for key in ("file_path", "notebook_path", "path", "filePath", "filename"):
         val = inp.get(key)
         if isinstance(val, str) and val:
             paths.append(val)
-    if low == "multiedit":
-        pass
     return paths
 
 

@@ -38,10 +38,11 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-            assert isinstance(row["text"], str) and isinstance(row["accept"], list)
-        except (ValueError, KeyError, AssertionError, TypeError):
-            raise AgentpprofError(f"{path}:{n}: expected {{\"text\": …, \"accept\": [...]}}") \
-                from None
+        except ValueError:
+            row = None
+        if not (isinstance(row, dict) and isinstance(row.get("text"), str)
+                and isinstance(row.get("accept"), list)):
+            raise AgentpprofError(f"{path}:{n}: expected {{\"text\": …, \"accept\": [...]}}")
         rows.append(row)
     return rows
 

@@ -13,7 +13,6 @@ from typing import Literal
 TOKEN_KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
 
 Status = Literal["ok", "fail", "observed"]
-Effect = Literal["read", "write", "test", "network", "repo", "process", "plan", "agent", "other"]
 
 
 class Agent(StrEnum):

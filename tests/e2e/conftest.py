@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +67,9 @@ def go_binary() -> str:
         missing("go (golang-go)")
     assert path is not None
     return path
+
+
+def count_servers() -> int:
+    """llama-server processes now running (to prove none is left behind)."""
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(1 for ln in ps.splitlines() if "llama-server" in ln and " -m " in ln)

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import count_servers
+
 pytestmark = pytest.mark.llama
 
-
-def _servers() -> int:
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return sum(1 for ln in ps.splitlines() if "llama-server" in ln and " -m " in ln)
 
 
 def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
@@ -22,7 +20,7 @@ def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
     bad = tmp_path / "not-a-model.gguf"
     bad.write_text("this is not a GGUF file\n")
     out = tmp_path / "bench.json"
-    before = _servers()
+    before = count_servers()
     res = subprocess.run(
         [sys.executable, "-m", "agentpprof", "bench", "--model", f"default={default_model}",
          "--model", str(tmp_path / "missing.gguf"), "--model", f"junk={bad}",
@@ -42,4 +40,4 @@ def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
     assert not by["missing"]["ok"] and "not found" in by["missing"]["error"]
     assert not by["junk"]["ok"] and by["junk"]["error"]
     assert out.with_suffix(".svg").read_text().startswith("<svg")
-    assert _servers() == before
+    assert count_servers() == before

@@ -16,6 +16,7 @@ from agentpprof.fold import parse_folded
 from agentpprof.parse import parse_session
 from agentpprof.tag import WORD_RE
 from tests.conftest import CORPUS, corpus_files, needs_corpus
+from tests.e2e.conftest import count_servers
 
 pytestmark = [pytest.mark.llama, needs_corpus]
 
@@ -132,19 +133,15 @@ def test_pprof_and_speedscope_written(report_dir: Path) -> None:
     assert doc["profiles"][0]["type"] == "sampled"
 
 
-def _servers() -> int:
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return sum(1 for ln in ps.splitlines() if "llama-server" in ln and " -m " in ln)
-
 
 def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     files = [p for p in corpus_files() if "public-agentpprof-fixture" in p.name]
-    before = _servers()
+    before = count_servers()
     res = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
                "--session-file", str(files[0]), "--tag-llm-calls", "false")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["llm_tag_calls"] > 0
-    assert _servers() == before
+    assert count_servers() == before
     # a fully cached rerun does not even start the server
     again = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
                  "--session-file", str(files[0]), "--tag-llm-calls", "false")
