@@ -137,14 +137,14 @@ def _fingerprint(model: Path) -> str:
 
 
 async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: TagCache,
-               hooks: Hooks, backend: Backend | None) -> TagStats:
+               hooks: Hooks, backend: Backend | None, model_fp: str | None = None) -> TagStats:
     frags = collect_fragments(sessions, opts.tag_llm_calls)
     if backend is None:
         client = LlamaClient(url, timeout=opts.timeout)
         try:
             info = await client.info()
-            if opts.start_server:
-                cache.model_ids[_fingerprint(_managed_model(opts, hooks))] = info.model_id
+            if model_fp:
+                cache.model_ids[model_fp] = info.model_id
             conc = opts.concurrency or info.total_slots
             real = LlamaBackend(client, info.model_id, conc)
             hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text)
@@ -222,10 +222,11 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     cache = TagCache.load(out / "tags.json")
     url = opts.llama_url
-    known = None
+    known = model_fp = None
     if sessions and opts.start_server and backend is None:
         model = _managed_model(opts, hooks)
-        known = cache.model_ids.get(_fingerprint(model)) if model.is_file() else None
+        model_fp = _fingerprint(model) if model.is_file() else None
+        known = cache.model_ids.get(model_fp) if model_fp else None
         if known and not all_cached(collect_fragments(sessions, opts.tag_llm_calls), cache,
                                     known):
             known = None
@@ -233,7 +234,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, CachedOnly(known)))
     elif sessions:
         with _server(opts, hooks) as url:
-            stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, backend))
+            stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, backend, model_fp))
     else:
         stats = cache.stats
         cache.save()

@@ -12,6 +12,13 @@ from agentpprof.parse import parse_session
 CWD = "/work/agentsight"
 
 
+def _token_count(ts: str) -> dict[str, object]:
+    usage = {"input_tokens": 11, "cached_input_tokens": 4, "output_tokens": 7,
+             "reasoning_output_tokens": 2, "total_tokens": 18}
+    return {"timestamp": ts, "type": "event_msg", "payload": {
+        "type": "token_count", "info": {"total_token_usage": usage, "last_token_usage": usage}}}
+
+
 def _codex_session(tmp_path: Path) -> Path:
     lines = [
         {"timestamp": "2026-06-18T10:00:00Z", "type": "session_meta",
@@ -34,22 +41,8 @@ def _codex_session(tmp_path: Path) -> Path:
         {"timestamp": "2026-06-18T10:00:06Z", "type": "response_item",
          "payload": {"type": "function_call_output", "call_id": "c2",
                      "output": "Process exited with code 101\nOutput:\nfailed"}},
-        {"timestamp": "2026-06-18T10:00:07Z", "type": "event_msg",
-         "payload": {"type": "token_count", "info": {
-             "total_token_usage": {"input_tokens": 11, "cached_input_tokens": 4,
-                                   "output_tokens": 7, "reasoning_output_tokens": 2,
-                                   "total_tokens": 18},
-             "last_token_usage": {"input_tokens": 11, "cached_input_tokens": 4,
-                                  "output_tokens": 7, "reasoning_output_tokens": 2,
-                                  "total_tokens": 18}}}},
-        {"timestamp": "2026-06-18T10:00:08Z", "type": "event_msg",
-         "payload": {"type": "token_count", "info": {
-             "total_token_usage": {"input_tokens": 11, "cached_input_tokens": 4,
-                                   "output_tokens": 7, "reasoning_output_tokens": 2,
-                                   "total_tokens": 18},
-             "last_token_usage": {"input_tokens": 11, "cached_input_tokens": 4,
-                                  "output_tokens": 7, "reasoning_output_tokens": 2,
-                                  "total_tokens": 18}}}},
+        _token_count("2026-06-18T10:00:07Z"),
+        _token_count("2026-06-18T10:00:08Z"),  # Codex re-emits the same cumulative total
     ]
     path = tmp_path / "rollout-golden.jsonl"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))

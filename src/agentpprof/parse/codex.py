@@ -168,6 +168,7 @@ class _State:
         self.fallback_prompts: list[tuple[int, str | None, str]] = []
         self.saw_user_message = False
         self.cwd_now: str | None = None
+        self._raw = b""  # the current line, for layout-B records decoded a second way
 
     # -- records -------------------------------------------------------------------------
     def line(self, lineno: int, rec: Line) -> None:
@@ -239,8 +240,6 @@ class _State:
                 self.meta(payload)
             return
         self.reader.count_kind(lineno, f"unknown record type {rec.type[:40]!r}; ignored")
-
-    _raw: bytes = b""
 
     def add_prompt(self, lineno: int, ts: str | None, text: str) -> None:
         req = _request_text(text)
