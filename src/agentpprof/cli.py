@@ -232,7 +232,8 @@ def report(
             err.print(f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
                       f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
                       f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
-                      f"{t.cache_hits} cache hits in {t.seconds:.1f} s", highlight=False)
+                      f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
+                      f"({t.tags_per_second:.1f} tags/s)", highlight=False)
             typer.echo(str(opts.out / "index.html"))
         _report_warnings(rep.warnings, verbose, strict)
     except AgentpprofError as exc:

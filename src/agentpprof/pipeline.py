@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -149,8 +150,14 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
             real = LlamaBackend(client, info.model_id, conc)
             hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text)
                                         for f in frags}))
-            await tag_fragments(frags, real, cache, progress=lambda n, st: hooks.advance(
-                n, f"{st.llm_calls} llm calls, {st.cache_hits} cached"))
+            started = time.monotonic()
+
+            def report(n: int, st: TagStats) -> None:
+                rate = st.llm_successes / max(time.monotonic() - started, 1e-6)
+                hooks.advance(n, f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
+                                 f"{st.cache_hits} cached")
+
+            await tag_fragments(frags, real, cache, progress=report)
         finally:
             await client.aclose()
     else:
