@@ -105,3 +105,24 @@ def test_empty_report_page(browser: Any, tmp_path: Path) -> None:
     assert "No sessions" in page.inner_text("body")
     assert errors == []
     page.close()
+
+
+def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
+    """speedscope's own importer (from its npm package) loads the speedscope and folded files."""
+    import os
+
+    app = Path(os.environ.get("AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm")) / \
+        "node_modules/speedscope/dist/release/index.html"
+    if not app.is_file():
+        if os.environ.get("AGENTPPROF_REQUIRE_E2E") == "1":
+            pytest.fail("speedscope's app is missing (scripts/test.sh installs it)")
+        pytest.skip("speedscope npm package not installed")
+    for name, expect in (("semantic-token.speedscope.json", "agentpprof tokens"),
+                         ("semantic-system.folded.txt", "semantic-system.folded.txt")):
+        page, errors = _open(browser, app.as_uri())
+        page.set_input_files("input[type=file]", str(report / name))
+        page.wait_for_timeout(1500)
+        body = page.inner_text("body")
+        assert expect in body and "Left Heavy" in body, (name, body[:300])
+        assert errors == []
+        page.close()
