@@ -107,3 +107,15 @@ def test_no_user_names_in_outside_paths() -> None:
         for t in s.tool_calls:
             for g in t.path_groups:
                 assert not g.startswith(("Users", "home", "/")), (path.name, g)
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name[-40:])
+def test_inventory_mode_counts_the_same(path: Path) -> None:
+    """`agentpprof sessions` parses without text or classification: same counts and tokens."""
+    full = parse_session(path)
+    quick = parse_session(path, keep_text=False)
+    assert (len(quick.prompts), len(quick.llm_calls), len(quick.tool_calls)) == \
+        (len(full.prompts), len(full.llm_calls), len(full.tool_calls))
+    assert quick.tokens.as_dict() == full.tokens.as_dict()
+    assert (quick.session_id, quick.start, quick.end, quick.models) == \
+        (full.session_id, full.start, full.end, full.models)

@@ -82,7 +82,7 @@ def parse_session(path: Path, display: str | None = None, project_root: str | No
             s.warnings.append(ParseWarning(shown, 0, "no Claude Code or Codex records found"))
         return s
     if found is Agent.CODEX:
-        return parse_codex(path, shown, project_root)
+        return parse_codex(path, shown, project_root, keep_text)
     return parse_claude(path, shown, project_root, keep_text)
 
 

@@ -152,7 +152,9 @@ def _output_status(text: str) -> tuple[Status | None, str | None]:
 
 
 class _State:
-    def __init__(self, path: Path, display: str, project_root: str | None) -> None:
+    def __init__(self, path: Path, display: str, project_root: str | None,
+                 keep_text: bool = True) -> None:
+        self.keep_text = keep_text
         self.reader = LineReader(path, display)
         self.session = Session(agent=Agent.CODEX, file=display, session_id=path.stem)
         self.project_root = project_root
@@ -301,6 +303,8 @@ class _State:
     def response(self, lineno: int, ts: str | None, p: Payload) -> None:
         t = p.type
         if t == "message":
+            if p.role == "assistant" and not self.keep_text:
+                return
             text = text_of(raw_json(p.content))
             if p.role == "assistant":
                 if text and sum(len(x) for x in self.pending_text) < 4000:
@@ -333,6 +337,12 @@ class _State:
         if p.namespace and not name.startswith("mcp__"):
             name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") \
                 else name
+        if not self.keep_text:  # inventory only: no argument decoding or classification
+            tc = ToolCall(len(s.tool_calls), lineno, ts, name, classify.tool_category(name), "",
+                          [], "process", [], [], "observed", self.current_prompt,
+                          p.call_id or f"line{lineno}")
+            s.tool_calls.append(tc)
+            return
         args: Any = None
         if t == "function_call":
             args = raw_json(p.arguments)
@@ -447,10 +457,12 @@ class _State:
             tc.prompt_index = owner(tc.line)
 
 
-def parse_codex(path: Path, display: str, project_root: str | None) -> Session:
+def parse_codex(path: Path, display: str, project_root: str | None,
+                keep_text: bool = True) -> Session:
+    """``keep_text=False``: counts and tokens only (``agentpprof sessions``)."""
     if path.suffix == ".json":
         return _parse_document(path, display, project_root)
-    st = _State(path, display, project_root)
+    st = _State(path, display, project_root, keep_text)
     for lineno, raw in st.reader:
         rec = st.reader.decode(lineno, raw, DECODER, Line)
         if rec is None:
