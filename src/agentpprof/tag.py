@@ -28,7 +28,7 @@ from agentpprof.shots import BASE, nearest
 
 Kind = Literal["session", "prompt", "llm"]
 
-PROMPT_VERSION = "fewshot-knn-v7"
+PROMPT_VERSION = "fewshot-knn-v8"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
 # Kinds of work. A first answer that merely copies a noun from the fragment ("image",
 # "server") and is not one of these is sent back once, with the answer fed back and the
@@ -110,9 +110,16 @@ def normalise(raw: str) -> str:
 _LETTERS_RE = re.compile(r"[^a-z]+")
 
 
+# kinds of work that are activities; a fragment that names one ("fix the failing *tests*") is
+# well labelled by it. Subject-area words ("config", "logging") copied from the text are not.
+ACTIVITIES = frozenset({"testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy",
+                        "research", "review", "planning", "release", "cleanup", "migration",
+                        "build", "setup", "design"})
+
+
 def copies_fragment(word: str, fragment: str) -> bool:
-    """The word is lifted from the fragment's own text and is not a kind of work."""
-    if word in WORK_KINDS:
+    """The word is lifted from the fragment's own text and is not an activity."""
+    if word in ACTIVITIES:
         return False
     letters = _LETTERS_RE.sub("", fragment.lower())
     stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
