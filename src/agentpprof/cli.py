@@ -210,8 +210,16 @@ def report(
             llama_url=llama_url, start_server=start_server, model=model,
             llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
             concurrency=concurrency, tag_llm_calls=tag_calls, include_previews=include_previews)
-        with _Hooks(quiet) as hooks:
-            rep = run_report(opts, hooks)
+        try:
+            with _Hooks(quiet) as hooks:
+                rep = run_report(opts, hooks)
+        except KeyboardInterrupt:
+            from agentpprof.console import err
+
+            err.print(f"interrupted: every tag obtained so far is kept in "
+                      f"{opts.out / 'tags.json'}; run the same command again to continue",
+                      highlight=False)
+            raise typer.Exit(130) from None
         summary = {
             "status": "ok", "out": str(opts.out), "dashboard": str(opts.out / "index.html"),
             "agentpprof_json": str(opts.out / "agentpprof.json"),

@@ -188,3 +188,25 @@ def test_sessions_json_matches_report(report_dir: Path) -> None:
     totals = {r["session_id"]: r["tokens"]["total"] for r in rep["sessions"]}
     assert {r["session_id"]: r["tokens"]["total"] for r in rows} == totals
     assert CORPUS.is_dir()
+
+
+def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
+    import signal
+
+    before = count_servers()
+    files = [p for p in corpus_files() if "d3ad4cdc" in p.name]
+    args = [sys.executable, "-m", "agentpprof", "report", "-q", "--start-server", "--out",
+            str(tmp_path), "--session-file", str(files[0])]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tags_file = tmp_path / "tags.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if tags_file.exists() and json.loads(tags_file.read_text())["tags"]:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert json.loads(tags_file.read_text())["tags"]
+    assert count_servers() == before
