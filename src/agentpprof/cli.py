@@ -40,11 +40,11 @@ SessionFiles = Annotated[list[Path] | None, typer.Option(
     "--session-file", help="Profile exactly this file (repeatable); skips the scan, the project "
     "filter and the caps.")]
 ClaudeRoot = Annotated[Path | None, typer.Option(
-    "--claude-root", help="Claude Code projects folder [default: $CLAUDE_CONFIG_DIR/projects or "
-    "~/.claude/projects].")]
+    "--claude-root", help="Claude Code projects folder (default: $CLAUDE_CONFIG_DIR/projects or "
+    "~/.claude/projects).")]
 CodexRoot = Annotated[Path | None, typer.Option(
-    "--codex-root", help="Codex sessions folder [default: $CODEX_HOME/sessions or "
-    "~/.codex/sessions].")]
+    "--codex-root", help="Codex sessions folder (default: $CODEX_HOME/sessions or "
+    "~/.codex/sessions).")]
 ScanFiles = Annotated[int, typer.Option("--scan-files", min=0,
                                         help="Look at the newest N session files.")]
 MaxSessions = Annotated[int, typer.Option("--max-sessions", min=0,
@@ -161,10 +161,10 @@ def report(
     codex_root: CodexRoot = None,
     scan_files: ScanFiles = 160,
     max_sessions: MaxSessions = 36,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder [default: "
-                   "<project-root>/.agentsight/agentpprof/latest].")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: "
+                   "<project-root>/.agentsight/agentpprof/latest).")] = None,
     project_name: Annotated[str | None, typer.Option("--project-name", help="The project: frame "
-                            "[default: the project root's folder name].")] = None,
+                            "(default: the project root's folder name).")] = None,
     llama_url: Annotated[str, typer.Option("--llama-url", envvar="AGENTPPROF_LLAMA_URL",
                          help="llama.cpp server to tag with (ignored with --start-server).")]
     = "http://127.0.0.1:8080",
@@ -172,9 +172,9 @@ def report(
                             "llama-server on a free loopback port for this run, and stop it "
                             "afterwards.")] = False,
     model: Annotated[Path | None, typer.Option("--model", help="GGUF model for --start-server "
-                     "[default: the cached default model].")] = None,
+                     "(default: the cached default model).")] = None,
     llama_server: Annotated[Path | None, typer.Option("--llama-server", help="llama-server binary "
-                            "[default: $AGENTPPROF_LLAMA_SERVER, PATH, then the cache].")] = None,
+                            "(default: $AGENTPPROF_LLAMA_SERVER, PATH, then the cache).")] = None,
     server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra argument for "
                           "the managed llama-server (repeatable, e.g. --server-arg=-t "
                           "--server-arg=2).")] = None,
@@ -182,7 +182,7 @@ def report(
                              help="Tag every LLM call (true) or let calls inherit their prompt's "
                              "tag (false, faster).")] = "true",
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
-                           "flight [default: the server's slot count].")] = None,
+                           "flight (default: the server's slot count).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
                        "server (loading) and per request.")] = 60.0,
     include_previews: Annotated[bool, typer.Option("--include-previews", help="Write prompt, "
@@ -329,8 +329,8 @@ def setup(
 
 @app.command()
 def serve(
-    model: Annotated[Path | None, typer.Option("--model", help="GGUF model [default: the cached "
-                     "default model].")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="GGUF model (default: the cached "
+                     "default model).")] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8080,
     llama_server: Annotated[Path | None, typer.Option("--llama-server",
                             help="llama-server binary.")] = None,
@@ -387,17 +387,17 @@ def bench(
     model: Annotated[list[str], typer.Option("--model", help="[LABEL=]PATH.gguf to benchmark "
                      "(repeatable; label defaults to the file stem).")],
     llama_server: Annotated[Path | None, typer.Option("--llama-server",
-                            help="llama-server binary [default: as for report].")] = None,
+                            help="llama-server binary (default: as for report).")] = None,
     server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra llama-server "
                           "argument, passed verbatim (repeatable; hyphen values allowed: "
                           "--server-arg=--reasoning).")] = None,
     runs: Annotated[int, typer.Option("--runs", min=1, help="Repeats per fragment.")] = 2,
     fragment: Annotated[list[str] | None, typer.Option("--fragment", help="A fragment to tag "
-                        "(repeatable) [default: three built-in fragments].")] = None,
+                        "(repeatable) (default: three built-in fragments).")] = None,
     fragment_file: Annotated[list[Path] | None, typer.Option("--fragment-file", help="File with "
                              "one fragment per non-empty line (repeatable).")] = None,
     eval_file: Annotated[Path | None, typer.Option("--eval-file", help="Labelled JSONL for the "
-                         "quality score [default: the project's tag-eval.jsonl when present].")]
+                         "quality score (default: the project's tag-eval.jsonl when present).")]
     = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
     load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
