@@ -151,6 +151,17 @@ def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     assert rep["llm_tagger"]["base_url"].startswith("(not started")
 
 
+def _wait_for_first_tag(out: Path, timeout: float = 120) -> Path:
+    """Until a running report has written at least one tag to tags.json."""
+    tags_file = out / "tags.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if tags_file.exists() and json.loads(tags_file.read_text())["tags"]:
+            break
+        time.sleep(0.2)
+    return tags_file
+
+
 def test_server_killed_mid_run_keeps_tags(tmp_path: Path, llama_binary: Path,
                                           default_model: Path) -> None:
     from agentpprof.llama import LlamaServer
@@ -163,12 +174,7 @@ def test_server_killed_mid_run_keeps_tags(tmp_path: Path, llama_binary: Path,
         for f in big:
             args += ["--session-file", str(f)]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        tags_file = tmp_path / "tags.json"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if tags_file.exists() and json.loads(tags_file.read_text())["tags"]:
-                break
-            time.sleep(0.2)
+        tags_file = _wait_for_first_tag(tmp_path)
         server.stop()  # kill the server under the running report
         _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
@@ -198,12 +204,7 @@ def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
     args = [sys.executable, "-m", "agentpprof", "report", "-q", "--start-server", "--out",
             str(tmp_path), "--session-file", str(files[0])]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    tags_file = tmp_path / "tags.json"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if tags_file.exists() and json.loads(tags_file.read_text())["tags"]:
-            break
-        time.sleep(0.2)
+    tags_file = _wait_for_first_tag(tmp_path)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
