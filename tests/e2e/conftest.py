@@ -51,23 +51,32 @@ def llama_url(llama_binary: Path, default_model: Path) -> Iterator[str]:
         yield server.url
 
 
+def _tool(what: str, *names: str) -> str:
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    missing(what)
+    raise AssertionError  # unreachable: missing() fails or skips
+
+
+def npm_file(relative: str) -> Path:
+    """A file of an npm package that scripts/test.sh installs (speedscope)."""
+    base = Path(os.environ.get("AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm"))
+    path = base / "node_modules" / relative
+    if not path.is_file():
+        missing(f"{relative} (npm)")
+    return path
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        missing("Debian chromium")
-    assert path is not None
-    return path
+    return _tool("Debian chromium", "chromium", "chromium-browser")
 
 
 @pytest.fixture(scope="session")
 def go_binary() -> str:
-    path = shutil.which("go")
-    if path is None:
-        missing("go (golang-go)")
-    assert path is not None
-    return path
-
+    return _tool("go (golang-go)", "go")
 
 def count_servers() -> int:
     """llama-server processes now running (to prove none is left behind)."""

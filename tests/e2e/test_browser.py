@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import corpus_files, needs_corpus
+from tests.e2e.conftest import npm_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.llama, needs_corpus]
 
@@ -109,14 +110,7 @@ def test_empty_report_page(browser: Any, tmp_path: Path) -> None:
 
 def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
     """speedscope's own importer (from its npm package) loads the speedscope and folded files."""
-    import os
-
-    app = Path(os.environ.get("AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm")) / \
-        "node_modules/speedscope/dist/release/index.html"
-    if not app.is_file():
-        if os.environ.get("AGENTPPROF_REQUIRE_E2E") == "1":
-            pytest.fail("speedscope's app is missing (scripts/test.sh installs it)")
-        pytest.skip("speedscope npm package not installed")
+    app = npm_file("speedscope/dist/release/index.html")
     for name, expect in (("semantic-token.speedscope.json", "agentpprof tokens"),
                          ("semantic-system.folded.txt", "semantic-system.folded.txt")):
         page, errors = _open(browser, app.as_uri())

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentpprof.export import pprof_bytes, speedscope_json
+from tests.e2e.conftest import npm_file
 
 COUNTER = Counter({
     "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
@@ -36,22 +37,10 @@ def test_go_tool_pprof_reads_the_profile(tmp_path: Path, go_binary: str) -> None
     assert "status:ok" in res.stdout and "effect:test" in res.stdout
 
 
-def _schema() -> dict[str, object] | None:
-    base = os.environ.get("AGENTPPROF_NPM_DIR")
-    if not base:
-        return None
-    p = Path(base) / "node_modules/speedscope/dist/release/file-format-schema.json"
-    return json.loads(p.read_text()) if p.is_file() else None
-
-
 def test_speedscope_schema() -> None:
     import jsonschema
 
-    schema = _schema()
-    if schema is None:
-        if os.environ.get("AGENTPPROF_REQUIRE_E2E") == "1":
-            pytest.fail("speedscope's schema is missing (scripts/test.sh installs it)")
-        pytest.skip("speedscope npm package not installed")
+    schema = json.loads(npm_file("speedscope/dist/release/file-format-schema.json").read_text())
     doc = json.loads(speedscope_json(COUNTER, "events"))
     jsonschema.validate(doc, schema)
     doc["profiles"][0]["type"] = "nonsense"
