@@ -24,12 +24,13 @@ async def main() -> int:
     default_eval = Path(__file__).parent.parent / "tests/data/tag-eval.jsonl"
     ap.add_argument("--eval", default=str(default_eval))
     ap.add_argument("--concurrency", type=int, default=0)
+    ap.add_argument("--vocabulary", choices=["kinds", "open"], default="kinds")
     args = ap.parse_args()
     async with LlamaClient(args.url, timeout=120) as client:
         info = await client.info()
         started = time.monotonic()
         res = await evaluate(client, info.model_id, Path(args.eval),
-                             args.concurrency or info.total_slots)
+                             args.concurrency or info.total_slots, args.vocabulary)
         secs = time.monotonic() - started
     for miss in res.misses:
         print(f"MISS {miss['category']:9} {miss['tag']!r:16} {miss['text'][:70]}")

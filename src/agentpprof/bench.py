@@ -23,14 +23,15 @@ from agentpprof.eval import Sink, evaluate
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult
 from agentpprof.tag import (
-    GRAMMAR,
     N_PREDICT,
     Fragment,
     LlamaBackend,
     TagCache,
+    Vocabulary,
     _tag_one,
     build_prompt,
     clean_fragment,
+    first_grammar,
     normalise,
 )
 
@@ -54,6 +55,7 @@ class BenchOptions:
     load_timeout: float = 240.0
     request_timeout: float = 60.0
     include_previews: bool = False
+    vocabulary: Vocabulary = "kinds"
 
 
 def parse_model_spec(spec: str) -> tuple[str, Path]:
@@ -98,7 +100,8 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
             for run in range(opts.runs):
                 # a raw request first, for the server's own timings
                 t0 = time.monotonic()
-                comp = await client.complete(build_prompt(cleaned), grammar=GRAMMAR,
+                comp = await client.complete(build_prompt(cleaned),
+                                             grammar=first_grammar(opts.vocabulary),
                                              n_predict=N_PREDICT)
                 pps.append(comp.prompt_per_second)
                 tps.append(comp.predicted_per_second)
@@ -108,7 +111,7 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
                 frag = Fragment("prompt", "bench", i, cleaned, Sink(), key=f"b{i}-{run}")
                 result.requests += 1
                 try:
-                    tag = await _tag_one(backend, cache, frag)
+                    tag = await _tag_one(backend, cache, frag, opts.vocabulary)
                     result.successes += 1
                     tags.append(tag)
                 except TaggingError:
@@ -134,7 +137,8 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
         result.prompt_tokens_per_second = round(statistics.fmean(pps), 1) if pps else None
         result.generation_tokens_per_second = round(statistics.fmean(tps), 1) if tps else None
         if opts.eval_file is not None:
-            ev = await evaluate(client, info.model_id, opts.eval_file, info.total_slots)
+            ev = await evaluate(client, info.model_id, opts.eval_file, info.total_slots,
+                                opts.vocabulary)
             result.quality = round(ev.hit_rate, 4)
             result.quality_items = ev.items
         return result

@@ -20,6 +20,7 @@ from agentpprof.errors import AgentpprofError, StrictWarningsError
 
 if TYPE_CHECKING:
     from agentpprof.models import SessionInventory
+    from agentpprof.tag import Vocabulary
 
 app = typer.Typer(
     name="agentpprof",
@@ -153,6 +154,14 @@ def _bool(value: str) -> bool:
     raise typer.BadParameter("expected true or false")
 
 
+def _vocabulary(value: str) -> Vocabulary:
+    if value == "kinds":
+        return "kinds"
+    if value == "open":
+        return "open"
+    raise typer.BadParameter("expected kinds or open", param_hint="--vocabulary")
+
+
 @app.command()
 def report(
     project_root: ProjectRoot = Path(),
@@ -181,6 +190,11 @@ def report(
     tag_llm_calls: Annotated[str, typer.Option("--tag-llm-calls", metavar="BOOL",
                              help="Tag every LLM call (true) or let calls inherit their prompt's "
                              "tag (false, faster).")] = "true",
+    vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
+                          help="Tag words: 'kinds' = one of 31 kinds of work (testing, "
+                          "debugging, docs, git, …), one request per tag; 'open' = any "
+                          "3-12 letter word, more specific but less consistent, and slower "
+                          "(answers copied from the text are asked again).")] = "kinds",
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
                            "flight (default: the server's slot count).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
@@ -201,6 +215,7 @@ def report(
 
     setup_logging(verbose)
     tag_calls = _bool(tag_llm_calls)
+    vocab = _vocabulary(vocabulary)
     try:
         dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
                                max_sessions)
@@ -209,7 +224,8 @@ def report(
             discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
             llama_url=llama_url, start_server=start_server, model=model,
             llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
-            concurrency=concurrency, tag_llm_calls=tag_calls, include_previews=include_previews)
+            concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
+            include_previews=include_previews)
         try:
             with _Hooks(quiet) as hooks:
                 rep = run_report(opts, hooks)
@@ -400,6 +416,8 @@ def bench(
                          "quality score (default: the project's tag-eval.jsonl when present).")]
     = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
+    vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
+                          help="Tag words, as for report.")] = "kinds",
     load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
                             "for a model to load.")] = 240.0,
     request_timeout: Annotated[float, typer.Option("--request-timeout", min=1.0,
@@ -439,7 +457,8 @@ def bench(
                             server_args=list(server_arg or []), runs=runs, fragments=frags,
                             eval_file=chosen_eval, load_timeout=load_timeout,
                             request_timeout=request_timeout,
-                            include_previews=include_fragment_previews)
+                            include_previews=include_fragment_previews,
+                            vocabulary=_vocabulary(vocabulary))
         result = run_bench(opts, lambda m: err.print(m, highlight=False))
         text = result.model_dump_json(indent=2)
         write_atomic(out, text + "\n")

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from agentpprof.errors import AgentpprofError, TaggingError
-from agentpprof.tag import Fragment, LlamaBackend, TagCache, _tag_one, clean_fragment
+from agentpprof.tag import (
+    Fragment,
+    LlamaBackend,
+    TagCache,
+    Vocabulary,
+    _tag_one,
+    clean_fragment,
+)
 
 
 @dataclass(slots=True)
@@ -53,7 +60,8 @@ class Sink:
     tag = ""
 
 
-async def evaluate(client: Any, identity: str, path: Path, concurrency: int) -> EvalResult:
+async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
+                   vocabulary: Vocabulary = "kinds") -> EvalResult:
     rows = load_eval(path)
     backend = LlamaBackend(client, identity, concurrency)
     cache = TagCache(Path("unused"), persist=False)  # quality is measured uncached
@@ -65,7 +73,7 @@ async def evaluate(client: Any, identity: str, path: Path, concurrency: int) -> 
                         Sink(), key=f"eval-{i}")
         async with sem:
             try:
-                tag = await _tag_one(backend, cache, frag)
+                tag = await _tag_one(backend, cache, frag, vocabulary)
             except TaggingError:
                 res.invalid += 1
                 tag = ""

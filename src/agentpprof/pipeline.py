@@ -31,6 +31,7 @@ from agentpprof.tag import (
     LlamaBackend,
     TagCache,
     TagStats,
+    Vocabulary,
     all_cached,
     collect_fragments,
     inherit_llm_tags,
@@ -63,6 +64,7 @@ class ReportOptions:
     timeout: float = 60.0
     concurrency: int | None = None
     tag_llm_calls: bool = True
+    vocabulary: Vocabulary = "kinds"
     include_previews: bool = False
     workers: int | None = None
 
@@ -148,8 +150,8 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
                 cache.model_ids[model_fp] = info.model_id
             conc = opts.concurrency or info.total_slots
             real = LlamaBackend(client, info.model_id, conc)
-            hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text)
-                                        for f in frags}))
+            hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text,
+                                                     opts.vocabulary) for f in frags}))
             started = time.monotonic()
 
             def report(n: int, st: TagStats) -> None:
@@ -157,12 +159,13 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
                 hooks.advance(n, f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
                                  f"{st.cache_hits} cached")
 
-            await tag_fragments(frags, real, cache, progress=report)
+            await tag_fragments(frags, real, cache, progress=report, vocabulary=opts.vocabulary)
         finally:
             await client.aclose()
     else:
         hooks.stage("tagging", len(frags))
-        await tag_fragments(frags, backend, cache, progress=lambda n, st: hooks.advance(n))
+        await tag_fragments(frags, backend, cache, progress=lambda n, st: hooks.advance(n),
+                            vocabulary=opts.vocabulary)
     if not opts.tag_llm_calls:
         inherit_llm_tags(sessions)
     return cache.stats
@@ -235,7 +238,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         model_fp = _fingerprint(model) if model.is_file() else None
         known = cache.model_ids.get(model_fp) if model_fp else None
         if known and not all_cached(collect_fragments(sessions, opts.tag_llm_calls), cache,
-                                    known):
+                                    known, opts.vocabulary):
             known = None
     if known:  # every tag is cached for this model: no server needed
         stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, CachedOnly(known)))
@@ -265,7 +268,8 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                       include_previews=opts.include_previews),
         tagger=TaggerStats(provider=llm.get("provider", "llama.cpp"),
                            base_url=llm.get("base_url", url), model=llm.get("model", ""),
-                           prompt_version=PROMPT_VERSION, requests=stats.requests,
+                           prompt_version=f"{PROMPT_VERSION}-{opts.vocabulary}",
+                           requests=stats.requests,
                            cache_hits=stats.cache_hits, llm_calls=stats.llm_calls,
                            llm_successes=stats.llm_successes, failures=stats.failures,
                            seconds=round(stats.seconds, 3),

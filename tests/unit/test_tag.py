@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ import pytest
 from agentpprof.errors import TaggingError
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
 from agentpprof.tag import (
+    CLOSED_GRAMMAR,
+    WORK_KINDS,
     TagCache,
     build_prompt,
+    choice_grammar,
     clean_fragment,
     collect_fragments,
     copies_fragment,
@@ -116,14 +120,46 @@ def test_retry_feeds_back_then_fails(tmp_path: Path) -> None:
     assert len(kept) == 1
 
 
-def test_copied_noun_is_retried_closed(tmp_path: Path) -> None:
+def test_copied_noun_is_retried_closed_in_open_mode(tmp_path: Path) -> None:
     s = _session(0)
     s.title = "Reduce memory usage of the image resizer"
     backend = ScriptedBackend(answers=["image", "performance"])
     asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
-                              TagCache.load(tmp_path / "t.json")))
+                              TagCache.load(tmp_path / "t.json"), vocabulary="open"))
     assert s.tag == "performance"
+    assert backend.calls[0][2] is False  # open grammar first
     assert backend.calls[1][1:] == ("image", True)
+
+
+def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
+    s = _session(0)
+    s.title = "Tune the config loader"
+    backend = ScriptedBackend(answers=["config"])
+    asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
+                              TagCache.load(tmp_path / "t.json")))
+    # a kind of work named in the text is not sent back: the grammar already chose among kinds
+    assert s.tag == "config" and backend.calls == [(backend.calls[0][0], None, True)]
+
+
+def test_vocabulary_is_part_of_the_cache_key() -> None:
+    assert TagCache.key("m", "prompt", "x", "kinds") != TagCache.key("m", "prompt", "x", "open")
+
+
+def _grammar_regex(grammar: str) -> str:
+    body = grammar.removeprefix('root ::= " "? ')
+    return re.sub(r'"([a-z]*)"', r"\1", body).replace(" ", "")
+
+
+def test_choice_grammar_accepts_exactly_the_words() -> None:
+    words = ["data", "database", "docs", "deploy", "debugging", "git", "ab", "abc"]
+    rx = _grammar_regex(choice_grammar(words))
+    for w in words:
+        assert re.fullmatch(rx, w), w
+    for w in ["dat", "databases", "do", "a", "abcd", "gi", ""]:
+        assert not re.fullmatch(rx, w), w
+    kinds = _grammar_regex(CLOSED_GRAMMAR)
+    assert all(re.fullmatch(kinds, w) for w in WORK_KINDS)
+    assert all(invalid_reason(w) is None for w in WORK_KINDS)
 
 
 def test_corrupt_cache_is_set_aside(tmp_path: Path) -> None:
