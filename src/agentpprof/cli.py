@@ -19,7 +19,7 @@ from agentpprof import __version__
 from agentpprof.errors import AgentpprofError, StrictWarningsError
 
 if TYPE_CHECKING:
-    from agentpprof.models import SessionInventory
+    from agentpprof.inventory import InventoryRow
     from agentpprof.tag import Vocabulary
 
 app = typer.Typer(
@@ -70,7 +70,7 @@ def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
 
 def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_root: Path | None,
                    codex_root: Path | None, scan_files: int, max_sessions: int) -> object:
-    from agentpprof.pipeline import DiscoverOptions
+    from agentpprof.discover import DiscoverOptions
 
     return DiscoverOptions(project_root=project_root, session_files=list(session_file or []),
                            claude_root=claude_root, codex_root=codex_root,
@@ -78,10 +78,10 @@ def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_r
 
 
 def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
-    from agentpprof.console import err
-
     if not warnings:
         return
+    from agentpprof.console import err
+
     if verbose:
         for w in warnings:
             err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
@@ -108,7 +108,8 @@ def sessions(
     debug: Debug = False,
 ) -> None:
     """List the sessions a report would profile, with counts and token totals (no LLM)."""
-    from agentpprof.pipeline import DiscoverOptions, inventory
+    from agentpprof.discover import DiscoverOptions
+    from agentpprof.inventory import encode_json, inventory
 
     try:
         opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
@@ -116,9 +117,7 @@ def sessions(
         assert isinstance(opts, DiscoverOptions)
         rows = inventory(opts)
         if as_json:
-            import msgspec
-
-            sys.stdout.buffer.write(msgspec.json.encode([r.model_dump() for r in rows]) + b"\n")
+            sys.stdout.buffer.write(encode_json(rows) + b"\n")
         else:
             _print_sessions_table(rows)
         _report_warnings([w for r in rows for w in r.warnings], verbose, strict)
@@ -126,7 +125,7 @@ def sessions(
         _fail(exc, debug)
 
 
-def _print_sessions_table(rows: Sequence[SessionInventory]) -> None:
+def _print_sessions_table(rows: Sequence[InventoryRow]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -211,7 +210,8 @@ def report(
 ) -> None:
     """Discover, parse and tag sessions, then write profiles, flame graphs and index.html."""
     from agentpprof.console import setup_logging
-    from agentpprof.pipeline import DiscoverOptions, ReportOptions, run_report
+    from agentpprof.discover import DiscoverOptions
+    from agentpprof.pipeline import ReportOptions, run_report
 
     setup_logging(verbose)
     tag_calls = _bool(tag_llm_calls)

@@ -15,8 +15,18 @@ from pathlib import Path
 import msgspec
 
 from agentpprof import classify
-from agentpprof.parse import detect_agent
+from agentpprof.parse import agent_of_line, detect_agent
 from agentpprof.records import Agent, ParseWarning
+
+
+@dataclass(slots=True)
+class DiscoverOptions:
+    project_root: Path
+    session_files: list[Path] = field(default_factory=list)
+    claude_root: Path | None = None
+    codex_root: Path | None = None
+    scan_files: int = 160
+    max_sessions: int = 36
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +78,26 @@ class _PayloadProbe(msgspec.Struct):
 _CWD = msgspec.json.Decoder(_CwdProbe)
 
 
-def probe_cwd(path: Path, max_lines: int = 200) -> tuple[str | None, str | None]:
-    """(first cwd, first sessionId) from the head of a file, without a full parse."""
+def probe(path: Path, max_lines: int = 200,
+          agent_lines: int = 40) -> tuple[Agent | None, str | None, str | None]:
+    """(agent, first cwd, first sessionId) from one read of a file's head.
+
+    The agent is judged from the first ``agent_lines`` records (as :func:`detect_agent`), the
+    cwd and session id from the first ``max_lines``.
+    """
+    if path.suffix == ".json":
+        return detect_agent(path), None, None
+    agent: Agent | None = None
     cwd: str | None = None
     sid: str | None = None
     try:
         with path.open("rb") as handle:
             for i, raw in enumerate(handle):
-                if i >= max_lines or (cwd and sid):
+                if i >= max_lines or (cwd and sid and (agent or i >= agent_lines)):
                     break
-                if b'"cwd"' not in raw and b'"sessionId"' not in raw:
+                if agent is None and i < agent_lines:
+                    agent = agent_of_line(raw)
+                if (cwd and sid) or (b'"cwd"' not in raw and b'"sessionId"' not in raw):
                     continue
                 try:
                     rec = _CWD.decode(raw)
@@ -87,7 +107,7 @@ def probe_cwd(path: Path, max_lines: int = 200) -> tuple[str | None, str | None]
                 sid = sid or rec.sessionId
     except OSError:
         pass
-    return cwd, sid
+    return agent, cwd, sid
 
 
 def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[float, Path]]:
@@ -134,16 +154,15 @@ def discover_sessions(
     subagents: list[tuple[Path, str | None, str | None]] = []
     mains = 0
     for _mtime, path in scanned:
-        agent = detect_agent(path)
+        if mains >= max_sessions and not _is_subagent_file(path):
+            continue  # capped: only sub-agent files can still join a kept session
+        agent, cwd, sid = probe(path)
         if agent is None:
             continue
-        cwd, sid = probe_cwd(path)
         if agent is Agent.CLAUDE and _is_subagent_file(path):
             subagents.append((path, cwd, sid))
             continue
         if cwd is None or not (cwd == root or classify.is_within(cwd, root)):
-            continue
-        if mains >= max_sessions:
             continue
         mains += 1
         kept.append(SessionRef(path, display_path(path), agent))
@@ -156,12 +175,21 @@ def discover_sessions(
         if (sid in kept_ids or path.parent.parent.name in kept_ids) and path not in seen:
             kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
             seen.add(path)
-    for ref in list(kept):
+    beside: dict[Path, list[Path]] = {}
+    for _mtime, path in candidates:
+        if path.parent.name == "subagents" and path.name.startswith("agent-"):
+            beside.setdefault(path.parent, []).append(path)
+    for ref in list(kept) if beside else []:
         if ref.agent is not Agent.CLAUDE or _is_subagent_file(ref.path):
             continue
-        extra = sorted(ref.path.parent.joinpath(ref.path.stem, "subagents").glob("agent-*.jsonl"))
-        for path in extra:
+        for path in sorted(beside.get(ref.path.parent / ref.path.stem / "subagents", [])):
             if path not in seen:
                 kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
                 seen.add(path)
     return Discovery(refs=kept, claude_root=croot, codex_root=xroot, scanned=len(scanned))
+
+
+def discover_from(opts: DiscoverOptions) -> Discovery:
+    return discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
+                             claude_root=opts.claude_root, codex_root=opts.codex_root,
+                             scan_files=opts.scan_files, max_sessions=opts.max_sessions)

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Protocol
 
 from agentpprof import render
-from agentpprof.discover import Discovery, discover_sessions, display_path
+from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.fold import Profiles, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.llama import LlamaClient, LlamaServer
-from agentpprof.models import Inputs, Project, Report, SessionInventory, TaggerStats
-from agentpprof.parse import map_sessions, parse_sessions
+from agentpprof.models import Inputs, Project, Report, TaggerStats
+from agentpprof.parse import parse_sessions
 from agentpprof.provision import ensure_default_model, find_llama_server
 from agentpprof.records import Session
-from agentpprof.summary import build_report, inventory_row
+from agentpprof.summary import build_report
 from agentpprof.tag import (
     PROMPT_VERSION,
     Backend,
@@ -39,16 +39,6 @@ from agentpprof.tag import (
 )
 
 Log = Callable[[str], None]
-
-
-@dataclass(slots=True)
-class DiscoverOptions:
-    project_root: Path
-    session_files: list[Path] = field(default_factory=list)
-    claude_root: Path | None = None
-    codex_root: Path | None = None
-    scan_files: int = 160
-    max_sessions: int = 36
 
 
 @dataclass(slots=True)
@@ -88,23 +78,9 @@ class NullHooks:
         pass
 
 
-def inventory(opts: DiscoverOptions) -> list[SessionInventory]:
-    """``agentpprof sessions``: one row per file, computed where the file is parsed."""
-    found = _discover(opts)
-    root = str(opts.project_root.resolve())
-    return map_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
-                        inventory_row, keep_text=False)
-
-
-def _discover(opts: DiscoverOptions) -> Discovery:
-    return discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
-                             claude_root=opts.claude_root, codex_root=opts.codex_root,
-                             scan_files=opts.scan_files, max_sessions=opts.max_sessions)
-
-
 def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, list[Session]]:
     hooks = hooks or NullHooks()
-    found = _discover(opts)
+    found = discover_from(opts)
     hooks.stage("parsing sessions", len(found.refs))
     root = str(opts.project_root.resolve())
     sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 from agentpprof import __version__
-from agentpprof.discover import display_path
 from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
 from agentpprof.models import (
     CommandCount,
@@ -20,7 +18,6 @@ from agentpprof.models import (
     Project,
     PromptRow,
     Report,
-    SessionInventory,
     SessionRow,
     StackSummary,
     StackWeight,
@@ -42,17 +39,6 @@ def token_counts(t: Tokens) -> TokenCounts:
     return TokenCounts.model_construct(input=t.input, cache_read=t.cache_read,
                                        cache_write=t.cache_write, output=t.output,
                                        reasoning=t.reasoning, total=t.total)
-
-
-def inventory_row(s: Session) -> SessionInventory:
-    cwd_display = display_path(Path(s.cwd)) if s.cwd else None
-    return SessionInventory(
-        file=s.file, agent=s.agent.value, session_id=s.session_id,
-        parent_session_id=s.parent_session_id, is_subagent=s.is_subagent, cwd=cwd_display,
-        models=list(s.models), start=s.start, end=s.end, prompts=len(s.prompts),
-        llm_calls=len(s.llm_calls), tool_calls=len(s.tool_calls),
-        tokens=token_counts(s.tokens), warnings=[str(w) for w in s.warnings],
-    )
 
 
 def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSummary:

@@ -136,3 +136,17 @@ def test_schemas_are_current() -> None:
     for name, text in render_schemas().items():
         assert (REPO / "docs" / name).read_text() == text, (
             f"docs/{name} is stale: run `python -m agentpprof.schema docs`")
+
+
+def test_inventory_rows_are_the_documented_model() -> None:
+    """`sessions --json` encodes light msgspec rows; they must equal the documented model."""
+    from agentpprof.inventory import InventoryRow, InventoryTokens, encode_json, inventory_row
+    from agentpprof.models import SessionInventory, TokenCounts
+    from agentpprof.records import Agent, LlmCall, Session, Tokens
+
+    assert list(InventoryRow.__struct_fields__) == list(SessionInventory.model_fields)
+    assert list(InventoryTokens.__struct_fields__) == list(TokenCounts.model_fields)
+    s = Session(agent=Agent.CODEX, file="f.jsonl", session_id="s1", cwd="/p")
+    s.llm_calls = [LlmCall(0, 1, None, "m", None, Tokens(input=3, output=4))]
+    row = SessionInventory.model_validate_json(encode_json([inventory_row(s)])[1:-1])
+    assert row.agent == "codex" and row.tokens.total == 7

@@ -16,7 +16,7 @@ from agentpprof.parse.codex import parse_codex
 from agentpprof.parse.lines import EMPTY_RAW
 from agentpprof.records import Agent, ParseWarning, Session
 
-__all__ = ["detect_agent", "map_sessions", "parse_session", "parse_sessions"]
+__all__ = ["agent_of_line", "detect_agent", "map_sessions", "parse_session", "parse_sessions"]
 
 T = TypeVar("T")
 
@@ -48,21 +48,29 @@ def detect_agent(path: Path, max_lines: int = 40) -> Agent | None:
             for i, raw in enumerate(handle):
                 if i >= max_lines:
                     break
-                line = raw.strip()
-                if not line.startswith(b"{"):
-                    continue
-                try:
-                    rec = _PROBE.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    continue
-                if rec.payload and rec.type:
-                    return Agent.CODEX
-                if rec.sessionId is not None or (rec.type in _CLAUDE_TYPES):
-                    return Agent.CLAUDE
-                if rec.id is not None and rec.timestamp is not None and rec.type is None:
-                    return Agent.CODEX  # layout B session meta
+                found = agent_of_line(raw)
+                if found is not None:
+                    return found
     except OSError:
         return None
+    return None
+
+
+def agent_of_line(raw: bytes) -> Agent | None:
+    """The agent a single JSONL record points to, if it is telling."""
+    line = raw.strip()
+    if not line.startswith(b"{"):
+        return None
+    try:
+        rec = _PROBE.decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if rec.payload and rec.type:
+        return Agent.CODEX
+    if rec.sessionId is not None or (rec.type in _CLAUDE_TYPES):
+        return Agent.CLAUDE
+    if rec.id is not None and rec.timestamp is not None and rec.type is None:
+        return Agent.CODEX  # layout B session meta
     return None
 
 

@@ -155,21 +155,34 @@ def parse_claude(path: Path, display: str, project_root: str | None,
     agent_links: dict[str, int | None] = {}
     tool_prompt: dict[str, int | None] = {}
 
+    decode = DECODER.decode
+    first_ts: str | None = None
+    last_ts: str | None = None
     for lineno, raw in reader:
-        rec = reader.decode(lineno, raw, DECODER, Line)
-        if rec is None:
-            continue
+        try:
+            rec = decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            # the slow path: recover what can be recovered, warn with file:line
+            found = reader.decode(lineno, raw, DECODER, Line)
+            if found is None:
+                continue
+            rec = found
         kind = rec.type
         if kind not in KNOWN_TYPES:
             reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
             continue
-        if rec.sessionId and field_session_id is None:
+        if field_session_id is None and rec.sessionId:
             field_session_id = rec.sessionId
         if rec.agentId and session.agent_id is None and rec.isSidechain:
             session.agent_id = rec.agentId
-        if rec.cwd and session.cwd is None:
+        if session.cwd is None and rec.cwd:
             session.cwd = rec.cwd
-        session.note_time(rec.timestamp)
+        ts = rec.timestamp
+        if ts:  # inline Session.note_time: this loop runs once per line
+            if first_ts is None or ts < first_ts:
+                first_ts = ts
+            if last_ts is None or ts > last_ts:
+                last_ts = ts
         if kind in ("summary", "ai-title", "custom-title"):
             title = rec.summary or rec.aiTitle
             if title:
@@ -205,8 +218,9 @@ def parse_claude(path: Path, display: str, project_root: str | None,
             if isinstance(content, list) and any(b.type == "tool_result" for b in content):
                 for block in content:
                     if block.type == "tool_result" and block.tool_use_id:
-                        results[block.tool_use_id] = (bool(block.is_error),
-                                                      _nonzero_exit(block.content))
+                        # the exit-code scan only matters for statuses (not in the inventory)
+                        results[block.tool_use_id] = (
+                            bool(block.is_error), keep_text and _nonzero_exit(block.content))
                 launched = any(b.type == "tool_result" and b.tool_use_id in tools and
                                tools[b.tool_use_id].category == "subagent" for b in content)
                 tur = raw_json(rec.toolUseResult) if launched and rec.toolUseResult else None
@@ -281,6 +295,8 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         res = results.get(tool_id)
         if res is not None:
             tc.status = _status(*res)
+    session.note_time(first_ts)
+    session.note_time(last_ts)
     session.llm_calls = list(calls.values())
     session.tool_calls = list(tools.values())
     if field_session_id:

@@ -170,7 +170,8 @@ class _State:
         self.fallback_prompts: list[tuple[int, str | None, str]] = []
         self.saw_user_message = False
         self.cwd_now: str | None = None
-        self._raw = b""  # the current line, for layout-B records decoded a second way
+        # the current line, for layout-B records decoded a second way
+        self._raw: bytes | memoryview = b""
 
     # -- records -------------------------------------------------------------------------
     def line(self, lineno: int, rec: Line) -> None:
