@@ -102,6 +102,7 @@ def safe_frame(text: str) -> str:
     return cleaned[:120] or "unknown"
 
 
+@functools.lru_cache(maxsize=4096)
 def tool_category(name: str) -> str:
     """`call:tool/<category>` for a tool name (case-insensitive)."""
     low = name.lower()

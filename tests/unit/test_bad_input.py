@@ -101,3 +101,15 @@ def test_verbose_shows_file_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["sessions", "-v", "--session-file", str(f)])
     assert result.exit_code == 0
     assert "s.jsonl:2: malformed JSON" in result.output
+
+
+def test_crlf_and_blank_lines_are_not_problems(tmp_path: Path) -> None:
+    f = tmp_path / "crlf.jsonl"
+    user = {"type": "user", "sessionId": "s", "timestamp": "2026-01-01T00:00:00Z",
+            "message": {"role": "user", "content": "fix the parser"}}
+    f.write_bytes(json.dumps(user).encode() + b"\r\n   \n\t\r\n\n  "
+                  + json.dumps(user | {"message": {"role": "user", "content": "again"}}).encode()
+                  + b"  \r\n")
+    s = parse_session(f)
+    assert s.warnings == [] and [p.text for p in s.prompts] == ["fix the parser", "again"]
+    assert [p.line for p in s.prompts] == [1, 5]

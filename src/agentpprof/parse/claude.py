@@ -215,21 +215,28 @@ def parse_claude(path: Path, display: str, project_root: str | None,
             all_sidechain = False
         if kind == "user":
             content = msg.content
-            if isinstance(content, list) and any(b.type == "tool_result" for b in content):
+            if isinstance(content, list):
+                # one pass: is it a tool result, record statuses, did it finish a sub-agent
+                is_result = launched = False
                 for block in content:
-                    if block.type == "tool_result" and block.tool_use_id:
+                    if block.type != "tool_result":
+                        continue
+                    is_result = True
+                    tid = block.tool_use_id
+                    if tid:
                         # the exit-code scan only matters for statuses (not in the inventory)
-                        results[block.tool_use_id] = (
-                            bool(block.is_error), keep_text and _nonzero_exit(block.content))
-                launched = any(b.type == "tool_result" and b.tool_use_id in tools and
-                               tools[b.tool_use_id].category == "subagent" for b in content)
-                tur = raw_json(rec.toolUseResult) if launched and rec.toolUseResult else None
-                if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
-                    for block in content:
-                        if block.type == "tool_result" and block.tool_use_id:
-                            agent_links.setdefault(tur["agentId"],
-                                                   tool_prompt.get(block.tool_use_id))
-                continue
+                        results[tid] = (bool(block.is_error),
+                                        keep_text and _nonzero_exit(block.content))
+                        if not launched and tid in tools:
+                            launched = tools[tid].category == "subagent"
+                if is_result:
+                    tur = raw_json(rec.toolUseResult) if launched and rec.toolUseResult else None
+                    if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
+                        for block in content:
+                            if block.type == "tool_result" and block.tool_use_id:
+                                agent_links.setdefault(tur["agentId"],
+                                                       tool_prompt.get(block.tool_use_id))
+                    continue
             text = content if isinstance(content, str) else text_of(
                 [{"text": _text(b.text)} for b in content or [] if b.type == "text"])
             if rec.isSidechain:
@@ -252,22 +259,25 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         if key == ":":
             key = f"line{lineno}"
         usage = msg.usage
-        toks = Tokens()
         if usage is not None:
-            toks = Tokens(input=usage.input_tokens or 0,
-                          cache_write=usage.cache_creation_input_tokens or 0,
-                          cache_read=usage.cache_read_input_tokens or 0,
-                          output=usage.output_tokens or 0)
+            inp = usage.input_tokens or 0
+            cw = usage.cache_creation_input_tokens or 0
+            cr = usage.cache_read_input_tokens or 0
+            out = usage.output_tokens or 0
+        else:
+            inp = cw = cr = out = 0
+        total = inp + cw + cr + out
         call = calls.get(key)
         if call is None:
             call = LlmCall(index=len(calls), line=lineno, timestamp=rec.timestamp, model=model,
-                           prompt_index=current_prompt, tokens=toks)
+                           prompt_index=current_prompt,
+                           tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out))
             calls[key] = call
-            call_totals[key] = toks.total
+            call_totals[key] = total
             session.note_model(model)
-        elif toks.total > call_totals[key]:
-            call.tokens = toks
-            call_totals[key] = toks.total
+        elif total > call_totals[key]:  # the same response again, with larger usage
+            call.tokens = Tokens(input=inp, cache_write=cw, cache_read=cr, output=out)
+            call_totals[key] = total
         blocks = msg.content if isinstance(msg.content, list) else []
         for block in blocks:
             if block.type == "text" and keep_text and len(call.text) < 4000:

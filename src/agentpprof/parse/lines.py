@@ -20,7 +20,6 @@ WHOLE_FILE_BYTES = 256 * 1024 * 1024
 MAX_WARNINGS_PER_FILE = 50
 
 T = TypeVar("T")
-_SPACE = frozenset(b" \t\r\x0b\x0c")
 
 
 class LineReader:
@@ -89,11 +88,9 @@ class LineReader:
             if length > MAX_LINE_BYTES:
                 self.warn(lineno, f"line of {length:,} bytes is over the "
                                   f"{MAX_LINE_BYTES:,}-byte limit; skipped")
-            elif length and (data[pos] in _SPACE or data[end - 1] in _SPACE):
-                line = data[pos:end].strip()
-                if line:
-                    yield lineno, line
             elif length:
+                # surrounding whitespace (CRLF) is valid JSON; a whitespace-only line fails
+                # the fast decode and is dropped silently by decode()
                 yield lineno, view[pos:end]
             pos = end + 1
         self.lines = lineno
@@ -128,7 +125,9 @@ class LineReader:
             self.warn(lineno, f"unexpected field types ({exc}); line skipped")
             return None
         except msgspec.DecodeError:
-            line = bytes(line)
+            line = bytes(line).strip()
+            if not line:
+                return None  # a blank line
         # orjson/msgspec reject lone surrogates that the stdlib accepts
         try:
             obj: Any = json.loads(line.decode("utf-8", errors="surrogatepass"))
