@@ -1,8 +1,8 @@
 """`agentpprof sessions --json` vs `ccusage claude|codex session --json` on a replicated corpus.
 
 Builds a ~200+ MB tree of copies of ../shared/corpus (each copy with its own session, message
-and request ids so nothing can be deduplicated away), then times both tools over it (best of
-N runs, wall clock). Usage:
+and request ids so nothing can be deduplicated away), then times both tools over it (one
+warm-up each, then N interleaved runs; best wall clock). Usage:
   python benchmarks/sessions_speed.py [--mb 200] [--runs 3] [--ccusage PATH]
 """
 
@@ -61,21 +61,28 @@ def build_tree(root: Path, target_mb: int) -> tuple[int, int]:
     return n, total
 
 
-def best(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, bytes]:
-    times = []
-    out = b""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, bytes]:
+    t = time.perf_counter()
+    res = subprocess.run(cmd, env=env, capture_output=True, check=True)
+    return time.perf_counter() - t, res.stdout
+
+
+def race(cmds: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Best wall time of each command; one warm-up each, then runs interleaved so machine
+    noise (a shared 2-vCPU VM) falls on every tool alike."""
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for cmd in cmds.values():
+        timed(cmd, env)
     for _ in range(runs):
-        t = time.perf_counter()
-        res = subprocess.run(cmd, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - t)
-        out = res.stdout
-    return min(times), out
+        for name, cmd in cmds.items():
+            times[name].append(timed(cmd, env)[0])
+    return {name: min(ts) for name, ts in times.items()}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=200)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--tree", default="/tmp/agentpprof-bench-tree")
     ap.add_argument("--ccusage", default=str(Path(os.environ.get(
         "AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm")) /
@@ -85,14 +92,15 @@ def main() -> int:
     n, size = build_tree(root, args.mb)
     env = dict(os.environ, HOME=str(root), CLAUDE_CONFIG_DIR=str(root / ".claude"),
                CODEX_HOME=str(root / ".codex"))
+    # as installed for a user: byte-compiled modules are written and reused
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     agentpprof = [sys.executable, "-m", "agentpprof", "sessions", "--json", "--project-root",
                   "/", "--scan-files", "1000000", "--max-sessions", "1000000"]
-    t_ours, out = best(agentpprof, env, args.runs)
-    rows = json.loads(out)
     cc_claude = [args.ccusage, "claude", "session", "--json", "--offline", "--no-cost"]
     cc_codex = [args.ccusage, "codex", "session", "--json", "--offline", "--no-cost"]
-    t_c1, _ = best(cc_claude, env, args.runs)
-    t_c2, _ = best(cc_codex, env, args.runs)
+    best = race({"ours": agentpprof, "claude": cc_claude, "codex": cc_codex}, env, args.runs)
+    t_ours, t_c1, t_c2 = best["ours"], best["claude"], best["codex"]
+    rows = json.loads(timed(agentpprof, env)[1])
     result = {"files": n, "mb": round(size / 1e6, 1), "agentpprof_files": len(rows),
               "agentpprof_s": round(t_ours, 3), "ccusage_claude_s": round(t_c1, 3),
               "ccusage_codex_s": round(t_c2, 3), "ccusage_total_s": round(t_c1 + t_c2, 3),

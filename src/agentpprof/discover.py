@@ -8,7 +8,7 @@ Explicit ``--session-file`` paths skip the scan, the filter and the cap.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,41 +129,59 @@ def _is_subagent_file(path: Path) -> bool:
     return path.name.startswith("agent-") or path.parent.name == "subagents"
 
 
-def discover_sessions(
-    *,
-    project_root: Path,
-    session_files: Sequence[Path] = (),
-    claude_root: Path | None = None,
-    codex_root: Path | None = None,
-    scan_files: int = 160,
-    max_sessions: int = 36,
-) -> Discovery:
+Probe = tuple[Agent | None, str | None, str | None]  # (agent, first cwd, first sessionId)
+
+
+@dataclass(slots=True)
+class Scan:
+    """The newest candidate files, before any is opened."""
+
+    candidates: list[tuple[float, Path]]  # every session file under both roots, newest first
+    scanned: list[Path]  # the newest scan_files of them
+    root: str  # the resolved project root
+    claude_root: Path
+    codex_root: Path
+
+
+def scan(*, project_root: Path, claude_root: Path | None = None,
+         codex_root: Path | None = None, scan_files: int = 160) -> Scan:
     croot = claude_root or default_claude_root()
     xroot = codex_root or default_codex_root()
-    if session_files:
-        refs = [SessionRef(Path(p), display_path(Path(p)), None, explicit=True)
-                for p in session_files]
-        return Discovery(refs=refs, claude_root=croot, codex_root=xroot, scanned=len(refs))
-
     candidates = _walk(croot, (".jsonl",)) + _walk(xroot, (".jsonl", ".json"))
     candidates.sort(key=lambda item: (-item[0], str(item[1])))
-    scanned = candidates[: max(scan_files, 0)]
-    root = str(project_root.resolve())
+    return Scan(candidates, [p for _m, p in candidates[: max(scan_files, 0)]],
+                str(project_root.resolve()), croot, xroot)
+
+
+def may_keep(path: Path, found: Probe, root: str) -> bool:
+    """Whether :func:`select` can keep this file: a main session of the project (before any
+    cap) or a Claude sub-agent file (kept if its parent is)."""
+    agent, cwd, _sid = found
+    if agent is None:
+        return False
+    if agent is Agent.CLAUDE and _is_subagent_file(path):
+        return True
+    return cwd is not None and (cwd == root or classify.is_within(cwd, root))
+
+
+def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Discovery:
+    """Keep the project's newest main sessions (up to ``max_sessions``) and their sub-agents."""
+    root = sc.root
     kept: list[SessionRef] = []
     kept_ids: set[str] = set()
     subagents: list[tuple[Path, str | None, str | None]] = []
     mains = 0
-    for _mtime, path in scanned:
+    for path in sc.scanned:
         if mains >= max_sessions and not _is_subagent_file(path):
             continue  # capped: only sub-agent files can still join a kept session
-        agent, cwd, sid = probe(path)
-        if agent is None:
+        found = probe_of(path)
+        agent, cwd, sid = found
+        if not may_keep(path, found, root):
             continue
         if agent is Agent.CLAUDE and _is_subagent_file(path):
             subagents.append((path, cwd, sid))
             continue
-        if cwd is None or not (cwd == root or classify.is_within(cwd, root)):
-            continue
+        assert agent is not None
         mains += 1
         kept.append(SessionRef(path, display_path(path), agent))
         if sid:
@@ -176,7 +194,7 @@ def discover_sessions(
             kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
             seen.add(path)
     beside: dict[Path, list[Path]] = {}
-    for _mtime, path in candidates:
+    for _mtime, path in sc.candidates:
         if path.parent.name == "subagents" and path.name.startswith("agent-"):
             beside.setdefault(path.parent, []).append(path)
     for ref in list(kept) if beside else []:
@@ -186,7 +204,27 @@ def discover_sessions(
             if path not in seen:
                 kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
                 seen.add(path)
-    return Discovery(refs=kept, claude_root=croot, codex_root=xroot, scanned=len(scanned))
+    return Discovery(refs=kept, claude_root=sc.claude_root, codex_root=sc.codex_root,
+                     scanned=len(sc.scanned))
+
+
+def discover_sessions(
+    *,
+    project_root: Path,
+    session_files: Sequence[Path] = (),
+    claude_root: Path | None = None,
+    codex_root: Path | None = None,
+    scan_files: int = 160,
+    max_sessions: int = 36,
+) -> Discovery:
+    if session_files:
+        refs = [SessionRef(Path(p), display_path(Path(p)), None, explicit=True)
+                for p in session_files]
+        return Discovery(refs=refs, claude_root=claude_root or default_claude_root(),
+                         codex_root=codex_root or default_codex_root(), scanned=len(refs))
+    sc = scan(project_root=project_root, claude_root=claude_root, codex_root=codex_root,
+              scan_files=scan_files)
+    return select(sc, probe, max_sessions)
 
 
 def discover_from(opts: DiscoverOptions) -> Discovery:

@@ -7,12 +7,24 @@ which documents them (``docs/sessions.schema.json``); a test keeps the two equal
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import msgspec
 
-from agentpprof.discover import DiscoverOptions, discover_from, display_path
-from agentpprof.parse import map_sessions
+from agentpprof.discover import (
+    DiscoverOptions,
+    Probe,
+    SessionRef,
+    discover_from,
+    display_path,
+    may_keep,
+    probe,
+    scan,
+    select,
+)
+from agentpprof.parallel import file_size, pmap
+from agentpprof.parse import map_sessions, parse_session
 from agentpprof.records import Session
 
 
@@ -59,10 +71,35 @@ def inventory_row(s: Session) -> InventoryRow:
 
 def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
     """One row per file, computed in the worker that parsed it."""
-    found = discover_from(opts)
-    root = str(opts.project_root.resolve())
-    return map_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
-                        inventory_row, keep_text=False)
+    if opts.session_files or opts.scan_files > opts.max_sessions:
+        # explicit files, or a cap that may bite: choose the files first, then parse them
+        found = discover_from(opts)
+        return _rows(found.refs, str(opts.project_root.resolve()))
+    # every scanned file of the project is kept: probe and parse in one parallel pass, so
+    # discovery's reads are spread over the cores instead of running before them
+    sc = scan(project_root=opts.project_root, claude_root=opts.claude_root,
+              codex_root=opts.codex_root, scan_files=opts.scan_files)
+    done = pmap(partial(_probe_and_row, root=sc.root), sc.scanned,
+                [file_size(p) for p in sc.scanned])
+    probes = dict(zip(sc.scanned, (d[0] for d in done), strict=True))
+    rows = {p: d[1] for p, d in zip(sc.scanned, done, strict=True) if d[1] is not None}
+    refs = select(sc, probes.__getitem__, opts.max_sessions).refs
+    rest = _rows([r for r in refs if r.path not in rows], sc.root)  # sub-agents kept beside
+    extra = iter(rest)
+    return [rows[r.path] if r.path in rows else next(extra) for r in refs]
+
+
+def _rows(refs: list[SessionRef], root: str) -> list[InventoryRow]:
+    return map_sessions([(r.path, r.display, r.agent) for r in refs], root, inventory_row,
+                        keep_text=False)
+
+
+def _probe_and_row(path: Path, root: str) -> tuple[Probe, InventoryRow | None]:
+    found = probe(path)
+    if not may_keep(path, found, root):
+        return found, None
+    return found, inventory_row(parse_session(path, display_path(path), root, found[0],
+                                              keep_text=False))
 
 
 def encode_json(rows: list[InventoryRow]) -> bytes:

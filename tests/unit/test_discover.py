@@ -95,3 +95,23 @@ def test_display_path_hides_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("HOME", str(tmp_path))
     assert display_path(tmp_path / ".claude" / "x.jsonl") == "~/.claude/x.jsonl"
     assert display_path(Path("/etc/passwd")) == "/etc/passwd"
+
+
+@pytest.mark.parametrize("scan_files", [3, 4, 10])
+def test_one_pass_inventory_equals_discover_then_parse(
+        tree: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, scan_files: int) -> None:
+    """With no cap that can bite, `sessions` probes and parses in one parallel pass; the rows
+    must be those of discovering first and parsing the kept files after (scan_files=3 leaves
+    the sub-agent file unscanned: it joins from beside its parent, in a second pass)."""
+    from agentpprof import inventory as inv
+    from agentpprof import parallel
+    from agentpprof.discover import DiscoverOptions, discover_from
+
+    claude, codex, project = tree
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)  # use the worker pool
+    opts = DiscoverOptions(project_root=project, claude_root=claude, codex_root=codex,
+                           scan_files=scan_files, max_sessions=36)
+    one_pass = inv.inventory(opts)
+    two_phase = inv._rows(discover_from(opts).refs, str(project.resolve()))
+    assert one_pass == two_phase
+    assert sorted(r.agent for r in one_pass) == ["claude", "claude", "codex"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import msgspec
 
+from agentpprof.parallel import file_size, pmap
 from agentpprof.parse.claude import parse_claude
 from agentpprof.parse.codex import parse_codex
 from agentpprof.parse.lines import EMPTY_RAW
@@ -135,41 +134,5 @@ def map_sessions(
     """``fn(parse_session(ref))`` for every ref, in input order. ``fn`` runs in the worker, so
     a small result (an inventory row) is all that crosses the process boundary."""
     jobs = [_Job(path, display, project_root, agent, keep_text) for path, display, agent in refs]
-    sizes = [_size(job.path) for job in jobs]
-    n = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    if n <= 1 or len(jobs) < 2 or sum(sizes) < 24 * 1024 * 1024:
-        out: list[T] = []
-        for job in jobs:
-            out.append(_run_job(job, fn))
-            if progress:
-                progress(1)
-        return out
-    # a few size-balanced chunks per worker: little IPC, no straggler at the end
-    chunks: list[list[int]] = [[] for _ in range(n * 3)]
-    loads = [0] * len(chunks)
-    for i in sorted(range(len(jobs)), key=lambda i: -sizes[i]):
-        k = loads.index(min(loads))
-        chunks[k].append(i)
-        loads[k] += sizes[i] + 4096
-    results: dict[int, T] = {}
-    ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_chunk, [jobs[i] for i in chunk], fn): chunk
-                   for chunk in sorted(chunks, key=lambda c: -sum(sizes[i] for i in c)) if chunk}
-        for fut in as_completed(futures):
-            for i, res in zip(futures[fut], fut.result(), strict=True):
-                results[i] = res
-            if progress:
-                progress(len(futures[fut]))
-    return [results[i] for i in range(len(jobs))]
-
-
-def _run_chunk(jobs: list[_Job], fn: Callable[[Session], T]) -> list[T]:
-    return [_run_job(job, fn) for job in jobs]
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+    return pmap(partial(_run_job, fn=fn), jobs, [file_size(job.path) for job in jobs],
+                workers=workers, progress=progress)
