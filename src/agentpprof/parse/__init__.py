@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -75,8 +76,23 @@ def agent_of_line(raw: bytes) -> Agent | None:
 
 def parse_session(path: Path, display: str | None = None, project_root: str | None = None,
                   agent: Agent | None = None, keep_text: bool = True) -> Session:
-    """Parse one file. Never raises on bad content: problems become warnings on the Session."""
-    shown = display or str(path)
+    """Parse one file. Never raises on bad content: problems become warnings on the Session.
+
+    The cyclic garbage collector is paused meanwhile: parsing allocates hundreds of thousands
+    of short-lived acyclic objects (freed by reference counting) and the collector's passes
+    over them cost ~10 % of the parse (measured).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_one(path, display or str(path), project_root, agent, keep_text)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_one(path: Path, shown: str, project_root: str | None, agent: Agent | None,
+               keep_text: bool) -> Session:
     if path.is_dir():
         s = Session(agent=agent or Agent.CLAUDE, file=shown, session_id=path.name)
         s.warnings.append(ParseWarning(shown, 0, "is a directory, not a session file; skipped"))
