@@ -93,18 +93,20 @@ def probe(path: Path, max_lines: int = 200,
     try:
         with path.open("rb") as handle:
             for i, raw in enumerate(handle):
-                if i >= max_lines or (cwd and sid and (agent or i >= agent_lines)):
+                if i >= max_lines:
                     break
                 if agent is None and i < agent_lines:
                     agent = agent_of_line(raw)
-                if (cwd and sid) or (b'"cwd"' not in raw and b'"sessionId"' not in raw):
-                    continue
-                try:
-                    rec = _CWD.decode(raw)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    continue
-                cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
-                sid = sid or rec.sessionId
+                if not (cwd and sid) and (b'"cwd"' in raw or b'"sessionId"' in raw):
+                    try:
+                        rec = _CWD.decode(raw)
+                    except (msgspec.DecodeError, msgspec.ValidationError):
+                        continue
+                    cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
+                    sid = sid or rec.sessionId
+                # Codex rollouts carry no sessionId field (only Claude sub-agents need one)
+                if cwd and (sid or agent is Agent.CODEX) and (agent or i + 1 >= agent_lines):
+                    break
     except OSError:
         pass
     return agent, cwd, sid
