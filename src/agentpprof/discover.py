@@ -65,13 +65,13 @@ def display_path(path: Path) -> str:
     return text
 
 
-class _CwdProbe(msgspec.Struct):
+class _CwdProbe(msgspec.Struct, gc=False):
     cwd: str | None = None
     sessionId: str | None = None
     payload: _PayloadProbe | None = None
 
 
-class _PayloadProbe(msgspec.Struct):
+class _PayloadProbe(msgspec.Struct, gc=False):
     cwd: str | None = None
 
 

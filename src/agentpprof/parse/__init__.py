@@ -25,7 +25,7 @@ _CLAUDE_TYPES = frozenset({"user", "assistant", "summary", "system", "progress",
                            "permission-mode"})
 
 
-class _Probe(msgspec.Struct):
+class _Probe(msgspec.Struct, gc=False):
     type: str | None = None
     payload: msgspec.Raw = EMPTY_RAW
     sessionId: str | None = None

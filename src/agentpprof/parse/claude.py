@@ -18,14 +18,16 @@ from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, Tokens, ToolCall
 
 
-class Usage(msgspec.Struct):
+# Decoded records never form reference cycles, so they are not tracked by the cyclic garbage
+# collector (gc=False): measured 7-10 % faster parsing.
+class Usage(msgspec.Struct, gc=False):
     input_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     output_tokens: int | None = None
 
 
-class Block(msgspec.Struct):
+class Block(msgspec.Struct, gc=False):
     type: str = ""
     text: msgspec.Raw = EMPTY_RAW  # decoded only when needed (prompts, tagging)
     id: str | None = None
@@ -36,7 +38,7 @@ class Block(msgspec.Struct):
     is_error: bool | None = None
 
 
-class Message(msgspec.Struct):
+class Message(msgspec.Struct, gc=False):
     id: str | None = None
     model: str | None = None
     role: str | None = None
@@ -44,17 +46,17 @@ class Message(msgspec.Struct):
     usage: Usage | None = None
 
 
-class Progress(msgspec.Struct):
+class Progress(msgspec.Struct, gc=False):
     type: str | None = None
     agentId: str | None = None
 
 
-class Attachment(msgspec.Struct):
+class Attachment(msgspec.Struct, gc=False):
     type: str | None = None
     prompt: msgspec.Raw = EMPTY_RAW
 
 
-class Line(msgspec.Struct):
+class Line(msgspec.Struct, gc=False):
     type: str = ""
     subtype: str | None = None
     isSidechain: bool | None = None

@@ -24,7 +24,7 @@ from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, Tokens, ToolCall
 
 
-class Payload(msgspec.Struct):
+class Payload(msgspec.Struct, gc=False):
     type: str = ""
     id: str | None = None
     session_id: str | None = None
@@ -57,7 +57,7 @@ class Payload(msgspec.Struct):
     reasoning_output_tokens: int | None = None
 
 
-class Line(msgspec.Struct):
+class Line(msgspec.Struct, gc=False):
     timestamp: str | None = None
     type: str = ""
     payload: Payload | None = None
