@@ -56,10 +56,10 @@ def default_codex_root() -> Path:
     return (Path(base).expanduser() if base else Path.home() / ".codex") / "sessions"
 
 
-def display_path(path: Path) -> str:
+def display_path(path: Path | str) -> str:
     """A path for people and outputs: the home directory is shown as ``~``."""
     text = str(path)
-    home = str(Path.home())
+    home = os.environ.get("HOME") or str(Path.home())  # Path.home() reads HOME first anyway
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home):]
     return text

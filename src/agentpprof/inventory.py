@@ -59,7 +59,7 @@ def inventory_row(s: Session) -> InventoryRow:
     return InventoryRow(
         file=s.file, agent=s.agent.value, session_id=s.session_id,
         parent_session_id=s.parent_session_id, is_subagent=s.is_subagent,
-        cwd=display_path(Path(s.cwd)) if s.cwd else None, models=list(s.models),
+        cwd=display_path(s.cwd) if s.cwd else None, models=list(s.models),
         start=s.start, end=s.end, prompts=len(s.prompts), llm_calls=len(s.llm_calls),
         tool_calls=len(s.tool_calls),
         tokens=InventoryTokens(input=t.input, cache_read=t.cache_read,
