@@ -2,13 +2,17 @@
 
 Raw text (prompts, commands, model text) lives only in these records, in memory, because the tag
 stage needs it. Output writers never serialise the ``text`` fields unless ``--include-previews``.
+
+They are msgspec Structs, not dataclasses: the parser creates tens of thousands per second and a
+Struct is built ~4x faster (measured), and defining them needs no generated code at import.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
+
+from msgspec import Struct, field
 
 TOKEN_KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
 
@@ -20,8 +24,7 @@ class Agent(StrEnum):
     CODEX = "codex"
 
 
-@dataclass(slots=True)
-class Tokens:
+class Tokens(Struct):
     """Disjoint token kinds; their sum is the total."""
 
     input: int = 0
@@ -45,8 +48,7 @@ class Tokens:
         return {k: getattr(self, k) for k in TOKEN_KINDS}
 
 
-@dataclass(slots=True)
-class ParseWarning:
+class ParseWarning(Struct):
     file: str
     line: int  # 1-based; 0 = whole file
     message: str
@@ -56,8 +58,7 @@ class ParseWarning:
         return f"{where}: {self.message}"
 
 
-@dataclass(slots=True)
-class Prompt:
+class Prompt(Struct):
     index: int
     line: int
     timestamp: str | None
@@ -65,8 +66,7 @@ class Prompt:
     tag: str = ""
 
 
-@dataclass(slots=True)
-class LlmCall:
+class LlmCall(Struct):
     index: int
     line: int
     timestamp: str | None
@@ -80,8 +80,7 @@ class LlmCall:
     tag: str = ""
 
 
-@dataclass(slots=True)
-class ToolCall:
+class ToolCall(Struct):
     index: int
     line: int
     timestamp: str | None
@@ -97,8 +96,7 @@ class ToolCall:
     call_id: str = ""
 
 
-@dataclass(slots=True)
-class Session:
+class Session(Struct):
     agent: Agent
     file: str
     session_id: str
