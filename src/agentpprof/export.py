@@ -6,6 +6,7 @@ and one location per distinct frame, samples leaf-first, values as integers, gzi
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from collections import Counter
@@ -15,7 +16,12 @@ from agentpprof.fold import sorted_items
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 
 
+_SMALL = [bytes([i]) for i in range(128)]
+
+
 def _varint(value: int) -> bytes:
+    if 0 <= value < 128:  # most ids, lengths and keys
+        return _SMALL[value]
     if value < 0:
         value += 1 << 64
     out = bytearray()
@@ -29,6 +35,7 @@ def _varint(value: int) -> bytes:
             return bytes(out)
 
 
+@functools.lru_cache(maxsize=256)
 def _key(field: int, wire: int) -> bytes:
     return _varint((field << 3) | wire)
 

@@ -64,33 +64,44 @@ def parent_prompt_tags(sessions: list[Session]) -> dict[int, str]:
 
 def fold_sessions(sessions: list[Session], project: str) -> Profiles:
     prof = Profiles()
+    system, token = prof.system, prof.token
     proj = "project:" + safe_frame(project)
     parents = parent_prompt_tags(sessions)
     for s in sessions:
-        head = [proj, "agent:" + s.agent.value, "session:" + safe_frame(s.tag or NONE_TAG)]
+        head = f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
         inherited = parents.get(id(s))
+        prompt_heads: dict[int | None, str] = {}  # the stack down to the prompt frame
+
+        def prompt_head(index: int | None, s: Session = s, head: str = head,
+                        inherited: str | None = inherited,
+                        cache: dict[int | None, str] = prompt_heads) -> str:
+            found = cache.get(index)
+            if found is None:
+                found = cache[index] = head + safe_frame(_prompt_tag(s, index, inherited))
+            return found
+
         for tc in s.tool_calls:
-            frames = [*head, "prompt:" + safe_frame(_prompt_tag(s, tc.prompt_index, inherited)),
-                      "call:tool/" + safe_frame(tc.category)]
-            frames += ["process:" + p for p in tc.process_chain]
-            frames.append("effect:" + safe_frame(tc.effect))
-            status = "status:" + tc.status
+            mid = f"{prompt_head(tc.prompt_index)};call:tool/{safe_frame(tc.category)}"
+            for proc in tc.process_chain:
+                mid += ";process:" + proc
+            mid += ";effect:" + safe_frame(tc.effect)
+            status = ";status:" + tc.status
             if tc.path_groups:
                 for group in tc.path_groups:
-                    prof.system[";".join([*frames, "path:" + safe_frame(group), status])] += 1
+                    system[f"{mid};path:{safe_frame(group)}{status}"] += 1
             elif tc.domains:
                 for dom in tc.domains:
-                    prof.system[";".join([*frames, "domain:" + safe_frame(dom), status])] += 1
+                    system[f"{mid};domain:{safe_frame(dom)}{status}"] += 1
             else:
-                prof.system[";".join([*frames, status])] += 1
+                system[mid + status] += 1
         for call in s.llm_calls:
-            frames = [*head, "prompt:" + safe_frame(_prompt_tag(s, call.prompt_index, inherited)),
-                      "call:llm/" + safe_frame(call.tag or NONE_TAG),
-                      "model:" + safe_frame(call.model.rsplit("/", 1)[-1] or "unknown")]
-            counts = call.tokens.as_dict()
-            for kind in TOKEN_KINDS:
-                if counts[kind] > 0:
-                    prof.token[";".join([*frames, "kind:" + kind])] += counts[kind]
+            base = (f"{prompt_head(call.prompt_index)};call:llm/{safe_frame(call.tag or NONE_TAG)}"
+                    f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')};kind:")
+            t = call.tokens
+            for kind, count in zip(TOKEN_KINDS, (t.input, t.cache_read, t.cache_write,
+                                                 t.output, t.reasoning), strict=True):
+                if count > 0:
+                    token[base + kind] += count
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_counter(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
