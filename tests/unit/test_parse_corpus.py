@@ -119,3 +119,16 @@ def test_inventory_mode_counts_the_same(path: Path) -> None:
     assert quick.tokens.as_dict() == full.tokens.as_dict()
     assert (quick.session_id, quick.start, quick.end, quick.models) == \
         (full.session_id, full.start, full.end, full.models)
+
+
+def test_parallel_parse_returns_the_same_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full sessions (text included) come back from forked workers equal to a serial parse."""
+    from agentpprof import parallel
+    from agentpprof.parse import parse_sessions
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    refs = [(p, p.name, None) for p in corpus_files()[:8]]
+    forked = parse_sessions(refs, "/", workers=3)
+    serial = parse_sessions(refs, "/", workers=1)
+    assert forked == serial
+    assert sum(len(s.llm_calls) + len(s.prompts) for s in forked) > 50
