@@ -1,6 +1,7 @@
-"""The JSON contract (``agentpprof.json``, ``sessions --json``, ``benchmarks.json``).
+"""The JSON contract of ``agentpprof.json`` and ``benchmarks.json``.
 
 Pydantic models are the single source: ``docs/agentpprof.schema.json`` is generated from them.
+(``sessions --json`` rows are msgspec structs in ``inventory.py``, to keep that path light.)
 No prompt, command or model text appears unless ``--include-previews`` was given.
 """
 
@@ -22,25 +23,6 @@ class TokenCounts(_Model):
     output: int = 0
     reasoning: int = 0
     total: int = 0
-
-
-class SessionInventory(_Model):
-    """One row of ``agentpprof sessions --json`` (one per file)."""
-
-    file: str
-    agent: str
-    session_id: str
-    parent_session_id: str | None
-    is_subagent: bool
-    cwd: str | None
-    models: list[str]
-    start: str | None
-    end: str | None
-    prompts: int
-    llm_calls: int
-    tool_calls: int
-    tokens: TokenCounts
-    warnings: list[str]
 
 
 class Project(_Model):

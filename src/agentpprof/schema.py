@@ -1,4 +1,4 @@
-"""JSON Schemas of the contract, generated from the pydantic models.
+"""JSON Schemas of the contract, generated from the pydantic models and the inventory structs.
 
 ``python -m agentpprof.schema docs/`` rewrites them; a test checks the committed copies are
 current.
@@ -12,13 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
+import msgspec
 
-from agentpprof.models import BenchResult, Report, SessionInventory
+from agentpprof.inventory import InventoryRow
+from agentpprof.models import BenchResult, Report
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "agentpprof.schema.json": lambda: Report.model_json_schema(),
-    "sessions.schema.json": lambda: TypeAdapter(list[SessionInventory]).json_schema(),
+    "sessions.schema.json": lambda: msgspec.json.schema(list[InventoryRow]),
     "benchmarks.schema.json": lambda: BenchResult.model_json_schema(),
 }
 
