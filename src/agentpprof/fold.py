@@ -70,18 +70,11 @@ def fold_sessions(sessions: list[Session], project: str) -> Profiles:
     for s in sessions:
         head = f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
         inherited = parents.get(id(s))
-        prompt_heads: dict[int | None, str] = {}  # the stack down to the prompt frame
-
-        def prompt_head(index: int | None, s: Session = s, head: str = head,
-                        inherited: str | None = inherited,
-                        cache: dict[int | None, str] = prompt_heads) -> str:
-            found = cache.get(index)
-            if found is None:
-                found = cache[index] = head + safe_frame(_prompt_tag(s, index, inherited))
-            return found
-
+        # the stack down to the prompt frame, per prompt index in use
+        indexes = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
+        prompt_head = {i: head + safe_frame(_prompt_tag(s, i, inherited)) for i in indexes}
         for tc in s.tool_calls:
-            mid = f"{prompt_head(tc.prompt_index)};call:tool/{safe_frame(tc.category)}"
+            mid = f"{prompt_head[tc.prompt_index]};call:tool/{safe_frame(tc.category)}"
             for proc in tc.process_chain:
                 mid += ";process:" + proc
             mid += ";effect:" + safe_frame(tc.effect)
@@ -95,7 +88,7 @@ def fold_sessions(sessions: list[Session], project: str) -> Profiles:
             else:
                 system[mid + status] += 1
         for call in s.llm_calls:
-            base = (f"{prompt_head(call.prompt_index)};call:llm/{safe_frame(call.tag or NONE_TAG)}"
+            base = (f"{prompt_head[call.prompt_index]};call:llm/{safe_frame(call.tag or NONE_TAG)}"
                     f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')};kind:")
             t = call.tokens
             for kind, count in zip(TOKEN_KINDS, (t.input, t.cache_read, t.cache_write,

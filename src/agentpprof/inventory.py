@@ -1,8 +1,8 @@
 """``agentpprof sessions``: discover + parse (no text kept) -> one row per file.
 
 Kept light on purpose (msgspec only, no pydantic, no HTTP, no templates): this is the path
-users time against ccusage. The rows have exactly the fields of ``models.SessionInventory``,
-which documents them (``docs/sessions.schema.json``); a test keeps the two equal.
+users time against ccusage. ``InventoryRow`` is the contract of ``sessions --json``;
+``docs/sessions.schema.json`` is generated from it (``python -m agentpprof.schema docs``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from agentpprof.parse import map_sessions, parse_session
 from agentpprof.records import Session
 
 
-class InventoryTokens(msgspec.Struct):
+class InventoryTokens(msgspec.Struct, forbid_unknown_fields=True):
+    """Disjoint token kinds and their sum."""
+
     input: int = 0
     cache_read: int = 0
     cache_write: int = 0
@@ -37,7 +39,9 @@ class InventoryTokens(msgspec.Struct):
     total: int = 0
 
 
-class InventoryRow(msgspec.Struct):
+class InventoryRow(msgspec.Struct, forbid_unknown_fields=True):
+    """One row of ``agentpprof sessions --json`` (one per file)."""
+
     file: str
     agent: str
     session_id: str
@@ -84,9 +88,9 @@ def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
     probes = dict(zip(sc.scanned, (d[0] for d in done), strict=True))
     rows = {p: d[1] for p, d in zip(sc.scanned, done, strict=True) if d[1] is not None}
     refs = select(sc, probes.__getitem__, opts.max_sessions).refs
-    rest = _rows([r for r in refs if r.path not in rows], sc.root)  # sub-agents kept beside
-    extra = iter(rest)
-    return [rows[r.path] if r.path in rows else next(extra) for r in refs]
+    beside = [r for r in refs if r.path not in rows]  # sub-agents kept from beside a parent
+    rows.update(zip((r.path for r in beside), _rows(beside, sc.root), strict=True))
+    return [rows[r.path] for r in refs]
 
 
 def _rows(refs: list[SessionRef], root: str) -> list[InventoryRow]:

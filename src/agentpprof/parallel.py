@@ -63,15 +63,19 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], sizes: Sequence[int], *,
         return out
     parts = [s for s in shares(sizes, n) if s]
     children: list[tuple[int, int, list[int]]] = []
+    unread: set[int] = set()  # pipe ends still open (closed by _collect or on the way out)
     results: dict[int, R] = {}
     try:
         for share in parts[1:]:
-            children.append(_spawn(fn, items, share))
+            child = _spawn(fn, items, share)
+            children.append(child)
+            unread.add(child[1])
         for i in parts[0]:
             results[i] = fn(items[i])
             if progress:
                 progress(1)
         for _pid, fd, share in children:
+            unread.discard(fd)
             status, payload = _collect(fd)
             if status != "ok":
                 raise WorkerError(f"a worker process failed:\n{payload}")
@@ -79,6 +83,8 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], sizes: Sequence[int], *,
             if progress:
                 progress(len(share))
     finally:
+        for fd in unread:
+            os.close(fd)
         for pid, _fd, _share in children:
             _reap(pid)
     return [results[i] for i in range(len(items))]
@@ -125,7 +131,5 @@ def _reap(pid: int) -> None:
         if done == 0:  # still running: we are leaving early (error or Ctrl-C)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-    except OSError:
+    except OSError:  # already reaped (ChildProcessError) or gone
         pass
