@@ -56,7 +56,8 @@ class ScriptedBackend:
         self.concurrency = concurrency
         self.calls: list[tuple[str, str | None, bool]] = []
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
+                     kind: str = "prompt") -> str:
         self.calls.append((fragment, invalid, closed))
         return self.answers.pop(0) if self.answers else self.default
 

@@ -19,20 +19,17 @@ from pathlib import Path
 
 from agentpprof import __version__
 from agentpprof.errors import AgentpprofError, TaggingError
-from agentpprof.eval import Sink, evaluate
+from agentpprof.eval import evaluate, evaluate_real
+from agentpprof.evalset import split_sha256
 from agentpprof.llama import LlamaClient, LlamaServer
-from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult
+from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
+from agentpprof.prompt import clean_fragment, render
 from agentpprof.tag import (
-    N_PREDICT,
     Fragment,
     LlamaBackend,
     TagCache,
     Vocabulary,
-    _tag_one,
-    build_prompt,
-    clean_fragment,
-    first_grammar,
-    normalise,
+    tag_one,
 )
 
 DEFAULT_FRAGMENTS = (
@@ -56,6 +53,7 @@ class BenchOptions:
     request_timeout: float = 60.0
     include_previews: bool = False
     vocabulary: Vocabulary = "kinds"
+    eval_corpus: Path | None = None  # folder of the real labelled sessions (test split)
 
 
 def parse_model_spec(spec: str) -> tuple[str, Path]:
@@ -94,38 +92,39 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
         invalid_examples: list[str] = []
         per_fragment: list[BenchFragment] = []
         started = time.monotonic()
+        backend = LlamaBackend(client, info.model_id, 1)
+        if opts.vocabulary == "kinds":
+            await backend.choose("prompt", "warm-up")  # calibration, once, before the clock
         for i, text in enumerate(fragments, 1):
             cleaned = clean_fragment(text)
             tags: list[str] = []
             for run in range(opts.runs):
-                # a raw request first, for the server's own timings
-                t0 = time.monotonic()
-                comp = await client.complete(build_prompt(cleaned),
-                                             grammar=first_grammar(opts.vocabulary),
-                                             n_predict=N_PREDICT)
+                # the server's own timings, from an untimed request of the same prompt
+                comp = await client.complete(render("prompt", cleaned), grammar=None,
+                                             n_predict=1)
                 pps.append(comp.prompt_per_second)
                 tps.append(comp.predicted_per_second)
-                # then the full tagger path (validation + retry), uncached
+                # the latency is exactly one tagging call (uncached; a retry would be in it)
                 cache = TagCache(Path("unused"), persist=False)
-                backend = LlamaBackend(client, info.model_id, 1)
-                frag = Fragment("prompt", "bench", i, cleaned, Sink(), key=f"b{i}-{run}")
+                frag = Fragment("prompt", "bench", i, cleaned, None, key=f"b{i}-{run}")
                 result.requests += 1
+                t0 = time.monotonic()
                 try:
-                    tag = await _tag_one(backend, cache, frag, opts.vocabulary)
+                    tag = await tag_one(backend, cache, frag, opts.vocabulary)
+                    latencies.append((time.monotonic() - t0) * 1000.0)
                     result.successes += 1
                     tags.append(tag)
-                except TaggingError:
+                except TaggingError as exc:
                     result.invalid_outputs += 1
                     if len(invalid_examples) < 5:
-                        invalid_examples.append(normalise(comp.text)[:40])
-                latencies.append((time.monotonic() - t0) * 1000.0)
+                        invalid_examples.append(exc.message[:80])
             modal = Counter(tags).most_common(1)[0][0] if tags else None
             stable = len(tags) == opts.runs and len(set(tags)) == 1
             per_fragment.append(BenchFragment(
                 fragment_id=f"f{i}", fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
                 runs=opts.runs, ok_runs=len(tags), tags=tags, modal_tag=modal, stable=stable,
                 preview=cleaned[:140] if opts.include_previews else None))
-        elapsed = time.monotonic() - started
+        elapsed = (sum(latencies) / 1000.0) if latencies else time.monotonic() - started
         result.invalid_examples = invalid_examples
         result.fragments = per_fragment
         result.stable_fragments = sum(1 for f in per_fragment if f.stable)
@@ -141,6 +140,10 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
                                 opts.vocabulary)
             result.quality = round(ev.hit_rate, 4)
             result.quality_items = ev.items
+        if opts.eval_corpus is not None:
+            cells = await evaluate_real(client, info.model_id, opts.eval_corpus,
+                                        info.total_slots, opts.vocabulary)
+            result.quality_real = {k: QualityCell(**v) for k, v in cells.items()}
         return result
 
 
@@ -170,7 +173,9 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         agentpprof_version=__version__, llama_server=str(opts.llama_server),
         server_args=opts.server_args, runs=opts.runs,
-        eval_file=str(opts.eval_file) if opts.eval_file else None, models=models)
+        eval_file=str(opts.eval_file) if opts.eval_file else None,
+        eval_split="test" if opts.eval_corpus else None,
+        eval_split_sha256=split_sha256("test") if opts.eval_corpus else None, models=models)
 
 
 def quality_latency_svg(result: BenchResult) -> str:

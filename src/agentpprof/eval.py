@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from agentpprof.errors import AgentpprofError, TaggingError
+from agentpprof.evalset import load_labels, resolve, score
+from agentpprof.prompt import clean_fragment
 from agentpprof.tag import (
     Fragment,
     LlamaBackend,
     TagCache,
     Vocabulary,
-    _tag_one,
-    clean_fragment,
+    tag_one,
 )
 
 
@@ -54,12 +55,6 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-class Sink:
-    """Receives a tag nobody keeps (evaluation and benchmarks)."""
-
-    tag = ""
-
-
 async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
                    vocabulary: Vocabulary = "kinds") -> EvalResult:
     rows = load_eval(path)
@@ -70,10 +65,10 @@ async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
 
     async def one(i: int, row: dict[str, Any]) -> None:
         frag = Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]),
-                        Sink(), key=f"eval-{i}")
+                        None, key=f"eval-{i}")
         async with sem:
             try:
-                tag = await _tag_one(backend, cache, frag, vocabulary)
+                tag = await tag_one(backend, cache, frag, vocabulary)
             except TaggingError:
                 res.invalid += 1
                 tag = ""
@@ -85,3 +80,25 @@ async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
 
     await asyncio.gather(*(one(i, r) for i, r in enumerate(rows, 1)))
     return res
+
+
+async def evaluate_real(client: Any, identity: str, corpus: Path, concurrency: int,
+                        vocabulary: Vocabulary = "kinds", split: str = "test"
+                        ) -> dict[str, dict[str, Any]]:
+    """The acceptable share per fragment kind on the real labelled split (uncached)."""
+    res = resolve(load_labels(split), corpus)  # type: ignore[arg-type]
+    backend = LlamaBackend(client, identity, concurrency)
+    cache = TagCache(Path("unused"), persist=False)
+    sem = asyncio.Semaphore(max(concurrency, 1))
+    tags: dict[int, str] = {}
+
+    async def one(i: int, frag: Fragment) -> None:
+        frag.key = f"real-{i}"
+        async with sem:
+            try:
+                tags[id(frag)] = await tag_one(backend, cache, frag, vocabulary)
+            except TaggingError:
+                tags[id(frag)] = ""
+
+    await asyncio.gather(*(one(i, f) for i, (f, _lab) in enumerate(res.items)))
+    return {k: dict(c.as_dict()) for k, c in score(res.items, tags).by_kind.items()}

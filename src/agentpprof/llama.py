@@ -184,6 +184,59 @@ class LlamaClient:
         )
 
 
+    async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
+        """Log-probabilities of the ``n_probs`` likeliest next tokens (raw softmax of the
+        logits, before any sampler), keyed by token text. One request, one token generated."""
+        body: dict[str, Any] = {
+            "prompt": prompt, "n_predict": 1, "n_probs": n_probs, "temperature": 0.0,
+            "top_k": 1, "seed": 42, "cache_prompt": True, "stream": False,
+        }
+        data = await self._request("POST", "/completion", json=body)
+        return parse_top_logprobs(data)
+
+    async def first_piece(self, text: str) -> str:
+        """The text of the first token ``text`` is split into (``/tokenize`` with pieces)."""
+        data = await self._request("POST", "/tokenize", json={"content": text,
+                                                              "with_pieces": True})
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, list) or not tokens:
+            return ""
+        first = tokens[0]
+        if isinstance(first, dict) and isinstance(first.get("piece"), str):
+            return str(first["piece"])
+        if isinstance(first, int):  # a server without pieces: detokenize the id
+            back = await self._request("POST", "/detokenize", json={"tokens": [first]})
+            content = back.get("content") if isinstance(back, dict) else None
+            return content if isinstance(content, str) else ""
+        return ""
+
+
+def parse_top_logprobs(data: Any) -> dict[str, float]:
+    """The first generated position's top tokens from a llama.cpp ``/completion`` answer, in
+    both the current (``top_logprobs``/``logprob``) and the older (``probs``/``prob``) shape."""
+    import math
+
+    out: dict[str, float] = {}
+    probs = data.get("completion_probabilities") if isinstance(data, dict) else None
+    if not isinstance(probs, list) or not probs or not isinstance(probs[0], dict):
+        raise LlamaServerError("llama.cpp server sent no token probabilities",
+                               hint="use a llama.cpp server recent enough to support n_probs")
+    first = probs[0]
+    for entry in first.get("top_logprobs") or first.get("probs") or []:
+        if not isinstance(entry, dict):
+            continue
+        tok = entry.get("token", entry.get("tok_str"))
+        if not isinstance(tok, str):
+            continue
+        if "logprob" in entry:
+            lp = float(entry["logprob"])
+        else:
+            prob = float(entry.get("prob") or 0.0)
+            lp = math.log(prob) if prob > 0 else -1e9
+        out.setdefault(tok, lp)
+    return out
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

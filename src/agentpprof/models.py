@@ -221,6 +221,13 @@ class BenchFragment(_Model):
     preview: str | None = None
 
 
+class QualityCell(_Model):
+    n: int
+    hits: int
+    rate: float
+    ci95: list[float]
+
+
 class BenchModel(_Model):
     label: str
     path: str
@@ -239,6 +246,10 @@ class BenchModel(_Model):
     fragments: list[BenchFragment] = []
     quality: float | None = Field(default=None, description="hit rate on the labelled eval set")
     quality_items: int = 0
+    quality_real: dict[str, QualityCell] = Field(
+        default={}, description="acceptable share on the real labelled split, per fragment "
+        "kind (prompt, session, llm), with its 95 % Wilson interval; empty without "
+        "--eval-corpus")
 
 
 class BenchResult(_Model):
@@ -249,4 +260,7 @@ class BenchResult(_Model):
     server_args: list[str]
     runs: int
     eval_file: str | None
+    eval_split: str | None = Field(default=None, description="real labelled split scored "
+                                   "(``test``), with its sha256")
+    eval_split_sha256: str | None = None
     models: list[BenchModel]

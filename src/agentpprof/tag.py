@@ -24,26 +24,27 @@ from typing import Any, Literal, Protocol
 
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.fsutil import write_atomic
+from agentpprof.prompt import (
+    HEADERS,
+    NULL_FRAGMENTS,
+    PREFIX,
+    WORK_KINDS,
+    fragments_of,
+    render,
+    vocabulary_for,
+)
 from agentpprof.records import Session
-from agentpprof.shots import BASE, nearest
 
 Kind = Literal["session", "prompt", "llm"]
-# "kinds": every answer is one of WORK_KINDS, chosen by the model under a grammar (default:
-# one request per tag, 83 % on the labelled set). "open": any 3-12 letter word, with a second
-# look at answers that copy a noun from the fragment (more specific words, 76 %, ~30 % retried).
+# "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
+# the fragment, its next-token log-probabilities calibrated against a content-free input; one
+# request per tag. "open": any 3-12 letter word generated under a grammar, with a second look
+# at answers that only copy a noun from the fragment.
 Vocabulary = Literal["kinds", "open"]
 VOCABULARIES: tuple[Vocabulary, ...] = ("kinds", "open")
 
-PROMPT_VERSION = "fewshot-knn-v9"
+PROMPT_VERSION = "calibrated-v10"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
-# Kinds of work: the whole vocabulary in "kinds" mode; in "open" mode the narrowed choice
-# for a retried answer. The model picks the word either way.
-WORK_KINDS: tuple[str, ...] = (
-    "testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy", "research", "frontend",
-    "performance", "security", "database", "config", "planning", "review", "build", "reading",
-    "editing", "setup", "release", "cleanup", "design", "dependencies", "logging",
-    "migration", "automation", "analysis", "monitoring", "packaging", "data", "summary",
-)
 
 
 def choice_grammar(words: Iterable[str]) -> str:
@@ -85,10 +86,16 @@ CLOSED_GRAMMAR = choice_grammar(WORK_KINDS)
 
 
 def first_grammar(vocabulary: Vocabulary) -> str:
-    """The grammar of a fragment's first request."""
+    """The grammar of a fragment's first generated answer (``open``; ``kinds`` is scored)."""
     return CLOSED_GRAMMAR if vocabulary == "kinds" else GRAMMAR
+
+
 N_PREDICT = 12
-MAX_FRAGMENT_CHARS = 480
+# next-token candidates read per scored request (the kinds of work are near the top)
+N_PROBS = 256
+# weight of the content-free prior subtracted from each kind's log-probability (chosen on the
+# dev split; 1.0 over-corrects: rare words win on any input)
+CALIBRATION = 0.6
 WORD_RE = re.compile(r"^[a-z]{3,12}$")
 
 # generic and function words are not tags
@@ -105,49 +112,15 @@ generic something anything everything nothing general
 """.split())
 
 
-HEADER = ("Each line of coding-agent activity is labelled with one lowercase English word for "
-          "the kind of work it is, such as testing, debugging, docs, refactor, git, pipeline, "
-          "deploy, research, frontend, performance, security, database, config, planning, "
-          "review, build, reading or editing.\n\n")
-
-
-def build_prefix() -> str:
-    return HEADER + _shots(BASE)
-
-
-def _shots(pairs: Iterable[tuple[str, str]]) -> str:
-    return "".join(f"Activity: {text}\nTopic: {word}\n\n" for text, word in pairs)
-
-
-PREFIX = build_prefix()
-
-_TAG_RE = re.compile(r"<[^>]{1,80}>")
-_URL_RE = re.compile(r"https?://([^/\s]+)\S*")
-_WS_RE = re.compile(r"\s+")
-_PATH_RE = re.compile(r"(?:[\w.~-]*/)+([\w.-]+)")
-_FENCE_RE = re.compile(r"```.*?(```|$)", re.DOTALL)
-
-
-def clean_fragment(text: str, limit: int = MAX_FRAGMENT_CHARS) -> str:
-    """Make a fragment short and plain: no markup, URLs as hosts, paths as file names."""
-    text = _FENCE_RE.sub(" [code] ", text)
-    text = _TAG_RE.sub(" ", text)
-    text = _URL_RE.sub(r"\1", text)
-    text = _PATH_RE.sub(r"\1", text)
-    text = _WS_RE.sub(" ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return text or "(empty)"
-
-
-def build_prompt(fragment: str, invalid: str | None = None) -> str:
-    near = _shots(nearest(fragment))
-    tail = f"{near}Activity: {fragment}\nTopic:"
-    if invalid:
-        tail = (f"{near}Activity: {fragment}\nTopic: {invalid}\n"
-                f"(\"{invalid}\" does not name the kind of work; answer with the kind of work)\n"
-                f"Activity: {fragment}\nTopic:")
-    return PREFIX + tail
+def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt") -> str:
+    """The open-vocabulary prompt: the fixed prefix, then the fragment (and, on a retry, the
+    rejected answer fed back)."""
+    if not invalid:
+        return render(kind, fragment)
+    head = HEADERS.get(kind, "Request")
+    return (f"{PREFIX}{head}: {fragment}\nWork: {invalid}\n"
+            f"(\"{invalid}\" does not name the kind of work; answer with the kind of work)\n"
+            f"{head}: {fragment}\nWork:")
 
 
 def normalise(raw: str) -> str:
@@ -161,7 +134,7 @@ _LETTERS_RE = re.compile(r"[^a-z]+")
 # well labelled by it. Subject-area words ("config", "logging") copied from the text are not.
 ACTIVITIES = frozenset({"testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy",
                         "research", "review", "planning", "release", "cleanup", "migration",
-                        "build", "setup", "design"})
+                        "build", "setup", "design", "feature", "editing", "reading"})
 
 
 def copies_fragment(word: str, fragment: str) -> bool:
@@ -201,7 +174,8 @@ class Backend(Protocol):
     base_url: str
     concurrency: int
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
+                     kind: str = "prompt") -> str:
         """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
         ...
 
@@ -309,37 +283,15 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def session_fragment(s: Session) -> str:
-    parts = [s.title] if s.title else []
-    parts += [p.text for p in s.prompts[:3]]
-    if s.cwd:
-        parts.append("in " + s.cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
-    return clean_fragment(" ".join(parts))
-
-
-def llm_fragment(text: str, tools: Iterable[str]) -> str:
-    hints = list(dict.fromkeys(tools))
-    body = clean_fragment(text, 300) if text.strip() else ""
-    if hints:
-        body = (body + " tools: " + " ".join(hints[:4])).strip()
-    return clean_fragment(body) if body else "(no visible text)"
-
-
 def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Fragment]:
     frags: list[Fragment] = []
     for s in sessions:
-        first = s.prompts[0].line if s.prompts else 1
-        frags.append(Fragment("session", s.file, first, session_fragment(s), s))
-        for p in s.prompts:
-            frags.append(Fragment("prompt", s.file, p.line, clean_fragment(p.text), p))
-        if tag_llm_calls:
-            for c in s.llm_calls:
-                text = llm_fragment(c.text, c.tool_hints or c.tool_names)
-                frags.append(Fragment("llm", s.file, c.line, text, c))
+        for kind, line, text, record in fragments_of(s, tag_llm_calls):
+            frags.append(Fragment(kind, s.file, line, text, record))  # type: ignore[arg-type]
     return frags
 
 
-async def _tag_one(backend: Backend, cache: TagCache, frag: Fragment,
+async def tag_one(backend: Backend, cache: TagCache, frag: Fragment,
                    vocabulary: Vocabulary = "kinds") -> str:
     stats = cache.stats
     stats.requests += 1
@@ -352,7 +304,7 @@ async def _tag_one(backend: Backend, cache: TagCache, frag: Fragment,
     raw = ""
     for attempt in range(2):
         stats.llm_calls += 1
-        raw = await backend.answer(frag.text, invalid, closed)
+        raw = await backend.answer(frag.text, invalid, closed, frag.kind)
         word = normalise(raw)
         if invalid_reason(word) is None:
             if attempt == 0 and not closed and copies_fragment(word, frag.text):
@@ -399,7 +351,7 @@ async def tag_fragments(
             if failure:
                 return
             try:
-                results[frag.key] = await _tag_one(backend, cache, frag, vocabulary)
+                results[frag.key] = await tag_one(backend, cache, frag, vocabulary)
             except (TaggingError, LlamaServerError) as exc:
                 failure.append(exc)
                 return
@@ -443,7 +395,8 @@ class CachedOnly:
         self.identity = identity
         self.concurrency = 1
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
+                     kind: str = "prompt") -> str:
         raise LlamaServerError("a cache miss needs the llama.cpp server")
 
 
@@ -454,19 +407,80 @@ def all_cached(fragments: list[Fragment], cache: TagCache, identity: str,
 
 
 class LlamaBackend:
-    """The real backend: a few-shot completion prompt on a llama.cpp server, GBNF-constrained."""
+    """The real backend: the fixed few-shot completion prompt on a llama.cpp server.
+
+    Closed choice (``kinds``): one request per fragment that generates a single token and
+    returns the log-probabilities of the likeliest next tokens; each kind of work is scored by
+    the log-probability of its (first) token minus the same log-probability after a
+    content-free fragment (contextual calibration), and the best-scored kind is the answer.
+    Open choice: a word generated under the ``[a-z]{3,12}`` grammar.
+    """
 
     provider = "llama.cpp"
 
-    def __init__(self, client: Any, identity: str, concurrency: int) -> None:
+    def __init__(self, client: Any, identity: str, concurrency: int, n_probs: int = N_PROBS,
+                 calibrate: bool = True) -> None:
         self.client = client
         self.base_url: str = client.base_url
         self.identity = identity
         self.concurrency = concurrency
+        self.n_probs = n_probs
+        self.calibrate = calibrate
+        self._pieces: dict[str, str] | None = None  # first token text -> kind of work
+        self._prior: dict[str, dict[str, float]] = {}
+        self._lock = asyncio.Lock()
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False) -> str:
-        completion = await self.client.complete(build_prompt(fragment, invalid),
-                                                grammar=CLOSED_GRAMMAR if closed else GRAMMAR,
-                                                n_predict=N_PREDICT)
+    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
+                     kind: str = "prompt") -> str:
+        if closed:
+            return await self.choose(kind, fragment, retry=invalid is not None)
+        completion = await self.client.complete(build_prompt(fragment, invalid, kind),
+                                                grammar=GRAMMAR, n_predict=N_PREDICT)
         text: str = completion.text
         return text
+
+    async def _setup(self, kind: str) -> tuple[dict[str, str], dict[str, float]]:
+        async with self._lock:
+            if self._pieces is None:
+                self._pieces = await first_pieces(self.client, WORK_KINDS)
+            if kind not in self._prior:
+                prior: dict[str, float] = dict.fromkeys(WORK_KINDS, 0.0)
+                if self.calibrate:
+                    for null in NULL_FRAGMENTS:
+                        top = await self.client.next_token_logprobs(render(kind, null),
+                                                                    self.n_probs)
+                        for word, lp in kind_logprobs(top, self._pieces, fill=True).items():
+                            prior[word] += lp / len(NULL_FRAGMENTS)
+                self._prior[kind] = prior
+            return self._pieces, self._prior[kind]
+
+    async def choose(self, kind: str, fragment: str, retry: bool = False) -> str:
+        pieces, prior = await self._setup(kind)
+        n = self.n_probs * (4 if retry else 1)
+        top = await self.client.next_token_logprobs(render(kind, fragment), n)
+        allowed = set(vocabulary_for(kind))
+        scores = {w: lp for w, lp in kind_logprobs(top, pieces).items() if w in allowed}
+        if not scores:
+            return ""  # no kind of work among the likeliest tokens: invalid, retried once
+        return max(scores, key=lambda w: (scores[w] - CALIBRATION * prior.get(w, 0.0), w))
+
+
+
+async def first_pieces(client: Any, words: Iterable[str]) -> dict[str, str]:
+    """The text of each word's first token (after a space, as it follows "Work:")."""
+    out: dict[str, str] = {}
+    for word in words:
+        piece = await client.first_piece(" " + word)
+        out.setdefault(piece or (" " + word), word)
+    return out
+
+
+def kind_logprobs(top: dict[str, float], pieces: dict[str, str],
+                  fill: bool = False) -> dict[str, float]:
+    """The log-probabilities of the kinds of work found among the top tokens. With ``fill``
+    (for the content-free prior) a kind not among them gets the lowest one seen."""
+    found = {pieces[tok]: lp for tok, lp in top.items() if tok in pieces}
+    if not fill or not found:
+        return found
+    floor = min(top.values())
+    return {w: found.get(w, floor) for w in pieces.values()}

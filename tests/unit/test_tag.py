@@ -17,7 +17,6 @@ from agentpprof.tag import (
     TagCache,
     build_prompt,
     choice_grammar,
-    clean_fragment,
     collect_fragments,
     copies_fragment,
     inherit_llm_tags,
@@ -25,6 +24,7 @@ from agentpprof.tag import (
     normalise,
     tag_fragments,
 )
+from agentpprof.prompt import clean_fragment
 from tests.conftest import ScriptedBackend
 
 
@@ -62,8 +62,9 @@ def test_copies_fragment() -> None:
 
 def test_prompt_shape() -> None:
     p = build_prompt("Fix the login crash")
-    assert p.endswith("Activity: Fix the login crash\nTopic:")
-    assert "Topic: debugging" in p
+    assert p.endswith("Request: Fix the login crash\nWork:")
+    assert "Work: debugging" in p
+    assert build_prompt("x", kind="llm").endswith("Agent step: x\nWork:")
     retry = build_prompt("Fix the login crash", invalid="login")
     assert '"login" does not name the kind of work' in retry
 
@@ -179,8 +180,8 @@ def test_inherit_llm_tags() -> None:
 
 
 def test_every_demonstrated_word_is_a_valid_tag() -> None:
-    from agentpprof.shots import BASE, POOL
-    from agentpprof.tag import WORK_KINDS
+    from agentpprof.prompt import _DEMOS
 
-    words = [w for _, w in BASE + POOL] + list(WORK_KINDS)
+    words = [w for _, _, w in _DEMOS] + list(WORK_KINDS)
     assert [w for w in words if invalid_reason(w) is not None] == []
+    assert {w for _, _, w in _DEMOS} == set(WORK_KINDS)  # every kind is demonstrated

@@ -1,0 +1,160 @@
+"""The tagging prompt, fragments and the calibrated choice, with a stub client (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from agentpprof.evalset import Label, load_labels, record_hash, split_sha256, wilson
+from agentpprof.llama import parse_top_logprobs
+from agentpprof.prompt import (
+    CALL_ONLY,
+    PREFIX,
+    WORK_KINDS,
+    _ordered,
+    clean_fragment,
+    describe_tool,
+    fragments_of,
+    llm_fragment,
+    prompt_fragment,
+    render,
+    vocabulary_for,
+)
+from agentpprof.records import Agent, LlmCall, Prompt, Session, ToolCall, Tokens
+from agentpprof.tag import CALIBRATION, LlamaBackend, kind_logprobs
+
+
+class StubClient:
+    """Answers next-token requests from a table; records the prompts it was sent."""
+
+    base_url = "stub://"
+
+    def __init__(self, answer: dict[str, float], prior: dict[str, float]) -> None:
+        self.answer, self.prior = answer, prior
+        self.prompts: list[str] = []
+
+    async def first_piece(self, text: str) -> str:
+        return text  # every kind of work is one token here
+
+    async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
+        self.prompts.append(prompt)
+        null = any(prompt.endswith(f": {x}\nWork:") for x in ("N/A", "[empty]", "…"))
+        return self.prior if null else self.answer
+
+
+def test_choice_is_calibrated_against_the_content_free_prior() -> None:
+    # "testing" is likeliest, but the model says it for anything: "debugging" gains the most
+    answer = {" testing": -1.0, " debugging": -1.5, " docs": -4.0, "\n": -0.5}
+    prior = {" testing": -1.0, " debugging": -6.0, " docs": -4.0, "\n": -0.5}
+    backend = LlamaBackend(StubClient(answer, prior), "m", 1)
+    assert asyncio.run(backend.choose("prompt", "the app crashes")) == "debugging"
+    # without calibration the raw likeliest kind wins
+    raw = LlamaBackend(StubClient(answer, prior), "m", 1, calibrate=False)
+    assert asyncio.run(raw.choose("prompt", "the app crashes")) == "testing"
+    assert 0 < CALIBRATION <= 1
+
+
+def test_prompts_never_get_call_only_words() -> None:
+    answer = {" reading": -0.1, " docs": -3.0}
+    backend = LlamaBackend(StubClient(answer, {" reading": -5.0, " docs": -5.0}), "m", 1)
+    assert asyncio.run(backend.choose("prompt", "look at the readme")) == "docs"
+    assert asyncio.run(backend.choose("llm", "tools: reads README.md")) == "reading"
+    assert set(vocabulary_for("prompt")) == set(WORK_KINDS) - CALL_ONLY
+
+
+def test_no_kind_among_the_top_tokens_is_an_invalid_answer() -> None:
+    backend = LlamaBackend(StubClient({"\n": -0.1}, {"\n": -0.1}), "m", 1)
+    assert asyncio.run(backend.choose("prompt", "x")) == ""
+
+
+def test_kind_logprobs_floor() -> None:
+    pieces = {" a": "alpha", " b": "beta"}
+    assert kind_logprobs({" a": -1.0, "x": -3.0}, pieces) == {"alpha": -1.0}
+    assert kind_logprobs({" a": -1.0, "x": -3.0}, pieces, fill=True) == \
+        {"alpha": -1.0, "beta": -3.0}
+    assert kind_logprobs({"x": -1.0}, pieces) == {}
+
+
+def test_parse_top_logprobs_both_shapes() -> None:
+    new = {"completion_probabilities": [{"token": "\n", "logprob": -1.0, "top_logprobs": [
+        {"id": 1, "token": " docs", "logprob": -0.5}, {"id": 2, "token": " git", "logprob": -2}]}]}
+    assert parse_top_logprobs(new) == {" docs": -0.5, " git": -2.0}
+    old = {"completion_probabilities": [{"content": "x", "probs": [
+        {"tok_str": " docs", "prob": 0.5}, {"tok_str": " git", "prob": 0.0}]}]}
+    out = parse_top_logprobs(old)
+    assert out[" docs"] == pytest.approx(-0.6931, abs=1e-3) and out[" git"] < -1e8
+
+
+def test_prefix_is_fixed_and_interleaved() -> None:
+    assert render("prompt", "a") == PREFIX + "Request: a\nWork:"
+    assert render("llm", "b").endswith("Agent step: b\nWork:")
+    from agentpprof.prompt import _DEMOS
+    order = _ordered(_DEMOS)
+    # the last demonstrations are call-level ones (a prompt cannot take their words)
+    assert all(d[0] == "llm" for d in order[-3:])
+    prompt_part = [d[2] for d in order if d[0] != "llm"]
+    assert all(a != b for a, b in zip(prompt_part, prompt_part[1:], strict=False))
+
+
+def _tool(effect: str, command: str, prompt_index: int = 0) -> ToolCall:
+    return ToolCall(0, 5, None, "Bash", "shell", command, ["bash"], effect, [], [], "ok",
+                    prompt_index)
+
+
+def test_prompt_fragment_uses_the_reply_then_the_tools() -> None:
+    s = Session(agent=Agent.CODEX, file="f", session_id="s")
+    s.prompts = [Prompt(0, 1, None, "oui"), Prompt(1, 9, None, "1")]
+    s.llm_calls = [LlmCall(0, 2, None, "m", 0, Tokens(), text="On passe aux **personas**.")]
+    s.tool_calls = [_tool("test", "pytest -q", 1)]
+    assert prompt_fragment(s, s.prompts[0]) == "oui | reply: On passe aux personas ."
+    assert prompt_fragment(s, s.prompts[1]) == "1 | then the agent: ran tests"
+    kinds = [k for k, *_ in fragments_of(s, tag_llm_calls=True)]
+    assert kinds == ["session", "prompt", "prompt", "llm"]
+
+
+@pytest.mark.parametrize(("hint", "words"), [
+    ("shell(bash -lc 'PYTHONPATH=. pytest -q')", "runs tests pytest"),
+    ("shell(bash -lc 'git add a.py && git commit -m x')", "git add"),
+    ("shell(bash -lc 'apply_patch << PATCH *** Update File: docs/guide.md')", "edits guide.md"),
+    ("Read(src/app/main.py)", "reads main.py"),
+    ("TodoWrite", "plans TodoWrite"),
+    ("exec_command(cargo build --release)", "runs cargo"),
+])
+def test_describe_tool(hint: str, words: str) -> None:
+    assert describe_tool(hint) == words
+
+
+def test_llm_fragment_describes_tools_without_paths() -> None:
+    c = LlmCall(0, 1, None, "m", 0, Tokens(), text="",
+                tool_hints=["Edit(/home/alice/repo/README.md)", "Bash(git push)"])
+    assert llm_fragment(c) == "tools: edits README.md, git push"
+
+
+def test_clean_fragment_keeps_short_fenced_input() -> None:
+    assert clean_fragment("## User Input\n```text\nPhase 2\n```\nYou **MUST**") == \
+        "User Input Phase 2 You MUST"
+    assert "[code]" in clean_fragment("```\n" + "x = 1\n" * 80 + "```")
+
+
+def test_eval_labels_ship_and_are_split_by_file() -> None:
+    dev, test = load_labels("dev"), load_labels("test")
+    assert len([x for x in dev + test if x.kind == "prompt"]) >= 300
+    assert len([x for x in dev + test if x.kind == "llm"]) >= 300
+    assert not {x.file for x in dev} & {x.file for x in test}
+    assert all(x.accept for x in dev + test)
+    assert len(split_sha256("test")) == 64
+
+
+def test_record_hash_and_wilson() -> None:
+    p = Prompt(0, 1, None, "hello")
+    assert record_hash("prompt", p) == "2cf24dba5fb0a30e"
+    with pytest.raises(TypeError):
+        record_hash("prompt", object())
+    lo, hi = wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
+    assert wilson(0, 0) == (0.0, 0.0)
+    _ = Label("f", "prompt", 1, "h", "en", frozenset({"docs"}), "dev")
+
+
