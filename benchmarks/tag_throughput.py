@@ -1,9 +1,10 @@
 """Tagging throughput: `agentpprof report` (cold) vs a minimal direct client, same server.
 
-The direct client sends the product's own first-attempt prompt for every fragment of the
-given session files with plain httpx at each --concurrency level (default 1, 2, 4; no
-validation, no retry, no cache) and reports its best tags/s; then a cold `agentpprof report`
-runs against the same server and its tagging tags/s is compared. Usage:
+The direct client sends the product's own request for every distinct fragment of the given
+session files (the fixed prefix + fragment, one generated token with the top log-probabilities)
+with plain httpx at each --concurrency level (default 1, 2, 4; no scoring, no retry, no cache)
+and reports its best tags/s; then a cold `agentpprof report` runs against the same server and
+its tagging tags/s is compared. Usage:
   python benchmarks/tag_throughput.py --url http://127.0.0.1:8080 FILE.jsonl ...
 """
 
@@ -21,7 +22,8 @@ from pathlib import Path
 import httpx
 
 from agentpprof.parse import parse_session
-from agentpprof.tag import N_PREDICT, build_prompt, collect_fragments, first_grammar
+from agentpprof.prompt import render
+from agentpprof.tag import N_PROBS, collect_fragments
 
 
 async def direct(url: str, prompts: list[str], concurrency: int) -> float:
@@ -30,8 +32,8 @@ async def direct(url: str, prompts: list[str], concurrency: int) -> float:
         async def one(p: str) -> None:
             async with sem:
                 r = await client.post("/completion", json={
-                    "prompt": p, "n_predict": N_PREDICT, "temperature": 0,
-                    "grammar": first_grammar("kinds"), "cache_prompt": True})
+                    "prompt": p, "n_predict": 1, "n_probs": N_PROBS, "temperature": 0,
+                    "top_k": 1, "cache_prompt": True})
                 r.raise_for_status()
         t = time.perf_counter()
         await asyncio.gather(*(one(p) for p in prompts))
@@ -47,7 +49,7 @@ def main() -> int:
     args = ap.parse_args()
     sessions = [parse_session(Path(f)) for f in args.files]
     frags = collect_fragments(sessions, tag_llm_calls=True)
-    prompts = list(dict.fromkeys(build_prompt(f.text) for f in frags))
+    prompts = list(dict.fromkeys(render(f.kind, f.text) for f in frags))
     levels = [int(c) for c in args.concurrency.split(",")]
     rates = {c: round(asyncio.run(direct(args.url, prompts, c)), 2) for c in levels}
     with tempfile.TemporaryDirectory() as out:

@@ -153,6 +153,20 @@ def _bool(value: str) -> bool:
     raise typer.BadParameter("expected true or false")
 
 
+def _eval_corpus(given: Path | None) -> Path | None:
+    import os
+
+    from agentpprof.errors import AgentpprofError
+
+    env = os.environ.get("AGENTPPROF_EVAL_CORPUS")
+    path = given or (Path(env).expanduser() if env else None)
+    if path is not None and not path.is_dir():
+        raise AgentpprofError(f"eval corpus folder not found: {path}",
+                              hint="pass the folder of the labelled session files "
+                                   "(shared/corpus-eval) with --eval-corpus")
+    return path
+
+
 def _vocabulary(value: str) -> Vocabulary:
     if value == "kinds":
         return "kinds"
@@ -190,10 +204,10 @@ def report(
                              help="Tag every LLM call (true) or let calls inherit their prompt's "
                              "tag (false, faster).")] = "true",
     vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
-                          help="Tag words: 'kinds' = one of 31 kinds of work (testing, "
-                          "debugging, docs, git, …), one request per tag; 'open' = any "
-                          "3-12 letter word, more specific but less consistent, and slower "
-                          "(answers copied from the text are asked again).")] = "kinds",
+                          help="Tag words: 'kinds' = the kind of work (testing, debugging, "
+                          "docs, git, feature, …) the model finds likeliest, calibrated, one "
+                          "request per tag; 'open' = any 3-12 letter word the model writes "
+                          "(more specific, less consistent, slower).")] = "kinds",
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
                            "flight (default: the server's slot count).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
@@ -416,6 +430,10 @@ def bench(
                          "quality score (default: the project's tag-eval.jsonl when present).")]
     = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
+    eval_corpus: Annotated[Path | None, typer.Option("--eval-corpus", help="Folder holding the "
+                           "real labelled session files (e.g. shared/corpus-eval): scores the "
+                           "shipped real test split per fragment kind with a 95 % interval "
+                           "(default: $AGENTPPROF_EVAL_CORPUS; skipped when unset).")] = None,
     vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
                           help="Tag words, as for report.")] = "kinds",
     load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
@@ -458,7 +476,8 @@ def bench(
                             eval_file=chosen_eval, load_timeout=load_timeout,
                             request_timeout=request_timeout,
                             include_previews=include_fragment_previews,
-                            vocabulary=_vocabulary(vocabulary))
+                            vocabulary=_vocabulary(vocabulary),
+                            eval_corpus=None if no_eval else _eval_corpus(eval_corpus))
         result = run_bench(opts, lambda m: err.print(m, highlight=False))
         text = result.model_dump_json(indent=2)
         write_atomic(out, text + "\n")
@@ -483,7 +502,7 @@ def _print_bench(result: object) -> None:
     assert isinstance(result, BenchResult)
     table = Table(title="agentpprof bench", title_justify="left")
     for col in ("model", "load s", "ok/req", "invalid", "mean ms", "p95 ms", "tags/s", "pp t/s",
-                "tg t/s", "stable", "quality", "error"):
+                "tg t/s", "stable", "quality", "real test", "error"):
         table.add_column(col, overflow="fold")
     for m in result.models:
         lat = m.latency
@@ -493,7 +512,9 @@ def _print_bench(result: object) -> None:
                       f"{m.prompt_tokens_per_second or 0:.0f}",
                       f"{m.generation_tokens_per_second or 0:.0f}",
                       f"{m.stable_fragments}/{len(m.fragments)}",
-                      "-" if m.quality is None else f"{m.quality:.0%}", m.error or "")
+                      "-" if m.quality is None else f"{m.quality:.0%}",
+                      " ".join(f"{k} {c.rate:.0%} [{c.ci95[0]:.0%}-{c.ci95[1]:.0%}] n={c.n}"
+                               for k, c in m.quality_real.items()) or "-", m.error or "")
     Console(stderr=True).print(table)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import itertools
 
 import pytest
 
@@ -22,7 +22,7 @@ from agentpprof.prompt import (
     render,
     vocabulary_for,
 )
-from agentpprof.records import Agent, LlmCall, Prompt, Session, ToolCall, Tokens
+from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
 from agentpprof.tag import CALIBRATION, LlamaBackend, kind_logprobs
 
 
@@ -95,7 +95,7 @@ def test_prefix_is_fixed_and_interleaved() -> None:
     # the last demonstrations are call-level ones (a prompt cannot take their words)
     assert all(d[0] == "llm" for d in order[-3:])
     prompt_part = [d[2] for d in order if d[0] != "llm"]
-    assert all(a != b for a, b in zip(prompt_part, prompt_part[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(prompt_part))
 
 
 def _tool(effect: str, command: str, prompt_index: int = 0) -> ToolCall:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentpprof.errors import TaggingError
+from agentpprof.prompt import clean_fragment
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
 from agentpprof.tag import (
     CLOSED_GRAMMAR,
@@ -24,7 +25,6 @@ from agentpprof.tag import (
     normalise,
     tag_fragments,
 )
-from agentpprof.prompt import clean_fragment
 from tests.conftest import ScriptedBackend
 
 
