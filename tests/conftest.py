@@ -12,6 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus"
+EVAL_CORPUS = SHARED / "corpus-eval"
 DATA = Path(__file__).resolve().parent / "data"
 
 

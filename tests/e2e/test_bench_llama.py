@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agentpprof.evalset import load_labels, split_sha256
+from tests.conftest import EVAL_CORPUS
 from tests.e2e.conftest import count_servers
 
 pytestmark = pytest.mark.llama
@@ -41,3 +43,24 @@ def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
     assert not by["junk"]["ok"] and by["junk"]["error"]
     assert out.with_suffix(".svg").read_text().startswith("<svg")
     assert count_servers() == before
+
+
+@pytest.mark.skipif(not EVAL_CORPUS.is_dir(), reason="../shared/corpus-eval is not present")
+def test_bench_scores_the_real_test_split(tmp_path: Path, llama_binary: Path,
+                                         default_model: Path) -> None:
+    out = tmp_path / "bench.json"
+    res = subprocess.run(
+        [sys.executable, "-m", "agentpprof", "bench", "--model", f"default={default_model}",
+         "--runs", "1", "--fragment", "Fix the failing unit tests", "--llama-server",
+         str(llama_binary), "--out", str(out), "--eval-corpus", str(EVAL_CORPUS)],
+        capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    assert data["eval_split"] == "test" and data["eval_split_sha256"] == split_sha256("test")
+    real = data["models"][0]["quality_real"]
+    labels = load_labels("test")
+    for kind in ("prompt", "session", "llm"):
+        assert real[kind]["n"] == sum(1 for lab in labels if lab.kind == kind)
+        assert 0.0 <= real[kind]["ci95"][0] <= real[kind]["rate"] <= real[kind]["ci95"][1] <= 1
+    # one tagging call per latency sample: the fragment was asked once per run
+    assert data["models"][0]["requests"] == 1 and data["models"][0]["latency"]["mean_ms"] > 0

@@ -73,3 +73,12 @@ def test_readme_documents_every_command_and_option() -> None:
             if opt not in readme:
                 missing.append(f"{cmd} {opt}")
     assert not missing, f"README.md does not mention: {missing}"
+
+
+def test_bench_eval_corpus_must_exist(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_text("x")
+    result = CliRunner().invoke(app, ["bench", "--model", str(model), "--llama-server",
+                                      str(model), "--eval-corpus", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "eval corpus folder not found" in result.output
