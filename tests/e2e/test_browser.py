@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import corpus_files, needs_corpus
 from tests.e2e.conftest import npm_file
+from tests.synth import cached
 
-pytestmark = [pytest.mark.browser, pytest.mark.llama, needs_corpus]
+pytestmark = [pytest.mark.browser, pytest.mark.llama]
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -32,8 +32,7 @@ def browser(chromium: str) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
     out = tmp_path_factory.mktemp("browser-report")
-    files = [p for p in corpus_files() if "019b04ae" in p.name or "short.jsonl" in p.name
-             or "7f2abd2d" in p.name]
+    files = cached(1)
     args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(out),
             "--llama-url", llama_url]
     for f in files:

@@ -1,4 +1,7 @@
-"""`agentpprof report` end to end against the real llama-server and default model."""
+"""`agentpprof report` end to end against the real llama-server and default model.
+
+The inputs are synthetic sessions the tests write (tests/synth.py), so these tests need
+nothing outside the repository; tests/e2e/test_full_corpus.py adds the shared corpus."""
 
 from __future__ import annotations
 
@@ -15,13 +18,11 @@ import pytest
 from agentpprof.fold import parse_folded
 from agentpprof.parse import parse_session
 from agentpprof.tag import WORD_RE
-from tests.conftest import CORPUS, corpus_files, needs_corpus
 from tests.e2e.conftest import count_servers
+from tests.synth import cached
 
-pytestmark = [pytest.mark.llama, needs_corpus]
+pytestmark = pytest.mark.llama
 
-FILES = ["019b04ae", "short.jsonl", "7f2abd2d", "public-agentpprof-fixture", "fed8ce56",
-         "agent-0c4c3cf8"]
 SYSTEM_RE = re.compile(
     r"^project:[^;\s]+;agent:(claude|codex);session:[a-z]+;prompt:[a-z]+;call:tool/[a-z]+"
     r"(;process:[^;\s]+)*;effect:[a-z]+(;(path|domain):[^;\s]+)?;status:(ok|fail|observed) \d+$")
@@ -31,7 +32,7 @@ TOKEN_RE = re.compile(
 
 
 def _files() -> list[Path]:
-    return [p for part in FILES for p in corpus_files() if part in p.name]
+    return list(cached(1))
 
 
 def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -135,7 +136,7 @@ def test_pprof_and_speedscope_written(report_dir: Path) -> None:
 
 
 def test_start_server_leaves_no_process(tmp_path: Path) -> None:
-    files = [p for p in corpus_files() if "public-agentpprof-fixture" in p.name]
+    files = [p for p in cached(1) if "rollout" in p.name]
     before = count_servers()
     res = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
                "--session-file", str(files[0]), "--tag-llm-calls", "false")
@@ -168,7 +169,7 @@ def test_server_killed_mid_run_keeps_tags(tmp_path: Path, llama_binary: Path,
 
     server = LlamaServer(llama_binary, default_model)
     with server:
-        big = [p for p in corpus_files() if "d3ad4cdc" in p.name or "fe5e1c67" in p.name]
+        big = list(cached(10))
         args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(tmp_path),
                 "--llama-url", server.url, "--timeout", "5"]
         for f in big:
@@ -193,16 +194,17 @@ def test_sessions_json_matches_report(report_dir: Path) -> None:
     rep = json.loads((report_dir / "agentpprof.json").read_text())
     totals = {r["session_id"]: r["tokens"]["total"] for r in rep["sessions"]}
     assert {r["session_id"]: r["tokens"]["total"] for r in rows} == totals
-    assert CORPUS.is_dir()
 
 
 def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
     import signal
 
     before = count_servers()
-    files = [p for p in corpus_files() if "d3ad4cdc" in p.name]
+    files = cached(10)
     args = [sys.executable, "-m", "agentpprof", "report", "-q", "--start-server", "--out",
-            str(tmp_path), "--session-file", str(files[0])]
+            str(tmp_path)]
+    for f in files:
+        args += ["--session-file", str(f)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tags_file = _wait_for_first_tag(tmp_path)
     proc.send_signal(signal.SIGINT)
