@@ -194,21 +194,22 @@ class LlamaClient:
         data = await self._request("POST", "/completion", json=body)
         return parse_top_logprobs(data)
 
-    async def first_piece(self, text: str) -> str:
-        """The text of the first token ``text`` is split into (``/tokenize`` with pieces)."""
+    async def pieces(self, text: str) -> list[str]:
+        """The texts of the tokens ``text`` is split into (``/tokenize`` with pieces)."""
         data = await self._request("POST", "/tokenize", json={"content": text,
                                                               "with_pieces": True})
         tokens = data.get("tokens") if isinstance(data, dict) else None
-        if not isinstance(tokens, list) or not tokens:
-            return ""
-        first = tokens[0]
-        if isinstance(first, dict) and isinstance(first.get("piece"), str):
-            return str(first["piece"])
-        if isinstance(first, int):  # a server without pieces: detokenize the id
-            back = await self._request("POST", "/detokenize", json={"tokens": [first]})
-            content = back.get("content") if isinstance(back, dict) else None
-            return content if isinstance(content, str) else ""
-        return ""
+        if not isinstance(tokens, list):
+            return []
+        out: list[str] = []
+        for tok in tokens:
+            if isinstance(tok, dict) and isinstance(tok.get("piece"), str):
+                out.append(str(tok["piece"]))
+            elif isinstance(tok, int):  # a server without pieces: detokenize the id
+                back = await self._request("POST", "/detokenize", json={"tokens": [tok]})
+                content = back.get("content") if isinstance(back, dict) else None
+                out.append(content if isinstance(content, str) else "")
+        return out
 
 
 def parse_top_logprobs(data: Any) -> dict[str, float]:

@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -411,8 +411,10 @@ class LlamaBackend:
 
     Closed choice (``kinds``): one request per fragment that generates a single token and
     returns the log-probabilities of the likeliest next tokens; each kind of work is scored by
-    the log-probability of its (first) token minus the same log-probability after a
+    the log-probability of its first token minus the same log-probability after a
     content-free fragment (contextual calibration), and the best-scored kind is the answer.
+    Where the model's tokenizer starts several kinds with the same token (not the default
+    model's), one more request reads the token after it to tell them apart.
     Open choice: a word generated under the ``[a-z]{3,12}`` grammar.
     """
 
@@ -426,8 +428,9 @@ class LlamaBackend:
         self.concurrency = concurrency
         self.n_probs = n_probs
         self.calibrate = calibrate
-        self._pieces: dict[str, str] | None = None  # first token text -> kind of work
-        self._prior: dict[str, dict[str, float]] = {}
+        self._pieces: dict[str, list[str]] | None = None  # kind of work -> its token texts
+        self._groups: dict[str, tuple[str, ...]] = {}  # first token text -> kinds of work
+        self._prior: dict[str, dict[str, float]] = {}  # fragment kind -> first token -> lp
         self._lock = asyncio.Lock()
 
     async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
@@ -439,48 +442,60 @@ class LlamaBackend:
         text: str = completion.text
         return text
 
-    async def _setup(self, kind: str) -> tuple[dict[str, str], dict[str, float]]:
+    async def _setup(self, kind: str) -> dict[str, float]:
         async with self._lock:
             if self._pieces is None:
-                self._pieces = await first_pieces(self.client, WORK_KINDS)
+                self._pieces = {w: (await self.client.pieces(" " + w)) or [" " + w]
+                                for w in WORK_KINDS}
+                self._groups = first_token_groups(self._pieces)
             if kind not in self._prior:
-                prior: dict[str, float] = dict.fromkeys(WORK_KINDS, 0.0)
+                prior: dict[str, float] = dict.fromkeys(self._groups, 0.0)
                 if self.calibrate:
                     for null in NULL_FRAGMENTS:
                         top = await self.client.next_token_logprobs(render(kind, null),
                                                                     self.n_probs)
-                        for word, lp in kind_logprobs(top, self._pieces, fill=True).items():
-                            prior[word] += lp / len(NULL_FRAGMENTS)
+                        for piece, lp in kind_logprobs(top, self._groups, fill=True).items():
+                            prior[piece] += lp / len(NULL_FRAGMENTS)
                 self._prior[kind] = prior
-            return self._pieces, self._prior[kind]
+            return self._prior[kind]
 
     async def choose(self, kind: str, fragment: str, retry: bool = False) -> str:
-        pieces, prior = await self._setup(kind)
+        prior = await self._setup(kind)
         n = self.n_probs * (4 if retry else 1)
-        top = await self.client.next_token_logprobs(render(kind, fragment), n)
+        prompt = render(kind, fragment)
+        top = await self.client.next_token_logprobs(prompt, n)
         allowed = set(vocabulary_for(kind))
-        scores = {w: lp for w, lp in kind_logprobs(top, pieces).items() if w in allowed}
+        groups = {p: tuple(w for w in ws if w in allowed) for p, ws in self._groups.items()}
+        scores = {p: lp for p, lp in kind_logprobs(top, groups).items() if groups[p]}
         if not scores:
             return ""  # no kind of work among the likeliest tokens: invalid, retried once
-        return max(scores, key=lambda w: (scores[w] - CALIBRATION * prior.get(w, 0.0), w))
+        best = max(scores, key=lambda p: (scores[p] - CALIBRATION * prior.get(p, 0.0), p))
+        words = groups[best]
+        if len(words) == 1:
+            return words[0]
+        # several kinds start with this token: the next token decides (uncalibrated)
+        nxt = await self.client.next_token_logprobs(prompt + best, n * 4)
+        assert self._pieces is not None
+        second = {w: nxt.get("".join(self._pieces[w][1:2]) or "\n") for w in words}
+        found = {w: lp for w, lp in second.items() if lp is not None}
+        return max(found, key=lambda w: (found[w], w)) if found else ""
 
 
-
-async def first_pieces(client: Any, words: Iterable[str]) -> dict[str, str]:
-    """The text of each word's first token (after a space, as it follows "Work:")."""
-    out: dict[str, str] = {}
-    for word in words:
-        piece = await client.first_piece(" " + word)
-        out.setdefault(piece or (" " + word), word)
-    return out
+def first_token_groups(pieces: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    """First token text -> the kinds of work whose tokens start with it."""
+    out: dict[str, list[str]] = {}
+    for word, toks in pieces.items():
+        out.setdefault(toks[0], []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
 
 
-def kind_logprobs(top: dict[str, float], pieces: dict[str, str],
+def kind_logprobs(top: dict[str, float], groups: Mapping[str, object],
                   fill: bool = False) -> dict[str, float]:
-    """The log-probabilities of the kinds of work found among the top tokens. With ``fill``
-    (for the content-free prior) a kind not among them gets the lowest one seen."""
-    found = {pieces[tok]: lp for tok, lp in top.items() if tok in pieces}
+    """The log-probabilities of the first tokens of kinds of work found among the top
+    tokens. With ``fill`` (for the content-free prior) a first token not among them gets the
+    lowest log-probability seen."""
+    found = {tok: lp for tok, lp in top.items() if tok in groups}
     if not fill or not found:
         return found
     floor = min(top.values())
-    return {w: found.get(w, floor) for w in pieces.values()}
+    return {p: found.get(p, floor) for p in groups}

@@ -36,3 +36,9 @@ def test_wheel_installs_and_reports(tmp_path: Path, llama_binary: Path,
     assert res.returncode == 0, res.stderr
     html = (out / "index.html").read_text()
     assert "agentpprof-flame" in html and "Semantic flame graphs" in html
+    # the real labelled split ships in the wheel (bench --eval-corpus scores it when installed)
+    check = subprocess.run([str(py), "-c", "from agentpprof.evalset import load_labels, "
+                            "split_sha256; print(len(load_labels('test')), split_sha256('test'))"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path)
+    n, sha = check.stdout.split()
+    assert int(n) == 327 and len(sha) == 64

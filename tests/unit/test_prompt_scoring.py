@@ -35,8 +35,10 @@ class StubClient:
         self.answer, self.prior = answer, prior
         self.prompts: list[str] = []
 
-    async def first_piece(self, text: str) -> str:
-        return text  # every kind of work is one token here
+    async def pieces(self, text: str) -> list[str]:
+        if text in (" research", " review"):  # a tokenizer where both start with " re"
+            return [" re", text[3:]]
+        return [text]  # every other kind of work is one token here
 
     async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
         self.prompts.append(prompt)
@@ -70,11 +72,27 @@ def test_no_kind_among_the_top_tokens_is_an_invalid_answer() -> None:
 
 
 def test_kind_logprobs_floor() -> None:
-    pieces = {" a": "alpha", " b": "beta"}
-    assert kind_logprobs({" a": -1.0, "x": -3.0}, pieces) == {"alpha": -1.0}
-    assert kind_logprobs({" a": -1.0, "x": -3.0}, pieces, fill=True) == \
-        {"alpha": -1.0, "beta": -3.0}
-    assert kind_logprobs({"x": -1.0}, pieces) == {}
+    groups = {" a": ("alpha",), " b": ("beta",)}
+    assert kind_logprobs({" a": -1.0, "x": -3.0}, groups) == {" a": -1.0}
+    assert kind_logprobs({" a": -1.0, "x": -3.0}, groups, fill=True) == \
+        {" a": -1.0, " b": -3.0}
+    assert kind_logprobs({"x": -1.0}, groups) == {}
+
+
+def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
+    class TwoStep(StubClient):
+        async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
+            if prompt.endswith("Work: re"):
+                self.prompts.append(prompt)
+                return {"search": -0.2, "view": -2.0}
+            return await super().next_token_logprobs(prompt, n_probs)
+
+    answer = {" re": -0.5, " docs": -3.0}
+    prior = {" re": -4.0, " docs": -4.0}
+    client = TwoStep(answer, prior)
+    backend = LlamaBackend(client, "m", 1)
+    assert asyncio.run(backend.choose("prompt", "compare the libraries")) == "research"
+    assert client.prompts[-1].endswith("Work: re")
 
 
 def test_parse_top_logprobs_both_shapes() -> None:
@@ -158,3 +176,13 @@ def test_record_hash_and_wilson() -> None:
     _ = Label("f", "prompt", 1, "h", "en", frozenset({"docs"}), "dev")
 
 
+
+
+def test_test_split_is_the_frozen_one() -> None:
+    """The test split must stay byte-identical to the one frozen before tuning."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
+    assert split_sha256("test") in docs
+    assert split_sha256("test") == \
+        "a7b862cb04cdd9ad0057e0d669e18300932e6c9e1c5d57b746caed3e63bdf6af"
