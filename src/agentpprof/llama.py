@@ -111,31 +111,6 @@ class LlamaClient:
                 raise LlamaServerError(f"llama.cpp server at {self.base_url} sent non-JSON "
                                        f"for {path}") from None
 
-    async def health(self) -> bool:
-        try:
-            resp = await self._client.get("/health", timeout=3.0)
-        except httpx.HTTPError:
-            return False
-        return resp.status_code == 200
-
-    async def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                resp = await self._client.get("/health", timeout=3.0)
-                if resp.status_code == 200:
-                    return
-            except httpx.ConnectError as exc:
-                if time.monotonic() >= deadline:
-                    raise self._unreachable(exc) from None
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() >= deadline:
-                raise LlamaServerError(f"llama.cpp server at {self.base_url} was not ready "
-                                       f"within {timeout:.0f} s",
-                                       hint="raise --timeout; large models load slowly")
-            await asyncio.sleep(0.25)
-
     async def info(self) -> ServerInfo:
         props = await self._request("GET", "/props")
         models: Any = {}
@@ -157,8 +132,8 @@ class LlamaClient:
                           total_slots=slots if isinstance(slots, int) and slots > 0 else 1,
                           build=str(props.get("build_info") or ""))
 
-    async def complete(self, prompt: str, *, grammar: str | None, n_predict: int = 16,
-                       stop: list[str] | None = None) -> Completion:
+    async def complete(self, prompt: str, *, grammar: str | None,
+                       n_predict: int = 16) -> Completion:
         body: dict[str, Any] = {
             "prompt": prompt,
             "n_predict": n_predict,
@@ -170,8 +145,6 @@ class LlamaClient:
         }
         if grammar:
             body["grammar"] = grammar
-        if stop:
-            body["stop"] = stop
         data = await self._request("POST", "/completion", json=body)
         t = data.get("timings") or {}
         return Completion(

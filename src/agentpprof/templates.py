@@ -7,9 +7,7 @@ wheel reads the copy packaged as ``agentpprof/templates``.
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -30,12 +28,6 @@ def asset_text(name: str) -> str:
     return (templates_dir() / name).read_text(encoding="utf-8")
 
 
-def _tojson(value: Any) -> Markup:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
-
-
 @functools.cache
 def get_env() -> Environment:
     env = Environment(
@@ -46,5 +38,4 @@ def get_env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["include_raw"] = lambda name: Markup(asset_text(name))
-    env.filters["tojson_safe"] = _tojson
     return env
