@@ -79,7 +79,7 @@ async def run_baseline(client: LlamaClient, items: list[Any], conc: int) -> dict
 
 async def run_product(client: LlamaClient, identity: str, items: list[Any], conc: int,
                       vocabulary: str, **kw: Any) -> dict[int, str]:
-    backend = LlamaBackend(client, identity, conc, **kw)
+    backend = LlamaBackend(client, identity, conc, slots=conc, **kw)
     cache = TagCache(Path("unused"), persist=False)
     sem = asyncio.Semaphore(conc)
     out: dict[int, str] = {}

@@ -92,7 +92,7 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
         invalid_examples: list[str] = []
         per_fragment: list[BenchFragment] = []
         started = time.monotonic()
-        backend = LlamaBackend(client, info.model_id, 1)
+        backend = LlamaBackend(client, info.model_id, 1, slots=info.total_slots)
         if opts.vocabulary == "kinds":
             await backend.choose("prompt", "warm-up")  # calibration, once, before the clock
         for i, text in enumerate(fragments, 1):

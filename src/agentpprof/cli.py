@@ -208,6 +208,11 @@ def report(
                           "docs, git, feature, …) the model finds likeliest, calibrated, one "
                           "request per tag; 'open' = any 3-12 letter word the model writes "
                           "(more specific, less consistent, slower).")] = "kinds",
+    reproducible: Annotated[bool, typer.Option("--reproducible", help="Identical tags from one "
+                            "cold run to the next (each request is computed from the cached "
+                            "prompt prefix on its own server slot; ~30 % slower). Without it "
+                            "a few percent of close choices can differ between cold runs; "
+                            "cached tags never change.")] = False,
     concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
                            "flight (default: the server's slot count).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
@@ -239,7 +244,7 @@ def report(
             llama_url=llama_url, start_server=start_server, model=model,
             llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
             concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
-            include_previews=include_previews)
+            reproducible=reproducible, include_previews=include_previews)
         try:
             with _Hooks(quiet) as hooks:
                 rep = run_report(opts, hooks)

@@ -58,7 +58,7 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
 async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
                    vocabulary: Vocabulary = "kinds") -> EvalResult:
     rows = load_eval(path)
-    backend = LlamaBackend(client, identity, concurrency)
+    backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
     cache = TagCache(Path("unused"), persist=False)  # quality is measured uncached
     res = EvalResult(items=len(rows))
     sem = asyncio.Semaphore(max(concurrency, 1))
@@ -87,7 +87,7 @@ async def evaluate_real(client: Any, identity: str, corpus: Path, concurrency: i
                         ) -> dict[str, dict[str, Any]]:
     """The acceptable share per fragment kind on the real labelled split (uncached)."""
     res = resolve(load_labels(split), corpus)  # type: ignore[arg-type]
-    backend = LlamaBackend(client, identity, concurrency)
+    backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
     cache = TagCache(Path("unused"), persist=False)
     sem = asyncio.Semaphore(max(concurrency, 1))
     tags: dict[int, str] = {}

@@ -55,6 +55,7 @@ class ReportOptions:
     concurrency: int | None = None
     tag_llm_calls: bool = True
     vocabulary: Vocabulary = "kinds"
+    reproducible: bool = False
     include_previews: bool = False
     workers: int | None = None
 
@@ -125,7 +126,8 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
             if model_fp:
                 cache.model_ids[model_fp] = info.model_id
             conc = opts.concurrency or info.total_slots
-            real = LlamaBackend(client, info.model_id, conc)
+            real = LlamaBackend(client, info.model_id, conc, slots=info.total_slots,
+                                reproducible=opts.reproducible)
             hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text,
                                                      opts.vocabulary) for f in frags}))
             started = time.monotonic()

@@ -213,3 +213,13 @@ def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
     assert "interrupted" in err and "Traceback" not in err
     assert json.loads(tags_file.read_text())["tags"]
     assert count_servers() == before
+
+
+def test_reproducible_cold_runs_give_identical_tags(tmp_path: Path, llama_url: str) -> None:
+    runs = []
+    for name in ("a", "b"):
+        res = _report(tmp_path / name, llama_url, _files(), "--reproducible")
+        assert res.returncode == 0, res.stderr
+        tags = json.loads((tmp_path / name / "tags.json").read_text())["tags"]
+        runs.append({k: v["tag"] for k, v in tags.items()})
+    assert runs[0] and runs[0] == runs[1]

@@ -34,13 +34,19 @@ class StubClient:
     def __init__(self, answer: dict[str, float], prior: dict[str, float]) -> None:
         self.answer, self.prior = answer, prior
         self.prompts: list[str] = []
+        self.resets: list[int] = []
 
     async def pieces(self, text: str) -> list[str]:
         if text in (" research", " review"):  # a tokenizer where both start with " re"
             return [" re", text[3:]]
         return [text]  # every other kind of work is one token here
 
-    async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
+    async def reset_to(self, prefix: str, slot: int = -1) -> None:
+        assert prefix == PREFIX
+        self.resets.append(slot)
+
+    async def next_token_logprobs(self, prompt: str, n_probs: int,
+                                  slot: int = -1) -> dict[str, float]:
         self.prompts.append(prompt)
         null = any(prompt.endswith(f": {x}\nWork:") for x in ("N/A", "[empty]", "…"))
         return self.prior if null else self.answer
@@ -56,6 +62,22 @@ def test_choice_is_calibrated_against_the_content_free_prior() -> None:
     raw = LlamaBackend(StubClient(answer, prior), "m", 1, calibrate=False)
     assert asyncio.run(raw.choose("prompt", "the app crashes")) == "testing"
     assert 0 < CALIBRATION <= 1
+
+
+def test_every_scored_request_starts_from_the_prefix_on_a_slot_of_its_own() -> None:
+    client = StubClient({" docs": -1.0}, {" docs": -2.0})
+    backend = LlamaBackend(client, "m", 2, slots=2, reproducible=True)
+
+    async def many() -> list[str]:
+        return list(await asyncio.gather(*(backend.choose("prompt", f"x{i}") for i in range(6))))
+
+    assert asyncio.run(many()) == ["docs"] * 6
+    # 3 calibration requests + 6 fragments, each preceded by a reset of its slot
+    assert len(client.resets) == len(client.prompts) == 9
+    assert set(client.resets) <= {0, 1}
+    fast = StubClient({" docs": -1.0}, {" docs": -2.0})
+    assert asyncio.run(LlamaBackend(fast, "m", 1).choose("prompt", "x")) == "docs"
+    assert fast.resets == []  # the default sends no reset
 
 
 def test_prompts_never_get_call_only_words() -> None:
@@ -81,11 +103,12 @@ def test_kind_logprobs_floor() -> None:
 
 def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
     class TwoStep(StubClient):
-        async def next_token_logprobs(self, prompt: str, n_probs: int) -> dict[str, float]:
+        async def next_token_logprobs(self, prompt: str, n_probs: int,
+                                      slot: int = -1) -> dict[str, float]:
             if prompt.endswith("Work: re"):
                 self.prompts.append(prompt)
                 return {"search": -0.2, "view": -2.0}
-            return await super().next_token_logprobs(prompt, n_probs)
+            return await super().next_token_logprobs(prompt, n_probs, slot)
 
     answer = {" re": -0.5, " docs": -3.0}
     prior = {" re": -4.0, " docs": -4.0}
