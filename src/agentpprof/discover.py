@@ -128,7 +128,16 @@ def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[float, Path]]:
 
 
 def _is_subagent_file(path: Path) -> bool:
-    return path.name.startswith("agent-") or path.parent.name == "subagents"
+    return path.name.startswith("agent-") or "subagents" in path.parts
+
+
+def _session_dir_of(path: Path) -> Path | None:
+    """``<sid>/subagents/agent-x.jsonl`` and (Claude Code 2.1.154+ workflows)
+    ``<sid>/subagents/workflows/<wf>/agent-x.jsonl`` -> ``<sid>``."""
+    for parent in path.parents:
+        if parent.name == "subagents":
+            return parent.parent
+    return None
 
 
 Probe = tuple[Agent | None, str | None, str | None]  # (agent, first cwd, first sessionId)
@@ -192,17 +201,20 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
     # sub-agent files of kept sessions: those scanned, plus the ones stored beside them
     seen = {ref.path for ref in kept}
     for path, _cwd, sid in subagents:
-        if (sid in kept_ids or path.parent.parent.name in kept_ids) and path not in seen:
+        owner = _session_dir_of(path)
+        if (sid in kept_ids or (owner is not None and owner.name in kept_ids)) \
+                and path not in seen:
             kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
             seen.add(path)
     beside: dict[Path, list[Path]] = {}
     for _mtime, path in sc.candidates:
-        if path.parent.name == "subagents" and path.name.startswith("agent-"):
-            beside.setdefault(path.parent, []).append(path)
+        owner = _session_dir_of(path)
+        if owner is not None and path.name.startswith("agent-"):
+            beside.setdefault(owner, []).append(path)
     for ref in list(kept) if beside else []:
         if ref.agent is not Agent.CLAUDE or _is_subagent_file(ref.path):
             continue
-        for path in sorted(beside.get(ref.path.parent / ref.path.stem / "subagents", [])):
+        for path in sorted(beside.get(ref.path.parent / ref.path.stem, [])):
             if path not in seen:
                 kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
                 seen.add(path)

@@ -95,12 +95,16 @@ def _usage(obj: Any) -> Tokens | None:
         return None
     total_in = _int(obj.get("input_tokens"))
     cached = _int(obj.get("cached_input_tokens") or obj.get("cache_read_input_tokens"))
+    # newer Codex (formats-2026-09.md): a cache-write figure, part of input_tokens like the
+    # cached figure; the kinds stay disjoint and add up to input + output
+    written = _int(obj.get("cache_write_input_tokens"))
     out = _int(obj.get("output_tokens"))
     reasoning = _int(obj.get("reasoning_output_tokens"))
     if not (total_in or cached or out or reasoning):
         return None
-    return Tokens(input=max(total_in - cached, 0), cache_read=cached,
-                  output=max(out - reasoning, 0), reasoning=reasoning)
+    written = min(written, max(total_in - cached, 0))
+    return Tokens(input=max(total_in - cached - written, 0), cache_read=cached,
+                  cache_write=written, output=max(out - reasoning, 0), reasoning=reasoning)
 
 
 def _int(v: Any) -> int:
