@@ -82,3 +82,42 @@ def test_workflow_subagents_are_discovered_with_their_session(tmp_path: Path) ->
     found = discover_sessions(project_root=project, claude_root=tmp_path / "claude" / "projects",
                               codex_root=tmp_path / "codex", scan_files=1, max_sessions=1)
     assert {r.path for r in found.refs} == {main, nested, plain}
+
+
+def _codex_fork(path: Path, meta_extra: dict[str, object]) -> Path:
+    def ev(ts: str, payload: dict[str, object]) -> dict[str, object]:
+        return {"timestamp": ts, "type": "event_msg", "payload": payload}
+
+    def count(ts: str, total: int, last: int) -> dict[str, object]:
+        return ev(ts, {"type": "token_count", "info": {
+            "total_token_usage": {"input_tokens": total, "output_tokens": 0, "total_tokens": total},
+            "last_token_usage": {"input_tokens": last, "output_tokens": 0, "total_tokens": last}}})
+
+    rows = [
+        {"timestamp": "2026-09-20T12:00:00Z", "type": "session_meta",
+         "payload": {"id": "0199bbbb-0000-7000-8000-000000000002", "cwd": "/home/dev/app",
+                     "timestamp": "2026-09-20T12:00:00Z", **meta_extra}},
+        # the parent's history, re-emitted with the parent's times (counted in its own file)
+        ev("2026-09-20T11:00:00Z", {"type": "task_started"}),
+        ev("2026-09-20T11:00:01Z", {"type": "user_message", "message": "parent's prompt"}),
+        count("2026-09-20T11:00:02Z", 5000, 5000),
+        # the fork's own work
+        ev("2026-09-20T12:00:01Z", {"type": "task_started"}),
+        ev("2026-09-20T12:00:02Z", {"type": "user_message", "message": "fork's own prompt"}),
+        count("2026-09-20T12:00:03Z", 5300, 300),
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_codex_forks_and_spawned_subagents_skip_the_replayed_history(tmp_path: Path) -> None:
+    fork = parse_session(_codex_fork(tmp_path / "rollout-fork.jsonl",
+                                     {"forked_from_id": "0199aaaa-parent"}))
+    spawned = parse_session(_codex_fork(tmp_path / "rollout-sub.jsonl", {"source": {
+        "subagent": {"thread_spawn": {"parent_thread_id": "0199aaaa-parent", "depth": 1}}}}))
+    for s in (fork, spawned):
+        assert [p.text for p in s.prompts] == ["fork's own prompt"]
+        assert s.tokens.total == 300  # hand count: only the fork's own call
+        assert s.parent_session_id == "0199aaaa-parent"
+        assert s.start == "2026-09-20T12:00:00Z"
+    assert spawned.is_subagent

@@ -174,6 +174,10 @@ class _State:
         self.fallback_prompts: list[tuple[int, str | None, str]] = []
         self.saw_user_message = False
         self.cwd_now: str | None = None
+        # a fork or spawned sub-agent thread first re-emits its parent's history: its records
+        # are skipped until its own task_started at or after its start (formats-2026-09.md)
+        self.replaying = False
+        self.fork_start: str | None = None
         # the current line, for layout-B records decoded a second way
         self._raw: bytes | memoryview = b""
 
@@ -182,6 +186,12 @@ class _State:
         s = self.session
         kind = rec.type
         payload = rec.payload
+        if self.replaying and kind != "session_meta":
+            if not (kind == "event_msg" and payload is not None
+                    and payload.type == "task_started"
+                    and (self.fork_start is None or (rec.timestamp or "") >= self.fork_start)):
+                return  # the parent's history, counted in the parent's own file
+            self.replaying = False
         s.note_time(rec.timestamp)
         if payload is None:
             self.legacy(lineno, rec)
@@ -225,12 +235,20 @@ class _State:
         if p.timestamp:
             s.note_time(p.timestamp)
         src = raw_json(p.source)
+        spawned: str | None = None
         if isinstance(src, dict) and "subagent" in src:
             s.is_subagent = True
-        parent = p.forked_from_id or p.parent_thread_id
+            sub = src.get("subagent")
+            spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
+            if isinstance(spawn, dict) and isinstance(spawn.get("parent_thread_id"), str):
+                spawned = spawn["parent_thread_id"]
+        parent = p.forked_from_id or p.parent_thread_id or spawned
         if parent:
             s.parent_session_id = parent
             s.is_subagent = s.is_subagent or p.parent_thread_id is not None
+            if not self.replaying and not (s.prompts or s.llm_calls or s.tool_calls):
+                self.replaying = True
+                self.fork_start = p.timestamp
 
     def legacy(self, lineno: int, rec: Line) -> None:
         """Layout B: bare SessionMeta first, then bare ResponseItems."""
