@@ -121,3 +121,31 @@ def test_codex_forks_and_spawned_subagents_skip_the_replayed_history(tmp_path: P
         assert s.parent_session_id == "0199aaaa-parent"
         assert s.start == "2026-09-20T12:00:00Z"
     assert spawned.is_subagent
+
+
+def test_token_usage_records_pair_with_token_counts(tmp_path: Path) -> None:
+    def usage(n: int) -> dict[str, int]:
+        return {"input_tokens": n, "cached_input_tokens": 0, "output_tokens": 1,
+                "reasoning_output_tokens": 0, "total_tokens": n + 1}
+
+    total = 0
+    rows: list[dict[str, object]] = [{"timestamp": "2026-09-21T09:00:00Z",
+                                      "type": "session_meta", "payload": {"id": "y", "cwd": "/p"}}]
+    for i, (n, counted) in enumerate(((100, True), (200, True), (300, False))):
+        ts = f"2026-09-21T09:00:1{i}Z"
+        rows.append({"timestamp": ts, "type": "event_msg",
+                     "payload": {"type": "user_message", "message": f"prompt {i}"}})
+        if counted:
+            total += n + 1
+            rows.append({"timestamp": ts, "type": "event_msg", "payload": {
+                "type": "token_count", "info": {"total_token_usage": usage(total),
+                                                "last_token_usage": usage(n)}}})
+        rows.append({"timestamp": ts, "type": "token_usage_record",
+                     "payload": {"thread_id": "y", "turn_id": f"t{i}", "usage": usage(n)}})
+    f = tmp_path / "rollout-pair.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    s = parse_session(f)
+    # two records duplicate a token_count; the third request has only its record
+    assert [c.tokens.input for c in s.llm_calls] == [100, 200, 300]
+    assert [c.prompt_index for c in s.llm_calls] == [0, 1, 2]
+    assert s.tokens.total == 603  # hand count: 101 + 201 + 301

@@ -449,9 +449,8 @@ class _State:
 
     def finish(self) -> Session:
         s = self.session
-        if not s.llm_calls and self.usage_records:
-            for lineno, ts, usage in self.usage_records:
-                self.add_call(lineno, ts, usage)
+        if self.usage_records:
+            self._pair_usage_records()
         if not self.saw_user_message and self.fallback_prompts:
             # layout B and pruned files: the user-role messages minus injected context
             for lineno, ts, text in self.fallback_prompts:
@@ -462,6 +461,36 @@ class _State:
         s.lines = self.reader.lines
         s.bytes = self.reader.bytes
         return s
+
+    def _pair_usage_records(self) -> None:
+        """``token_usage_record`` (cli 0.151+) mostly duplicates a ``token_count``: each record
+        is paired with an unpaired call of the same usage, nearest by line; a record without
+        one is a call of its own (never both, never neither)."""
+        s = self.session
+        paired: set[int] = set()
+        extra: list[tuple[int, str | None, Tokens]] = []
+        for lineno, ts, usage in self.usage_records:
+            best: LlmCall | None = None
+            for call in s.llm_calls:
+                if call.index in paired or call.tokens != usage:
+                    continue
+                if best is None or abs(call.line - lineno) < abs(best.line - lineno):
+                    best = call
+            if best is None:
+                extra.append((lineno, ts, usage))
+            else:
+                paired.add(best.index)
+        if not extra:
+            return
+        starts = [p.line for p in s.prompts]
+        for lineno, ts, usage in extra:
+            owner = max((i for i, start in enumerate(starts) if start <= lineno), default=None)
+            s.llm_calls.append(LlmCall(index=0, line=lineno, timestamp=ts,
+                                       model=self.model or "unknown", prompt_index=owner,
+                                       tokens=usage))
+        s.llm_calls.sort(key=lambda c: c.line)
+        for i, call in enumerate(s.llm_calls):
+            call.index = i
 
     def _reattach(self) -> None:
         s = self.session
