@@ -128,8 +128,8 @@ async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: Ta
             conc = opts.concurrency or info.total_slots
             real = LlamaBackend(client, info.model_id, conc, slots=info.total_slots,
                                 reproducible=opts.reproducible)
-            hooks.stage("tagging", len({TagCache.key(real.identity, f.kind, f.text,
-                                                     opts.vocabulary) for f in frags}))
+            hooks.stage("tagging", len({cache.key(real.identity, f.kind, f.text,
+                                                  opts.vocabulary) for f in frags}))
             started = time.monotonic()
 
             def report(n: int, st: TagStats) -> None:
@@ -254,6 +254,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                            tags_per_second=round(stats.llm_successes / stats.seconds, 3)
                            if stats.seconds > 0 else 0.0),
         artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
+        hash_key=cache.hash_key,
     )
     write_atomic(out / "agentpprof.json", report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -31,7 +32,12 @@ from agentpprof.models import (
 from agentpprof.records import Session, Tokens
 
 
-def short_hash(text: str, n: int = 16) -> str:
+def short_hash(text: str, n: int = 16, key: str = "") -> str:
+    """SHA-256 of ``text`` as ``n`` hex digits; HMAC under ``key`` (the tag cache's secret)
+    for anything a person wrote, so a short prompt cannot be found by hashing guesses."""
+    if key:
+        return hmac.new(bytes.fromhex(key), text.encode("utf-8", errors="replace"),
+                        hashlib.sha256).hexdigest()[:n]
     return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:n]
 
 
@@ -85,6 +91,7 @@ def build_report(
     artifacts: dict[str, str],
     warnings: list[str],
     include_previews: bool,
+    hash_key: str = "",
 ) -> Report:
     rows: list[SessionRow] = []
     prompt_tags: dict[str, str] = {}
@@ -117,7 +124,7 @@ def build_report(
             cmd = tc.process_chain[-1] if tc.process_chain else tc.name
             commands[(s.agent.value, tc.category, cmd, tc.effect, tc.status)] += 1
         for p in s.prompts:
-            h = short_hash(p.text)
+            h = short_hash(p.text, key=hash_key)
             prompt_tags[h] = p.tag
             prompt_tag_counts[p.tag] += 1
             prows.append(PromptRow.model_construct(
@@ -139,7 +146,7 @@ def build_report(
         rows.append(SessionRow(
             key=_session_key(s), agent=s.agent.value, session_id=s.session_id,
             file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
-            cwd_hash=short_hash(s.cwd) if s.cwd else None, is_subagent=s.is_subagent,
+            cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None, is_subagent=s.is_subagent,
             parent_session_id=s.parent_session_id, models=list(s.models), start=s.start,
             end=s.end, session_tag=s.tag, prompt_count=len(s.prompts),
             llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -203,6 +205,10 @@ class TagCache:
     # model file fingerprint -> server-reported identity, so a fully cached rerun with a
     # managed server does not have to start one
     model_ids: dict[str, str] = field(default_factory=dict)
+    # every hash this cache writes (its keys, the source hashes, the report's prompt hashes) is
+    # keyed with this random secret, kept in tags.json: without the file, a short prompt such as
+    # "commit" cannot be recovered by hashing guesses
+    hash_key: str = field(default_factory=lambda: secrets.token_hex(16))
     _dirty: int = 0
     _last_write: float = 0.0
 
@@ -221,6 +227,11 @@ class TagCache:
             ids = data.get("model_ids")
             if isinstance(ids, dict):
                 cache.model_ids = {k: v for k, v in ids.items() if isinstance(v, str)}
+            secret = data.get("hash_key")
+            if isinstance(secret, str) and re.fullmatch(r"[0-9a-f]{32,128}", secret):
+                cache.hash_key = secret
+            else:  # a cache written before keyed hashes: its keys cannot match, start afresh
+                cache.entries = {}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             aside = path.with_name(f"{path.name}.corrupt-{stamp}")
@@ -232,10 +243,10 @@ class TagCache:
                 cache.warnings.append(f"{path}: unreadable tag cache ({exc}); starting empty")
         return cache
 
-    @staticmethod
-    def key(identity: str, kind: str, fragment: str, vocabulary: Vocabulary = "kinds") -> str:
-        blob = f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}".encode()
-        return hashlib.sha256(blob).hexdigest()[:32]
+    def key(self, identity: str, kind: str, fragment: str,
+            vocabulary: Vocabulary = "kinds") -> str:
+        return keyed_hash(self.hash_key,
+                          f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}", 32)
 
     def get(self, key: str) -> str | None:
         entry = self.entries.get(key)
@@ -248,7 +259,7 @@ class TagCache:
         self.entries[key] = {
             "tag": tag,
             "kind": kind,
-            "source_hash": hashlib.sha256(fragment.encode()).hexdigest()[:24],
+            "source_hash": keyed_hash(self.hash_key, fragment, 24),
             "created_at": _now(),
             "llm": dict(self.llm),
         }
@@ -273,10 +284,17 @@ class TagCache:
             },
             "tags": dict(sorted(self.entries.items())),
             "model_ids": dict(sorted(self.model_ids.items())),
+            "hash_key": self.hash_key,
         }
         write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
         self._dirty = 0
         self._last_write = time.monotonic()
+
+
+def keyed_hash(key: str, text: str, n: int = 16) -> str:
+    """HMAC-SHA-256 of ``text`` under a cache's secret, as ``n`` hex digits."""
+    return hmac.new(bytes.fromhex(key), text.encode("utf-8", errors="replace"),
+                    hashlib.sha256).hexdigest()[:n]
 
 
 def _now() -> str:
@@ -333,7 +351,7 @@ async def tag_fragments(
     """Tag every fragment (cache first), as many in flight as the backend allows."""
     started = time.monotonic()
     for frag in fragments:
-        frag.key = TagCache.key(backend.identity, frag.kind, frag.text, vocabulary)
+        frag.key = cache.key(backend.identity, frag.kind, frag.text, vocabulary)
     cache.llm = {"provider": backend.provider, "base_url": backend.base_url,
                  "model": backend.identity}
     # identical fragments are asked once
@@ -402,7 +420,7 @@ class CachedOnly:
 
 def all_cached(fragments: list[Fragment], cache: TagCache, identity: str,
                vocabulary: Vocabulary = "kinds") -> bool:
-    return all(cache.get(TagCache.key(identity, f.kind, f.text, vocabulary)) is not None
+    return all(cache.get(cache.key(identity, f.kind, f.text, vocabulary)) is not None
                for f in fragments)
 
 

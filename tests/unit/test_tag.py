@@ -100,10 +100,13 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
 
 
 def test_cache_key_ignores_url_but_not_model() -> None:
-    a = TagCache.key("model-a", "prompt", "x")
-    assert a == TagCache.key("model-a", "prompt", "x")
-    assert a != TagCache.key("model-b", "prompt", "x")
-    assert a != TagCache.key("model-a", "session", "x")
+    cache = TagCache(Path("unused"), persist=False)
+    a = cache.key("model-a", "prompt", "x")
+    assert a == cache.key("model-a", "prompt", "x")
+    assert a != cache.key("model-b", "prompt", "x")
+    assert a != cache.key("model-a", "session", "x")
+    # keyed: another cache (another secret) gives another key for the same fragment
+    assert a != TagCache(Path("unused"), persist=False).key("model-a", "prompt", "x")
 
 
 def test_retry_feeds_back_then_fails(tmp_path: Path) -> None:
@@ -143,7 +146,8 @@ def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
 
 
 def test_vocabulary_is_part_of_the_cache_key() -> None:
-    assert TagCache.key("m", "prompt", "x", "kinds") != TagCache.key("m", "prompt", "x", "open")
+    cache = TagCache(Path("unused"), persist=False)
+    assert cache.key("m", "prompt", "x", "kinds") != cache.key("m", "prompt", "x", "open")
 
 
 def _grammar_regex(grammar: str) -> str:

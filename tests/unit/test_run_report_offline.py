@@ -1,0 +1,38 @@
+"""`run_report` end to end offline, with the scripted backend (the e2e tests use the real one)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from agentpprof.discover import DiscoverOptions
+from agentpprof.pipeline import ARTIFACT_FILES, ReportOptions, run_report
+from agentpprof.render import ARTIFACTS
+from tests.conftest import ScriptedBackend
+from tests.synth import sessions
+
+
+def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) -> None:
+    files = sessions(tmp_path / "in")
+    out = tmp_path / "out"
+    opts = ReportOptions(discover=DiscoverOptions(project_root=tmp_path, session_files=files),
+                         out=out)
+    backend = ScriptedBackend(default="testing")
+    report = run_report(opts, backend=backend)
+    assert backend.calls and report.llm_tagger.failures == 0
+    for name in list(ARTIFACT_FILES.values()) + list(ARTIFACTS.values()):
+        assert (out / name).is_file(), name
+    doc = json.loads((out / "agentpprof.json").read_text())
+    prompts = [p for s in doc["sessions"] for p in s["prompts"]]
+    assert prompts and all(p["tag"] == "testing" for p in prompts)
+    # prompt hashes are keyed with the cache's secret: a guess such as "1" does not find them
+    plain = hashlib.sha256(b"1").hexdigest()[:16]
+    assert plain not in doc["prompt_tags"]
+    secret = json.loads((out / "tags.json").read_text())["hash_key"]
+    assert len(secret) == 32
+    # a rerun takes every tag from the cache: the backend is not asked again
+    again = ScriptedBackend(default="docs")
+    rerun = run_report(opts, backend=again)
+    assert again.calls == [] and rerun.llm_tagger.llm_calls == 0
+    assert json.loads((out / "agentpprof.json").read_text())["prompt_tags"] == doc["prompt_tags"]
