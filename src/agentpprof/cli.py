@@ -203,6 +203,8 @@ def report(
     tag_llm_calls: Annotated[str, typer.Option("--tag-llm-calls", metavar="BOOL",
                              help="Tag every LLM call (true) or let calls inherit their prompt's "
                              "tag (false, faster).")] = "true",
+    no_tag_llm_calls: Annotated[bool, typer.Option("--no-tag-llm-calls", help="Same as "
+                                "--tag-llm-calls false.")] = False,
     vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
                           help="Tag words: 'kinds' = the kind of work (testing, debugging, "
                           "docs, git, feature, …) the model finds likeliest, calibrated, one "
@@ -233,7 +235,7 @@ def report(
     from agentpprof.pipeline import ReportOptions, run_report
 
     setup_logging(verbose)
-    tag_calls = _bool(tag_llm_calls)
+    tag_calls = _bool(tag_llm_calls) and not no_tag_llm_calls
     vocab = _vocabulary(vocabulary)
     try:
         dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,

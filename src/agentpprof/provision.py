@@ -9,7 +9,6 @@ server target only, statically linked, and installed under
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -99,6 +98,8 @@ def find_llama_server(explicit: Path | None = None) -> Path | None:
 def _lock(name: str) -> Iterator[None]:
     path = cache_dir() / "locks" / f"{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
+    import fcntl  # POSIX only, and only the build and model assembly need it
+
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

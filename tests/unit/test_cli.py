@@ -82,3 +82,13 @@ def test_bench_eval_corpus_must_exist(tmp_path: Path) -> None:
                                       str(model), "--eval-corpus", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert "eval corpus folder not found" in result.output
+
+
+def test_no_tag_llm_calls_flag_equals_false(tmp_path: Path) -> None:
+    from agentpprof.cli import app as cli_app
+
+    for args in (["--tag-llm-calls", "false"], ["--no-tag-llm-calls"]):
+        result = CliRunner().invoke(cli_app, ["report", "--project-root", str(tmp_path),
+                                              "--claude-root", str(tmp_path / "c"),
+                                              "--codex-root", str(tmp_path / "x"), *args])
+        assert result.exit_code == 1 and "no Claude Code or Codex sessions" in result.output
