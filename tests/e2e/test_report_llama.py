@@ -220,6 +220,8 @@ def test_reproducible_cold_runs_give_identical_tags(tmp_path: Path, llama_url: s
     for name in ("a", "b"):
         res = _report(tmp_path / name, llama_url, _files(), "--reproducible")
         assert res.returncode == 0, res.stderr
-        tags = json.loads((tmp_path / name / "tags.json").read_text())["tags"]
-        runs.append({k: v["tag"] for k, v in tags.items()})
+        rep = json.loads((tmp_path / name / "agentpprof.json").read_text())
+        # each folder keys its cache with its own secret: compare the tags the reports give
+        runs.append([(s["session_id"], s["session_tag"], [p["tag"] for p in s["prompts"]],
+                      s["llm_calls"]["tag"]) for s in rep["sessions"]])
     assert runs[0] and runs[0] == runs[1]
