@@ -22,7 +22,29 @@ def corpus_files() -> list[Path]:
     return sorted(p for sub in ("claude", "codex") for p in (CORPUS / sub).glob("*.jsonl"))
 
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+# The shared corpus is an extra layer on top of the tests' own synthetic sessions: its tests
+# carry this marker and are deselected (reported as such, not skipped) where ../shared is absent.
+needs_corpus = pytest.mark.corpus("corpus")
+needs_eval_corpus = pytest.mark.corpus("corpus-eval")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    there = [d.name for d in (CORPUS, EVAL_CORPUS) if d.is_dir()]
+    return (f"shared corpus layer: {', '.join(there) or 'absent'} (under {SHARED})"
+            + ("" if len(there) == 2 else "; tests that need the rest are deselected"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    present = {d.name for d in (CORPUS, EVAL_CORPUS) if d.is_dir()}
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("corpus")
+        needed = mark.args[0] if mark is not None and mark.args else None
+        (drop if needed is not None and needed not in present else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True)

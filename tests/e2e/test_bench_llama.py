@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentpprof.evalset import load_labels, split_sha256
-from tests.conftest import EVAL_CORPUS
+from tests.conftest import EVAL_CORPUS, needs_eval_corpus
 from tests.e2e.conftest import count_servers
 
 pytestmark = pytest.mark.llama
@@ -45,7 +45,7 @@ def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
     assert count_servers() == before
 
 
-@pytest.mark.skipif(not EVAL_CORPUS.is_dir(), reason="../shared/corpus-eval is not present")
+@needs_eval_corpus
 def test_bench_scores_the_real_test_split(tmp_path: Path, llama_binary: Path,
                                          default_model: Path) -> None:
     out = tmp_path / "bench.json"
