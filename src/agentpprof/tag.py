@@ -1,11 +1,12 @@
 """Tag stage: one lowercase word per session, per prompt and per LLM call, from a real LLM.
 
-There is no heuristic label path: an answer is a tag only if the model produced it under the
-grammar (by default one of WORK_KINDS; with ``--vocabulary open`` any 3-12 letter word) and it
-passes validation (3-12 lowercase ASCII letters, not a generic or function word). An invalid
-answer is retried once with the answer fed back; a second invalid answer fails the run (exit 3)
-naming the fragment. Every tag obtained is written to ``tags.json`` as it arrives, atomically,
-so a failed or interrupted run keeps what it paid for.
+There is no heuristic label path: a tag is the model's own choice — by default the kind of
+work (WORK_KINDS) its calibrated next-token log-probabilities rank first; with ``--vocabulary
+open`` a 3-12 letter word it generates under a grammar — and it must pass validation (3-12
+lowercase ASCII letters, not a generic or function word). An invalid answer is asked again
+once; a second invalid answer fails the run (exit 3) naming the fragment. Every tag obtained
+is written to ``tags.json`` as it arrives, atomically, so a failed or interrupted run keeps
+what it paid for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,49 +48,6 @@ VOCABULARIES: tuple[Vocabulary, ...] = ("kinds", "open")
 
 PROMPT_VERSION = "calibrated-v10"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
-
-
-def choice_grammar(words: Iterable[str]) -> str:
-    """GBNF for exactly one of ``words``, factored as a prefix tree.
-
-    A flat alternation of 31 words makes the sampler test every alternative for every
-    candidate token; the tree shares prefixes ("de" -> bugging | ploy | sign | pendencies)
-    and measured ~15 % faster per request with identical answers.
-    """
-
-    def tree(rests: list[str]) -> str:
-        branches: dict[str, list[str]] = {}
-        ends = False
-        for rest in rests:
-            if rest:
-                branches.setdefault(rest[0], []).append(rest[1:])
-            else:
-                ends = True
-        alts = []
-        for ch in sorted(branches):
-            head, tails = ch, branches[ch]
-            while len(tails) > 1 and all(tails) and len({t[0] for t in tails}) == 1:
-                head += tails[0][0]
-                tails = [t[1:] for t in tails]
-            if len(tails) == 1:
-                head, tails = head + tails[0], [""]
-            sub = tree(tails)
-            alts.append(f'"{head}" {sub}' if sub else f'"{head}"')
-        if ends and alts:
-            alts.append('""')
-        if not alts:
-            return ""
-        return alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")"
-
-    return 'root ::= " "? ' + tree(sorted(set(words)))
-
-
-CLOSED_GRAMMAR = choice_grammar(WORK_KINDS)
-
-
-def first_grammar(vocabulary: Vocabulary) -> str:
-    """The grammar of a fragment's first generated answer (``open``; ``kinds`` is scored)."""
-    return CLOSED_GRAMMAR if vocabulary == "kinds" else GRAMMAR
 
 
 N_PREDICT = 12

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,9 @@ from agentpprof.errors import TaggingError
 from agentpprof.prompt import clean_fragment
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
 from agentpprof.tag import (
-    CLOSED_GRAMMAR,
     WORK_KINDS,
     TagCache,
     build_prompt,
-    choice_grammar,
     collect_fragments,
     copies_fragment,
     inherit_llm_tags,
@@ -148,23 +145,6 @@ def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
 def test_vocabulary_is_part_of_the_cache_key() -> None:
     cache = TagCache(Path("unused"), persist=False)
     assert cache.key("m", "prompt", "x", "kinds") != cache.key("m", "prompt", "x", "open")
-
-
-def _grammar_regex(grammar: str) -> str:
-    body = grammar.removeprefix('root ::= " "? ')
-    return re.sub(r'"([a-z]*)"', r"\1", body).replace(" ", "")
-
-
-def test_choice_grammar_accepts_exactly_the_words() -> None:
-    words = ["data", "database", "docs", "deploy", "debugging", "git", "ab", "abc"]
-    rx = _grammar_regex(choice_grammar(words))
-    for w in words:
-        assert re.fullmatch(rx, w), w
-    for w in ["dat", "databases", "do", "a", "abcd", "gi", ""]:
-        assert not re.fullmatch(rx, w), w
-    kinds = _grammar_regex(CLOSED_GRAMMAR)
-    assert all(re.fullmatch(kinds, w) for w in WORK_KINDS)
-    assert all(invalid_reason(w) is None for w in WORK_KINDS)
 
 
 def test_corrupt_cache_is_set_aside(tmp_path: Path) -> None:
