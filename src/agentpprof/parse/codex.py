@@ -11,6 +11,7 @@ reset (resume/fork). ``token_usage_record`` events are used only when a file has
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import shlex
@@ -105,6 +106,10 @@ def _usage(obj: Any) -> Tokens | None:
     written = min(written, max(total_in - cached, 0))
     return Tokens(input=max(total_in - cached - written, 0), cache_read=cached,
                   cache_write=written, output=max(out - reasoning, 0), reasoning=reasoning)
+
+
+def _usage_key(t: Tokens) -> tuple[int, ...]:
+    return (t.input, t.cache_read, t.cache_write, t.output, t.reasoning)
 
 
 def _int(v: Any) -> int:
@@ -467,24 +472,25 @@ class _State:
         is paired with an unpaired call of the same usage, nearest by line; a record without
         one is a call of its own (never both, never neither)."""
         s = self.session
-        paired: set[int] = set()
+        # unpaired calls by usage, in line order: one dict lookup per record, not a scan of
+        # every call (new files carry one record per call)
+        by_usage: dict[tuple[int, ...], list[LlmCall]] = {}
+        for call in s.llm_calls:
+            by_usage.setdefault(_usage_key(call.tokens), []).append(call)
         extra: list[tuple[int, str | None, Tokens]] = []
         for lineno, ts, usage in self.usage_records:
-            best: LlmCall | None = None
-            for call in s.llm_calls:
-                if call.index in paired or call.tokens != usage:
-                    continue
-                if best is None or abs(call.line - lineno) < abs(best.line - lineno):
-                    best = call
-            if best is None:
+            same = by_usage.get(_usage_key(usage))
+            if not same:
                 extra.append((lineno, ts, usage))
-            else:
-                paired.add(best.index)
+                continue
+            nearest = min(range(len(same)), key=lambda i: abs(same[i].line - lineno))
+            same.pop(nearest)
         if not extra:
             return
         starts = [p.line for p in s.prompts]
         for lineno, ts, usage in extra:
-            owner = max((i for i, start in enumerate(starts) if start <= lineno), default=None)
+            at = bisect.bisect_right(starts, lineno) - 1
+            owner = at if at >= 0 else None
             s.llm_calls.append(LlmCall(index=0, line=lineno, timestamp=ts,
                                        model=self.model or "unknown", prompt_index=owner,
                                        tokens=usage))
