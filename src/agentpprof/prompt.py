@@ -286,17 +286,20 @@ def _tools_by_prompt(s: Session) -> dict[int | None, list[ToolCall]]:
     return out
 
 
-def _first_reply(s: Session, index: int) -> str:
+def _first_replies(s: Session) -> dict[int, str]:
+    """Each prompt's first LLM call with visible text, in one pass over the calls."""
+    out: dict[int, str] = {}
     for c in s.llm_calls:
-        if c.prompt_index == index and c.text.strip():
-            return c.text
-    return ""
+        if c.prompt_index is not None and c.prompt_index not in out and c.text.strip():
+            out[c.prompt_index] = c.text
+    return out
 
 
 SHORT_PROMPT = 40  # characters: below this a prompt says little by itself ("yes", "1", "ok")
 
 
-def prompt_fragment(s: Session, p: Prompt, tools: list[ToolCall] | None = None) -> str:
+def prompt_fragment(s: Session, p: Prompt, tools: list[ToolCall] | None = None,
+                    replies: dict[int, str] | None = None) -> str:
     """The prompt's own words. A prompt too short to say what it is about ("yes please",
     "1", "continue", "ok 開始") gets the start of the agent's reply to it, or, when the agent
     answered only with tools, what those tools did: the tag then follows the work done.
@@ -304,7 +307,7 @@ def prompt_fragment(s: Session, p: Prompt, tools: list[ToolCall] | None = None) 
     text = clean_fragment(p.text, 340)
     if len(p.text.strip()) >= SHORT_PROMPT:
         return text
-    reply = _first_reply(s, p.index)
+    reply = (replies if replies is not None else _first_replies(s)).get(p.index, "")
     if reply:
         return clean_fragment(text + " | reply: " + clean_fragment(reply, 140))
     done = activity(tools if tools is not None else
@@ -371,10 +374,12 @@ def llm_fragment(c: LlmCall) -> str:
 def fragments_of(s: Session, tag_llm_calls: bool) -> list[tuple[str, int, str, object]]:
     """(kind, line, fragment text, record) for a session, its prompts and its LLM calls."""
     by_prompt = _tools_by_prompt(s)
+    replies = _first_replies(s)
     first = s.prompts[0].line if s.prompts else 1
     out: list[tuple[str, int, str, object]] = [("session", first, session_fragment(s), s)]
     for p in s.prompts:
-        out.append(("prompt", p.line, prompt_fragment(s, p, by_prompt.get(p.index, [])), p))
+        out.append(("prompt", p.line,
+                    prompt_fragment(s, p, by_prompt.get(p.index, []), replies), p))
     if tag_llm_calls:
         for c in s.llm_calls:
             out.append(("llm", c.line, llm_fragment(c), c))
