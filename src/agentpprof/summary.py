@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -30,14 +29,14 @@ from agentpprof.models import (
     Variant,
 )
 from agentpprof.records import Session, Tokens
+from agentpprof.tag import keyed_hash
 
 
 def short_hash(text: str, n: int = 16, key: str = "") -> str:
     """SHA-256 of ``text`` as ``n`` hex digits; HMAC under ``key`` (the tag cache's secret)
     for anything a person wrote, so a short prompt cannot be found by hashing guesses."""
     if key:
-        return hmac.new(bytes.fromhex(key), text.encode("utf-8", errors="replace"),
-                        hashlib.sha256).hexdigest()[:n]
+        return keyed_hash(key, text, n)
     return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:n]
 
 
