@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import math
 import os
 import signal
 import socket
@@ -200,8 +201,6 @@ class LlamaClient:
 def parse_top_logprobs(data: Any) -> dict[str, float]:
     """The first generated position's top tokens from a llama.cpp ``/completion`` answer, in
     both the current (``top_logprobs``/``logprob``) and the older (``probs``/``prob``) shape."""
-    import math
-
     out: dict[str, float] = {}
     probs = data.get("completion_probabilities") if isinstance(data, dict) else None
     if not isinstance(probs, list) or not probs or not isinstance(probs[0], dict):
