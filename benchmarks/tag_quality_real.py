@@ -24,11 +24,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentpprof.eval import tag_uncached
 from agentpprof.evalset import SPLITS, load_labels, resolve, score, split_sha256
 from agentpprof.llama import LlamaClient
 from agentpprof.prompt import clean_fragment
 from agentpprof.records import LlmCall, Prompt, Session
-from agentpprof.tag import GRAMMAR, LlamaBackend, TagCache, normalise, tag_one
+from agentpprof.tag import GRAMMAR, LlamaBackend, normalise
 
 BASELINE_SHOTS = (
     ("Fix the failing unit tests in the parser module", "testing"),
@@ -80,24 +81,13 @@ async def run_baseline(client: LlamaClient, items: list[Any], conc: int) -> dict
 async def run_product(client: LlamaClient, identity: str, items: list[Any], conc: int,
                       vocabulary: str, **kw: Any) -> dict[int, str]:
     backend = LlamaBackend(client, identity, conc, slots=conc, **kw)
-    cache = TagCache(Path("unused"), persist=False)
-    sem = asyncio.Semaphore(conc)
-    out: dict[int, str] = {}
-
-    async def one(frag: Any) -> None:
-        frag.key = f"eval-{id(frag)}"
-        async with sem:
-            try:
-                out[id(frag)] = await tag_one(backend, cache, frag, vocabulary)  # type: ignore[arg-type]
-            except Exception as exc:  # a failure counts as a miss
-                out[id(frag)] = f"(failed: {type(exc).__name__})"
-
     # the calibration requests happen once, before the clock
-    await backend.choose("prompt", "warm-up") if vocabulary == "kinds" else None
+    if vocabulary == "kinds":
+        await backend.choose("prompt", "warm-up")
     for kind in ("session", "llm"):
         await backend._setup(kind)
-    await asyncio.gather(*(one(f) for f, _ in items))
-    return out
+    tags = await tag_uncached(backend, [f for f, _ in items], conc, vocabulary)  # type: ignore[arg-type]
+    return {k: v or "(no valid tag)" for k, v in tags.items()}
 
 
 async def main() -> int:

@@ -55,30 +55,43 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+async def tag_uncached(backend: LlamaBackend, fragments: list[Fragment], concurrency: int,
+                       vocabulary: Vocabulary = "kinds") -> dict[int, str | None]:
+    """Every fragment through the product's ``tag_one``, the cache bypassed, as many in flight
+    as ``concurrency``; ``id(fragment)`` -> its tag, or None where the model gave no valid tag
+    after the retry (a miss). A server error is raised, not counted."""
+    cache = TagCache(Path("unused"), persist=False)
+    sem = asyncio.Semaphore(max(concurrency, 1))
+    out: dict[int, str | None] = {}
+
+    async def one(i: int, frag: Fragment) -> None:
+        frag.key = f"eval-{i}"
+        async with sem:
+            try:
+                out[id(frag)] = await tag_one(backend, cache, frag, vocabulary)
+            except TaggingError:
+                out[id(frag)] = None
+
+    await asyncio.gather(*(one(i, f) for i, f in enumerate(fragments)))
+    return out
+
+
 async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
                    vocabulary: Vocabulary = "kinds") -> EvalResult:
     rows = load_eval(path)
     backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
-    cache = TagCache(Path("unused"), persist=False)  # quality is measured uncached
+    frags = [Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]), None)
+             for i, row in enumerate(rows, 1)]
+    tags = await tag_uncached(backend, frags, concurrency, vocabulary)
     res = EvalResult(items=len(rows))
-    sem = asyncio.Semaphore(max(concurrency, 1))
-
-    async def one(i: int, row: dict[str, Any]) -> None:
-        frag = Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]),
-                        None, key=f"eval-{i}")
-        async with sem:
-            try:
-                tag = await tag_one(backend, cache, frag, vocabulary)
-            except TaggingError:
-                res.invalid += 1
-                tag = ""
-        if tag in row["accept"]:
+    for frag, row in zip(frags, rows, strict=True):
+        tag = tags[id(frag)]
+        res.invalid += tag is None
+        if tag is not None and tag in row["accept"]:
             res.hits += 1
         else:
-            res.misses.append({"text": row["text"], "tag": tag,
+            res.misses.append({"text": row["text"], "tag": tag or "",
                                "category": row.get("category", "")})
-
-    await asyncio.gather(*(one(i, r) for i, r in enumerate(rows, 1)))
     return res
 
 
@@ -88,17 +101,6 @@ async def evaluate_real(client: Any, identity: str, corpus: Path, concurrency: i
     """The acceptable share per fragment kind on the real labelled split (uncached)."""
     res = resolve(load_labels(split), corpus)  # type: ignore[arg-type]
     backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
-    cache = TagCache(Path("unused"), persist=False)
-    sem = asyncio.Semaphore(max(concurrency, 1))
-    tags: dict[int, str] = {}
-
-    async def one(i: int, frag: Fragment) -> None:
-        frag.key = f"real-{i}"
-        async with sem:
-            try:
-                tags[id(frag)] = await tag_one(backend, cache, frag, vocabulary)
-            except TaggingError:
-                tags[id(frag)] = ""
-
-    await asyncio.gather(*(one(i, f) for i, (f, _lab) in enumerate(res.items)))
-    return {k: dict(c.as_dict()) for k, c in score(res.items, tags).by_kind.items()}
+    tags = await tag_uncached(backend, [f for f, _lab in res.items], concurrency, vocabulary)
+    scored = {k: v or "" for k, v in tags.items()}
+    return {k: dict(c.as_dict()) for k, c in score(res.items, scored).by_kind.items()}
