@@ -34,6 +34,7 @@ app = typer.Typer(
 
 DEFAULT_OUT = Path(".agentsight/agentpprof/latest")
 DEFAULT_BENCH_OUT = Path(".agentsight/agentpprof/benchmarks.json")
+DEFAULT_DIFF_OUT = Path(".agentsight/agentpprof/diff")
 
 ProjectRoot = Annotated[Path, typer.Option("--project-root", help="Profile sessions whose working "
                         "directory is this folder or below it.", file_okay=False)]
@@ -415,6 +416,39 @@ def render(
 
     try:
         typer.echo(str(rerender(out)))
+    except AgentpprofError as exc:
+        _fail(exc, debug)
+
+
+@app.command()
+def diff(
+    base: Annotated[Path, typer.Argument(help="The earlier report folder (agentpprof.json + "
+                                          "folded files).")],
+    new: Annotated[Path, typer.Argument(help="The later report folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the differential "
+                   "files and diff.html.")] = DEFAULT_DIFF_OUT,
+    normalize: Annotated[bool, typer.Option("--normalize", help="Scale the base weights to the "
+                         "new totals in the two-column files and the flame graphs (as "
+                         "difffolded.pl -n); the pprof files stay unscaled.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary (diff.json) to "
+                                          "stdout.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Compare two reports: two-column folded, pprof -diff_base and red/blue flame graphs."""
+    from agentpprof.console import err
+    from agentpprof.diff import run_diff
+
+    try:
+        result = run_diff(base, new, out, normalize=normalize)
+        for w in result.warnings:
+            err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        if as_json:
+            typer.echo(result.model_dump_json(indent=2))
+        else:
+            for p in result.profiles[:2]:
+                err.print(f"{p.folded}: {p.base_total:,} -> {p.new_total:,} {p.unit} "
+                          f"({p.delta:+,}; {p.stacks_changed} stacks changed)", highlight=False)
+            typer.echo(str(out / "diff.html"))
     except AgentpprofError as exc:
         _fail(exc, debug)
 

@@ -10,10 +10,12 @@ import functools
 import gzip
 import json
 from collections import Counter
+from collections.abc import Iterable
 
 from agentpprof.fold import sorted_items
 
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
+LABEL_FRAMES = frozenset(("session", "prompt", "agent", "model", "kind", "effect", "status"))
 
 
 _SMALL = [bytes([i]) for i in range(128)]
@@ -22,6 +24,8 @@ _SMALL = [bytes([i]) for i in range(128)]
 def _varint(value: int) -> bytes:
     if 0 <= value < 128:  # most ids, lengths and keys
         return _SMALL[value]
+    if 0 < value < 16384:
+        return bytes((value & 0x7F | 0x80, value >> 7))
     if value < 0:
         value += 1 << 64
     out = bytearray()
@@ -69,33 +73,69 @@ class _Strings:
 def pprof_bytes(counter: Counter[str], sample_type: str, unit: str = "count",
                 comment: str = "") -> bytes:
     """A gzip-compressed profile.proto with one sample per folded stack."""
+    return _profile(((stack, weight, False) for stack, weight in sorted_items(counter)),
+                    sample_type, unit, comment)
+
+
+def pprof_diff_bytes(base: Counter[str], new: Counter[str], sample_type: str,
+                     unit: str = "count", comment: str = "") -> bytes:
+    """What ``go tool pprof -diff_base BASE NEW`` builds: NEW's samples as they are, BASE's with
+    negated values and the label ``pprof::base=true``, so every total is NEW - BASE. Samples
+    keep the counters' order (the folded files' order), so the same inputs give the same bytes."""
+    samples = [(stack, -weight, True) for stack, weight in base.items() if weight > 0]
+    samples += [(stack, weight, False) for stack, weight in new.items() if weight > 0]
+    return _profile(samples, sample_type, unit, comment)
+
+
+def _profile(items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str,
+             comment: str) -> bytes:
     strings = _Strings()
     st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
-    frame_ids: dict[str, int] = {}
+    # frame -> (varint of its function/location id, its encoded sample label or b"")
+    known: dict[str, tuple[bytes, bytes]] = {}
     functions: list[bytes] = []
     locations: list[bytes] = []
     samples: list[bytes] = []
     file_idx = strings("agentpprof://semantic-profile")
-    for stack, weight in sorted_items(counter):
-        frames = stack.split(";")
-        ids: list[int] = []
-        for frame in frames:
-            fid = frame_ids.get(frame)
-            if fid is None:
-                fid = len(frame_ids) + 1
-                frame_ids[frame] = fid
-                name = strings(frame)
-                functions.append(_len(5, _int(1, fid) + _int(2, name) + _int(3, name)
-                                      + _int(4, file_idx)))
-                line = _len(4, _int(1, fid) + _int(2, 1))
-                locations.append(_len(4, _int(1, fid) + line))
-            ids.append(fid)
-        labels = b""
-        for frame in frames:
+    base_label = b""
+    ids_key, value_key = _key(1, 2), _key(2, 2)
+
+    def register(frames: list[str]) -> None:
+        # names first, then labels, in stack order: the string table's order never changes
+        new = [f for f in dict.fromkeys(frames) if f not in known]
+        fids: dict[str, int] = {}
+        for frame in new:
+            fid = len(known) + len(fids) + 1
+            fids[frame] = fid
+            name = strings(frame)
+            functions.append(_len(5, _int(1, fid) + _int(2, name) + _int(3, name)
+                                  + _int(4, file_idx)))
+            line = _len(4, _int(1, fid) + _int(2, 1))
+            locations.append(_len(4, _int(1, fid) + line))
+        for frame in new:
             prefix, _, value = frame.partition(":")
-            if prefix in ("session", "prompt", "agent", "model", "kind", "effect", "status"):
-                labels += _len(3, _int(1, strings(prefix)) + _int(2, strings(value)))
-        samples.append(_len(2, _packed(1, ids[::-1]) + _packed(2, [weight]) + labels))
+            label = b""
+            if prefix in LABEL_FRAMES:
+                label = _len(3, _int(1, strings(prefix)) + _int(2, strings(value)))
+            known[frame] = (_varint(fids[frame]), label)
+
+    for stack, weight, is_base in items:
+        frames = stack.split(";")
+        try:
+            info = [known[f] for f in frames]
+        except KeyError:
+            register(frames)
+            info = [known[f] for f in frames]
+        packed = b"".join([i[0] for i in reversed(info)])  # pprof: leaf first
+        labels = b"".join([i[1] for i in info])
+        if is_base:
+            if not base_label:
+                base_label = _len(3, _int(1, strings("pprof::base")) + _int(2, strings("true")))
+            labels = base_label + labels
+        wb = _varint(weight)
+        payload = b"".join((ids_key, _varint(len(packed)), packed, value_key, _varint(len(wb)),
+                            wb, labels))
+        samples.append(_key(2, 2) + _varint(len(payload)) + payload)
     body = bytearray()
     body += st
     for s in samples:
@@ -111,7 +151,7 @@ def pprof_bytes(counter: Counter[str], sample_type: str, unit: str = "count",
     if comment_idx:
         body += _packed(13, [comment_idx])
     body += _int(14, default_idx)
-    return gzip.compress(bytes(body), mtime=0)
+    return gzip.compress(bytes(body), compresslevel=6, mtime=0)  # as Go's pprof writes
 
 
 def speedscope_json(counter: Counter[str], name: str, unit: str = "none") -> str:

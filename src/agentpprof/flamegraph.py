@@ -8,7 +8,9 @@ percentage, and works both in a standalone ``.svg`` file and inlined in the dash
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
@@ -40,6 +42,7 @@ def frame_color(frame: str) -> str:
 class Node:
     name: str
     value: int = 0
+    base: int = 0  # differential trees: the base weight (``value`` is the new one)
     children: dict[str, Node] = field(default_factory=dict)
 
 
@@ -60,6 +63,48 @@ def build_tree(counter: Counter[str]) -> Node:
     return root
 
 
+def build_diff_tree(pairs: dict[str, tuple[int, int]], min_frac: float = 0.0) -> Node:
+    """One tree for both differential flame graphs: ``value`` = new and ``base`` = base weight
+    of each frame over its whole subtree (a frame's delta, as flamegraph.pl's).
+
+    The stacks are sorted once (``;`` read as the lowest character), so every frame's stacks
+    form one contiguous run whose weights two prefix sums give; a frame narrower than
+    ``min_frac`` of the total in both graphs (too narrow to draw in either) keeps its weight
+    but is not expanded, so 100,000 distinct stacks cost what their visible part costs."""
+    rows = sorted((stack.replace(";", "\0"), base, new) for stack, (base, new) in pairs.items())
+    keys = [r[0] for r in rows]
+    cum_new = [0, *itertools.accumulate(r[2] for r in rows)]
+    cum_base = [0, *itertools.accumulate(r[1] for r in rows)]
+    root = Node("all", cum_new[-1], cum_base[-1])
+    thr_new, thr_base = min_frac * root.value * 0.999, min_frac * root.base * 0.999
+    todo: list[tuple[Node, str, int, int]] = [(root, "", 0, len(keys))]
+    while todo:
+        node, prefix, i, hi = todo.pop()
+        start = len(prefix)
+        while i < hi:
+            key = keys[i]
+            if len(key) < start:  # the stack that ends at this frame
+                i += 1
+                continue
+            cut = key.find("\0", start)
+            frame = key[start:] if cut < 0 else key[start:cut]
+            j = bisect.bisect_left(keys, prefix + frame + "\x01", i, hi)
+            child = node.children[frame] = Node(frame, cum_new[j] - cum_new[i],
+                                                cum_base[j] - cum_base[i])
+            if min_frac <= 0 or 0 < child.value >= thr_new or 0 < child.base >= thr_base:
+                todo.append((child, prefix + frame + "\0", i, j))
+            i = j
+    return root
+
+
+def diff_color(delta: int, max_abs: int) -> str:
+    """Red where the frame grew, blue where it shrank, near-white where it did not change."""
+    if delta == 0 or max_abs <= 0:
+        return "rgb(236,236,232)"
+    fade = 210 - int(190 * min(abs(delta) / max_abs, 1.0))
+    return f"rgb(255,{fade},{fade})" if delta > 0 else f"rgb({fade},{fade},255)"
+
+
 @dataclass(slots=True)
 class Rect:
     name: str
@@ -67,37 +112,52 @@ class Rect:
     x: float  # fraction of total
     w: float  # fraction of total
     depth: int
+    delta: int = 0
 
 
-def layout(root: Node, width_px: float, min_width_px: float) -> tuple[list[Rect], int]:
+def layout(root: Node, width_px: float, min_width_px: float,
+           by_base: bool = False) -> tuple[list[Rect], int]:
     """Rects for frames at least ``min_width_px`` wide; children sorted by name (like
-    flamegraph.pl) so the picture is stable. Returns (rects, max depth)."""
+    flamegraph.pl) so the picture is stable. ``by_base``: widths from a differential tree's base
+    weights. Returns (rects, max depth)."""
     rects: list[Rect] = []
-    total = root.value or 1
+    total = (root.base if by_base else root.value) or 1
     min_frac = min_width_px / width_px
     max_depth = 0
     stack: list[tuple[Node, float, int]] = [(root, 0.0, 0)]
     while stack:
         node, x, depth = stack.pop()
-        w = node.value / total
+        value = node.base if by_base else node.value
+        w = value / total
         if w < min_frac:
             continue
-        rects.append(Rect(node.name, node.value, x, w, depth))
+        rects.append(Rect(node.name, value, x, w, depth, node.value - node.base))
         max_depth = max(max_depth, depth)
         cx = x
         for name in sorted(node.children):
             child = node.children[name]
             stack.append((child, cx, depth + 1))
-            cx += child.value / total
+            cx += (child.base if by_base else child.value) / total
     return rects, max_depth
 
 
 def render_flamegraph(counter: Counter[str], *, title: str, unit: str, width: int = 1200,
                       frame_height: int = 18, min_width: float = 0.5,
                       inverted: bool = False, element_id: str = "flame") -> str:
-    root = build_tree(counter)
-    rects, max_depth = layout(root, width - 20, min_width)
-    total = root.value
+    return render_tree(build_tree(counter), title=title, unit=unit, width=width,
+                       frame_height=frame_height, min_width=min_width, inverted=inverted,
+                       element_id=element_id)
+
+
+def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
+                frame_height: int = 18, min_width: float = 0.5, inverted: bool = False,
+                element_id: str = "flame", diff: str = "", subtitle: str = "") -> str:
+    """The SVG of a built tree. ``diff`` ("new" or "base": which weights of a
+    :func:`build_diff_tree` tree give the widths): frames coloured by their delta (red grew,
+    blue shrank) and the delta in each frame's tooltip."""
+    rects, max_depth = layout(root, width - 20, min_width, by_base=diff == "base")
+    max_abs = max((abs(r.delta) for r in rects if r.depth > 0), default=0)
+    total = root.base if diff == "base" else root.value
     top_pad, bottom_pad = 56, 26
     height = top_pad + (max_depth + 1) * frame_height + bottom_pad
     inner = width - 20
@@ -116,7 +176,7 @@ def render_flamegraph(counter: Counter[str], *, title: str, unit: str, width: in
     out.append(f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
                f'font-size="16">{escape(title)}</text>')
     out.append(f'<text class="subtitle" x="10" y="42">total {total:,} {escape(unit)}; '
-               f'click a frame to zoom, search to highlight</text>')
+               f'{escape(subtitle)}click a frame to zoom, search to highlight</text>')
     out.append(f'<text class="btn reset" x="{width - 250}" y="42" '
                f'visibility="hidden">Reset zoom</text>')
     out.append(f'<text class="btn search" x="{width - 150}" y="42">Search</text>')
@@ -132,10 +192,18 @@ def render_flamegraph(counter: Counter[str], *, title: str, unit: str, width: in
         pct = 100.0 * r.value / total if total else 0.0
         name = escape(r.name)
         label = _fit(r.name, w)
-        fill = "#e8e8e8" if r.depth == 0 else frame_color(r.name)
+        if diff:
+            fill = "#e8e8e8" if r.depth == 0 else diff_color(r.delta, max_abs)
+            base = r.value - r.delta if diff == "new" else r.value
+            rel = f", {100.0 * r.delta / base:+.1f}%" if base > 0 else ", new"
+            extra = f", {r.delta:+,} vs base{rel if r.delta else ''}"
+        else:
+            fill = "#e8e8e8" if r.depth == 0 else frame_color(r.name)
+            extra = ""
         out.append(
             f'<g class="f" data-x="{r.x:.6f}" data-w="{r.w:.6f}" data-d="{r.depth}" '
-            f'data-v="{r.value}"><title>{name} ({r.value:,} {escape(unit)}, {pct:.2f}%)</title>'
+            f'data-v="{r.value}"><title>{name} ({r.value:,} {escape(unit)}, {pct:.2f}%'
+            f'{escape(extra)})</title>'
             f'<rect x="{x:.2f}" y="{y}" width="{max(w - 0.5, 0.1):.2f}" '
             f'height="{frame_height - 1}" fill="{fill}" rx="2"/>'
             f'<text x="{x + 3:.2f}" y="{y + frame_height - 5}">{escape(label)}</text></g>'

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from agentpprof.diff import DiffReport
 from agentpprof.inventory import InventoryRow
 from agentpprof.models import BenchResult, Report
 
@@ -21,6 +22,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "agentpprof.schema.json": lambda: Report.model_json_schema(),
     "sessions.schema.json": lambda: msgspec.json.schema(list[InventoryRow]),
     "benchmarks.schema.json": lambda: BenchResult.model_json_schema(),
+    "diff.schema.json": lambda: DiffReport.model_json_schema(),
 }
 
 

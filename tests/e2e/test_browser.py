@@ -119,3 +119,38 @@ def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
         assert expect in body and "Left Heavy" in body, (name, body[:300])
         assert errors == []
         page.close()
+
+
+def test_diff_page_zoom_search_and_tables(browser: Any, report: Path, llama_url: str,
+                                          tmp_path: Path) -> None:
+    """`agentpprof diff` of the real report against a real report of one of its sessions."""
+    import shutil
+
+    smaller = tmp_path / "smaller"
+    smaller.mkdir()
+    shutil.copy(report / "tags.json", smaller / "tags.json")  # same tags, no new requests
+    res = subprocess.run([sys.executable, "-m", "agentpprof", "report", "-q", "--out",
+                          str(smaller), "--llama-url", llama_url, "--session-file",
+                          str(cached(1)[-1])], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "diff"
+    res = subprocess.run([sys.executable, "-m", "agentpprof", "diff", str(smaller), str(report),
+                          "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    page, errors = _open(browser, (out / "diff.html").as_uri())
+    assert page.title() == "agentpprof diff"
+    assert page.locator("#totals tbody tr").count() >= 11
+    assert page.locator("#changes td.grew").count() > 0
+    fid = "semantic-system-diff"
+    sel = f"#{fid} g.f[data-d='3'] rect"
+    before = _width(page, sel)
+    page.locator(f"#{fid} g.f[data-d='3']").first.click()
+    page.wait_for_timeout(100)
+    assert _width(page, sel) > before or page.eval_on_selector(
+        f"#{fid}", "s => s.getAttribute('data-zoomed')")
+    page.locator(f"button[data-reset='{fid}']").click()
+    page.fill(f"input[data-search='{fid}']", "agent:")
+    page.wait_for_timeout(100)
+    assert page.locator(f"#{fid} g.f.hit").count() > 0
+    assert errors == []
+    page.close()
