@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -168,6 +169,21 @@ def _eval_corpus(given: Path | None) -> Path | None:
     return path
 
 
+class Api(StrEnum):
+    llama = "llama"
+    openai = "openai"
+
+
+def _llama_urls(given: list[str] | None) -> list[str]:
+    """--llama-url (repeatable, commas allowed), else $AGENTPPROF_LLAMA_URL, else the default."""
+    raw = list(given or []) or [os.environ.get("AGENTPPROF_LLAMA_URL", "")]
+    urls = [u.strip() for item in raw for u in item.split(",") if u.strip()]
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--llama-url")
+    return list(dict.fromkeys(urls)) or ["http://127.0.0.1:8080"]
+
+
 def _vocabulary(value: str) -> Vocabulary:
     if value == "kinds":
         return "kinds"
@@ -188,9 +204,15 @@ def report(
                    "<project-root>/.agentsight/agentpprof/latest).")] = None,
     project_name: Annotated[str | None, typer.Option("--project-name", help="The project: frame "
                             "(default: the project root's folder name).")] = None,
-    llama_url: Annotated[str, typer.Option("--llama-url", envvar="AGENTPPROF_LLAMA_URL",
-                         help="llama.cpp server to tag with (ignored with --start-server).")]
-    = "http://127.0.0.1:8080",
+    llama_url: Annotated[list[str] | None, typer.Option(
+        "--llama-url", help="Server to tag with (ignored with --start-server). Repeat it (or "
+        "give $AGENTPPROF_LLAMA_URL comma-separated) for a pool: each request goes to an "
+        "endpoint with a free slot, and one that stops answering is dropped with its "
+        "requests sent to the others. Default http://127.0.0.1:8080.")] = None,
+    api: Annotated[Api, typer.Option("--api", help="'llama': llama.cpp's own routes "
+                   "(/completion, /props); 'openai': an OpenAI-compatible engine's "
+                   "/v1/completions and /v1/models (vLLM, SGLang, llama.cpp's /v1).")]
+    = Api.llama,
     start_server: Annotated[bool, typer.Option("--start-server", help="Start a managed "
                             "llama-server on a free loopback port for this run, and stop it "
                             "afterwards.")] = False,
@@ -238,13 +260,17 @@ def report(
     setup_logging(verbose)
     tag_calls = _bool(tag_llm_calls) and not no_tag_llm_calls
     vocab = _vocabulary(vocabulary)
+    if reproducible and api is Api.openai and not start_server:
+        raise typer.BadParameter("needs llama.cpp's slots: use --api llama",
+                                 param_hint="--reproducible")
     try:
         dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
                                max_sessions)
         assert isinstance(dopts, DiscoverOptions)
         opts = ReportOptions(
             discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
-            llama_url=llama_url, start_server=start_server, model=model,
+            llama_urls=_llama_urls(llama_url), api=api.value, start_server=start_server,
+            model=model,
             llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
             concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
             reproducible=reproducible, include_previews=include_previews)

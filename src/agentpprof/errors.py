@@ -32,6 +32,11 @@ class LlamaServerError(AgentpprofError):
     exit_code: ClassVar[int] = 3
 
 
+class EndpointDown(LlamaServerError):
+    """One server stopped answering (refused, reset, timed out, or kept failing with 5xx): a
+    pool retries the request on its other endpoints."""
+
+
 class TaggingError(AgentpprofError):
     """The model gave no valid one-word tag after retry."""
 

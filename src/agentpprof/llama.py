@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from agentpprof.errors import LlamaServerError
+from agentpprof.errors import EndpointDown, LlamaServerError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 UNREACHABLE_HINT = ("start one with `agentpprof serve` (in another terminal), or let this run "
@@ -70,7 +70,7 @@ class LlamaClient:
         await self.aclose()
 
     def _unreachable(self, exc: Exception) -> LlamaServerError:
-        return LlamaServerError(f"no llama.cpp server answers at {self.base_url} ({exc})",
+        return EndpointDown(f"no llama.cpp server answers at {self.base_url} ({exc})",
                                 hint=UNREACHABLE_HINT)
 
     async def _request(self, method: str, path: str, json: Any = None) -> Any:
@@ -85,7 +85,7 @@ class LlamaClient:
                 raise self._unreachable(exc) from None
             except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 if attempt > self.retries:
-                    raise LlamaServerError(
+                    raise EndpointDown(
                         f"llama.cpp server at {self.base_url} did not answer {path} "
                         f"after {attempt} tries ({type(exc).__name__})",
                         hint="the server may have crashed or be overloaded; raise --timeout "
@@ -101,6 +101,11 @@ class LlamaClient:
                 await asyncio.sleep(min(delay, 2.0))
                 delay *= 2
                 continue
+            if resp.status_code >= 500:
+                raise EndpointDown(
+                    f"llama.cpp server at {self.base_url} answered {path} with HTTP "
+                    f"{resp.status_code} {attempt} times: {resp.text[:200]}",
+                    hint="check the server log")
             if resp.status_code >= 400:
                 raise LlamaServerError(
                     f"llama.cpp server at {self.base_url} answered {path} with HTTP "
@@ -196,6 +201,136 @@ class LlamaClient:
                 content = back.get("content") if isinstance(back, dict) else None
                 out.append(content if isinstance(content, str) else "")
         return out
+
+
+class OpenAIClient(LlamaClient):
+    """An OpenAI-compatible completions engine (vLLM, SGLang, llama.cpp's own ``/v1`` routes):
+    ``/v1/models`` for the identity, ``/v1/completions`` with ``logprobs`` for the scored choice
+    and with a grammar (llama.cpp ``grammar``, vLLM ``guided_regex``) for open words. The kinds
+    of work's tokens come from ``/tokenize`` (llama.cpp's, else vLLM's with ``/detokenize``)."""
+
+    # vLLM's default --max-logprobs; asked for more, it answers HTTP 400 and we step down
+    FALLBACK_LOGPROBS = 20
+
+    def __init__(self, base_url: str, timeout: float = 60.0, retries: int = 3) -> None:
+        super().__init__(base_url, timeout, retries)
+        self.model_name = ""
+        self.max_logprobs = 1 << 16
+
+    async def info(self) -> ServerInfo:
+        models = await self._request("GET", "/v1/models")
+        data = models.get("data") if isinstance(models, dict) else None
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise LlamaServerError(f"{self.base_url}/v1/models lists no model",
+                                   hint="is this an OpenAI-compatible completions server?")
+        first = data[0]
+        self.model_name = str(first.get("id") or "")
+        meta = first.get("meta") if isinstance(first.get("meta"), dict) else {}
+        ident = Path(self.model_name).name or "unknown"
+        if meta:
+            ident += f":{meta.get('n_params', '')}:{meta.get('size', '')}:{meta.get('n_vocab', '')}"
+        slots: Any = 0
+        with contextlib.suppress(LlamaServerError):  # llama.cpp tells its slots; others do not
+            props = await self._request("GET", "/props")
+            slots = props.get("total_slots") if isinstance(props, dict) else 0
+        return ServerInfo(model_id=ident, model_path=Path(self.model_name).name,
+                          total_slots=slots if isinstance(slots, int) and slots > 0 else 0,
+                          build="openai")
+
+    def _body(self, prompt: str, max_tokens: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0,
+                                "seed": 42, "stream": False}
+        if self.model_name:
+            body["model"] = self.model_name
+        return body
+
+    async def complete(self, prompt: str, *, grammar: str | None,
+                       n_predict: int = 16) -> Completion:
+        body = self._body(prompt, n_predict)
+        if grammar:
+            body["grammar"] = grammar  # llama.cpp
+            body["guided_regex"] = OPEN_WORD_REGEX  # vLLM guided decoding
+        data = await self._request("POST", "/v1/completions", json=body)
+        choices = data.get("choices") if isinstance(data, dict) else None
+        text = choices[0].get("text") if isinstance(choices, list) and choices and \
+            isinstance(choices[0], dict) else ""
+        usage = data.get("usage") or {}
+        return Completion(text=str(text or ""), prompt_n=int(usage.get("prompt_tokens") or 0),
+                          cache_n=0, predicted_n=int(usage.get("completion_tokens") or 0),
+                          prompt_per_second=0.0, predicted_per_second=0.0)
+
+    async def next_token_logprobs(self, prompt: str, n_probs: int,
+                                  slot: int = -1) -> dict[str, float]:
+        while True:
+            body = self._body(prompt, 1)
+            body["logprobs"] = min(n_probs, self.max_logprobs)
+            try:
+                data = await self._request("POST", "/v1/completions", json=body)
+            except EndpointDown:
+                raise
+            except LlamaServerError as exc:
+                if "logprob" in exc.message.lower() and body["logprobs"] > self.FALLBACK_LOGPROBS:
+                    self.max_logprobs = self.FALLBACK_LOGPROBS
+                    continue
+                raise
+            return parse_openai_logprobs(data)
+
+    async def reset_to(self, prefix: str, slot: int = -1) -> None:
+        raise LlamaServerError("--reproducible needs llama.cpp's slots (--api llama)")
+
+    async def pieces(self, text: str) -> list[str]:
+        try:
+            return await super().pieces(text)  # llama.cpp's /tokenize
+        except EndpointDown:
+            raise
+        except LlamaServerError:
+            pass
+        body: dict[str, Any] = {"prompt": text, "add_special_tokens": False}
+        if self.model_name:
+            body["model"] = self.model_name
+        data = await self._request("POST", "/tokenize", json=body)
+        out: list[str] = []
+        for tok in data.get("tokens") or [] if isinstance(data, dict) else []:
+            back = await self._request("POST", "/detokenize",
+                                       json={"model": self.model_name, "tokens": [tok]})
+            piece = back.get("prompt") if isinstance(back, dict) else None
+            out.append(piece if isinstance(piece, str) else "")
+        return out
+
+
+OPEN_WORD_REGEX = " ?[a-z]{3,12}"
+
+
+def parse_openai_logprobs(data: Any) -> dict[str, float]:
+    """The first generated position's top tokens from ``/v1/completions``: the legacy OpenAI
+    shape (``top_logprobs: [{token: logprob}]``, vLLM) or llama.cpp's (``content[0]
+    .top_logprobs: [{token, logprob}]``)."""
+    choices = data.get("choices") if isinstance(data, dict) else None
+    lp = choices[0].get("logprobs") if isinstance(choices, list) and choices and \
+        isinstance(choices[0], dict) else None
+    out: dict[str, float] = {}
+    if isinstance(lp, dict) and isinstance(lp.get("content"), list) and lp["content"]:
+        for entry in lp["content"][0].get("top_logprobs") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("token"), str):
+                out.setdefault(entry["token"], float(entry.get("logprob", -1e9)))
+    elif isinstance(lp, dict) and isinstance(lp.get("top_logprobs"), list) and lp["top_logprobs"]:
+        first = lp["top_logprobs"][0]
+        if isinstance(first, dict):
+            for tok, value in first.items():
+                out.setdefault(str(tok), float(value))
+    if not out:
+        raise LlamaServerError("the completions server sent no token log-probabilities",
+                               hint="the kinds vocabulary needs `logprobs`; try --vocabulary "
+                                    "open")
+    return out
+
+
+def make_client(url: str, api: str, timeout: float = 60.0,
+                retries: int = 3) -> LlamaClient:
+    """The client for ``--api llama`` (llama.cpp's native routes) or ``--api openai``."""
+    if api == "openai":
+        return OpenAIClient(url, timeout=timeout, retries=retries)
+    return LlamaClient(url, timeout=timeout, retries=retries)
 
 
 def parse_top_logprobs(data: Any) -> dict[str, float]:

@@ -42,6 +42,20 @@ class Inputs(_Model):
     include_previews: bool
 
 
+class EndpointStats(_Model):
+    base_url: str
+    model: str
+    capacity: int = Field(description="requests in flight at most (server slots or "
+                          "--concurrency)")
+    requests: int = Field(description="requests answered")
+    failures: int = Field(description="requests that failed here and were sent to another "
+                          "endpoint")
+    requests_per_second: float
+    alive: bool = Field(description="false: it stopped answering during the run and was "
+                        "taken out of the pool")
+    error: str = ""
+
+
 class TaggerStats(_Model):
     provider: str
     base_url: str
@@ -54,6 +68,8 @@ class TaggerStats(_Model):
     failures: int
     seconds: float
     tags_per_second: float
+    endpoints: list[EndpointStats] = Field(default_factory=list, description="one row per "
+                                           "tagging endpoint (none when every tag was cached)")
 
 
 class PromptRow(_Model):

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from agentpprof import render
 from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
@@ -18,9 +18,10 @@ from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.fold import Profiles, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
-from agentpprof.llama import LlamaClient, LlamaServer
-from agentpprof.models import Inputs, Project, Report, TaggerStats
+from agentpprof.llama import DEFAULT_URL, LlamaServer
+from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
 from agentpprof.parse import parse_sessions
+from agentpprof.pool import open_pool
 from agentpprof.provision import ensure_default_model, find_llama_server
 from agentpprof.records import Session
 from agentpprof.summary import build_report
@@ -46,7 +47,8 @@ class ReportOptions:
     discover: DiscoverOptions
     out: Path
     project_name: str | None = None
-    llama_url: str = "http://127.0.0.1:8080"
+    llama_urls: list[str] = field(default_factory=lambda: [DEFAULT_URL])
+    api: str = "llama"  # "llama" (llama.cpp routes) or "openai" (/v1/completions)
     start_server: bool = False
     model: Path | None = None
     llama_server: Path | None = None
@@ -90,10 +92,10 @@ def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, 
 
 
 @contextlib.contextmanager
-def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[str]:
-    """The URL to tag against: a managed server for this run, or the given one."""
+def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[list[str]]:
+    """The URLs to tag against: a managed server for this run, or the given ones."""
     if not opts.start_server:
-        yield opts.llama_url
+        yield opts.llama_urls
         return
     binary = find_llama_server(opts.llama_server)
     if binary is None:
@@ -104,7 +106,7 @@ def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[str]:
     server = LlamaServer(binary, model, extra_args=opts.server_args)
     hooks.log(f"starting {binary.name} with {model.name} on {server.url}")
     with server:
-        yield server.url
+        yield [server.url]
 
 
 def _managed_model(opts: ReportOptions, hooks: Hooks) -> Path:
@@ -116,37 +118,48 @@ def _fingerprint(model: Path) -> str:
     return f"{model.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-async def _tag(sessions: list[Session], url: str, opts: ReportOptions, cache: TagCache,
-               hooks: Hooks, backend: Backend | None, model_fp: str | None = None) -> TagStats:
+async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, cache: TagCache,
+               hooks: Hooks, backend: Backend | None,
+               model_fp: str | None = None) -> tuple[TagStats, list[dict[str, Any]]]:
+    """Tag every fragment; returns the stats and, per endpoint, what it did."""
     frags = collect_fragments(sessions, opts.tag_llm_calls)
+    endpoints: list[dict[str, Any]] = []
     if backend is None:
-        client = LlamaClient(url, timeout=opts.timeout)
+        api = "llama" if opts.start_server else opts.api
+        pool, info = await open_pool(urls, api=api, timeout=opts.timeout,
+                                     concurrency=opts.concurrency,
+                                     reproducible=opts.reproducible, warn=hooks.log)
         try:
-            info = await client.info()
             if model_fp:
                 cache.model_ids[model_fp] = info.model_id
-            conc = opts.concurrency or info.total_slots
-            real = LlamaBackend(client, info.model_id, conc, slots=info.total_slots,
+            real = LlamaBackend(pool, info.model_id, pool.capacity,
                                 reproducible=opts.reproducible)
+            if api == "openai":
+                real.provider = "openai-compatible"
             hooks.stage("tagging", len({cache.key(real.identity, f.kind, f.text,
                                                   opts.vocabulary) for f in frags}))
             started = time.monotonic()
 
             def report(n: int, st: TagStats) -> None:
                 rate = st.llm_successes / max(time.monotonic() - started, 1e-6)
+                down = sum(1 for ep in pool.endpoints if not ep.alive)
                 hooks.advance(n, f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
-                                 f"{st.cache_hits} cached")
+                                 f"{st.cache_hits} cached"
+                                 + (f" · {len(pool.endpoints)} endpoints" if len(urls) > 1
+                                    else "")
+                                 + (f" ({down} down)" if down else ""))
 
             await tag_fragments(frags, real, cache, progress=report, vocabulary=opts.vocabulary)
         finally:
-            await client.aclose()
+            endpoints = pool.stats()
+            await pool.aclose()
     else:
         hooks.stage("tagging", len(frags))
         await tag_fragments(frags, backend, cache, progress=lambda n, st: hooks.advance(n),
                             vocabulary=opts.vocabulary)
     if not opts.tag_llm_calls:
         inherit_llm_tags(sessions)
-    return cache.stats
+    return cache.stats, endpoints
 
 
 ARTIFACT_FILES: dict[str, str] = {
@@ -209,7 +222,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     cache = TagCache.load(out / "tags.json")
-    url = opts.llama_url
+    urls = opts.llama_urls
     known = model_fp = None
     if sessions and opts.start_server and backend is None:
         model = _managed_model(opts, hooks)
@@ -219,12 +232,14 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                                     known, opts.vocabulary):
             known = None
     if known:  # every tag is cached for this model: no server needed
-        stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, CachedOnly(known)))
+        stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks,
+                                            CachedOnly(known)))
     elif sessions:
-        with _server(opts, hooks) as url:
-            stats = asyncio.run(_tag(sessions, url, opts, cache, hooks, backend, model_fp))
+        with _server(opts, hooks) as urls:
+            stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks, backend,
+                                                model_fp))
     else:
-        stats = cache.stats
+        stats, endpoints = cache.stats, []
         cache.save()
     hooks.stage("writing profiles", None)
     profiles = fold_sessions(sessions, opts.project_name or root.name or "project")
@@ -245,14 +260,16 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                       files_profiled=len(sessions), tag_llm_calls=opts.tag_llm_calls,
                       include_previews=opts.include_previews),
         tagger=TaggerStats(provider=llm.get("provider", "llama.cpp"),
-                           base_url=llm.get("base_url", url), model=llm.get("model", ""),
+                           base_url=llm.get("base_url", ", ".join(urls)),
+                           model=llm.get("model", ""),
                            prompt_version=f"{PROMPT_VERSION}-{opts.vocabulary}",
                            requests=stats.requests,
                            cache_hits=stats.cache_hits, llm_calls=stats.llm_calls,
                            llm_successes=stats.llm_successes, failures=stats.failures,
                            seconds=round(stats.seconds, 3),
                            tags_per_second=round(stats.llm_successes / stats.seconds, 3)
-                           if stats.seconds > 0 else 0.0),
+                           if stats.seconds > 0 else 0.0,
+                           endpoints=[EndpointStats(**e) for e in endpoints]),
         artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
         hash_key=cache.hash_key,
     )

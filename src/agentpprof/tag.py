@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.fsutil import write_atomic
+from agentpprof.pool import Endpoint, Pool
 from agentpprof.prompt import (
     HEADERS,
     NULL_FRAGMENTS,
@@ -399,10 +400,16 @@ class LlamaBackend:
     def __init__(self, client: Any, identity: str, concurrency: int, n_probs: int = N_PROBS,
                  calibrate: bool = True, slots: int | None = None,
                  reproducible: bool = False) -> None:
-        self.client = client
-        self.base_url: str = client.base_url
+        # ``client``: a Pool of endpoints, or one client (wrapped in a pool of one)
+        if isinstance(client, Pool):
+            self.pool = client
+        else:
+            places = (slots or 1) if reproducible else max(1, concurrency)
+            self.pool = Pool([Endpoint(client, places, model=identity)],
+                             slots=reproducible and bool(slots))
+        self.base_url: str = self.pool.base_url
         self.identity = identity
-        self.concurrency = concurrency
+        self.concurrency = self.pool.capacity if isinstance(client, Pool) else concurrency
         self.n_probs = n_probs
         self.calibrate = calibrate
         # reproducible: each scored request takes a server slot of its own (id_slot), cut back
@@ -410,9 +417,6 @@ class LlamaBackend:
         # runs give identical tags (measured 608/608); it costs one extra token per request,
         # ~30 % of the speed. Otherwise ~2-3 % of close choices can differ from run to run.
         self.reproducible = reproducible
-        self._slots: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(slots or 1):
-            self._slots.put_nowait(i if slots else -1)
         self._pieces: dict[str, list[str]] | None = None  # kind of work -> its token texts
         self._groups: dict[str, tuple[str, ...]] = {}  # first token text -> kinds of work
         self._prior: dict[str, dict[str, float]] = {}  # fragment kind -> first token -> lp
@@ -422,29 +426,36 @@ class LlamaBackend:
                      kind: str = "prompt") -> str:
         if closed:
             return await self.choose(kind, fragment, retry=invalid is not None)
-        completion = await self.client.complete(build_prompt(fragment, invalid, kind),
-                                                grammar=GRAMMAR, n_predict=N_PREDICT)
-        text: str = completion.text
-        return text
+        prompt = build_prompt(fragment, invalid, kind)
+
+        async def one(client: Any, slot: int) -> str:
+            completion = await client.complete(prompt, grammar=GRAMMAR, n_predict=N_PREDICT)
+            return str(completion.text)
+
+        return await self.pool.run(one)
 
     async def _scored(self, prompt: str, n_probs: int) -> dict[str, float]:
-        """Top next-token log-probabilities; when reproducible, computed from the cached prefix
-        on a slot of its own (see ``LlamaClient.reset_to``)."""
-        if not self.reproducible:
-            fast: dict[str, float] = await self.client.next_token_logprobs(prompt, n_probs)
-            return fast
-        slot = await self._slots.get()
-        try:
-            await self.client.reset_to(PREFIX, slot)
-            top: dict[str, float] = await self.client.next_token_logprobs(prompt, n_probs, slot)
+        """Top next-token log-probabilities from a free endpoint; when reproducible, computed
+        from the cached prefix on a slot of its own (see ``LlamaClient.reset_to``)."""
+
+        async def one(client: Any, slot: int) -> dict[str, float]:
+            if self.reproducible:
+                await client.reset_to(PREFIX, slot)
+            top: dict[str, float] = await client.next_token_logprobs(prompt, n_probs, slot)
             return top
-        finally:
-            self._slots.put_nowait(slot)
+
+        return await self.pool.run(one)
+
+    async def _pieces_of(self, text: str) -> list[str]:
+        async def one(client: Any, slot: int) -> list[str]:
+            return list(await client.pieces(text))
+
+        return await self.pool.run(one)
 
     async def _setup(self, kind: str) -> dict[str, float]:
         async with self._lock:
             if self._pieces is None:
-                self._pieces = {w: (await self.client.pieces(" " + w)) or [" " + w]
+                self._pieces = {w: (await self._pieces_of(" " + w)) or [" " + w]
                                 for w in WORK_KINDS}
                 self._groups = first_token_groups(self._pieces)
             if kind not in self._prior:
