@@ -3,6 +3,7 @@
 Shapes (the contract):
   system: project;agent;session;prompt;call:tool/<kind>;process:<p0>;…;effect;path|domain;status
   token:  project;agent;session;prompt;call:llm/<tag>;model;kind
+  cost:   the token shape, weighted in micro-dollars (calls of unpriced models left out)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from agentpprof.classify import safe_frame
+from agentpprof.cost import MICRO, kind_costs
 from agentpprof.records import TOKEN_KINDS, Session
 
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,7 @@ class Profiles:
     token: Counter[str] = field(default_factory=Counter)
     projections: dict[str, Counter[str]] = field(default_factory=dict)
     nonsemantic: Counter[str] = field(default_factory=Counter)
+    cost: Counter[str] = field(default_factory=Counter)  # token shape, micro-dollars
 
 
 def _prefix(frame: str) -> str:
@@ -65,6 +68,7 @@ def parent_prompt_tags(sessions: list[Session]) -> dict[int, str]:
 def fold_sessions(sessions: list[Session], project: str) -> Profiles:
     prof = Profiles()
     system, token = prof.system, prof.token
+    dollars: dict[str, float] = {}
     proj = "project:" + safe_frame(project)
     parents = parent_prompt_tags(sessions)
     for s in sessions:
@@ -95,6 +99,12 @@ def fold_sessions(sessions: list[Session], project: str) -> Profiles:
                                                  t.output, t.reasoning), strict=True):
                 if count > 0:
                     token[base + kind] += count
+            parts = kind_costs(call)
+            if parts is not None:
+                for kind, usd in zip(TOKEN_KINDS, parts, strict=True):
+                    if usd > 0:
+                        dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
+    prof.cost = Counter({k: w for k, usd in dollars.items() if (w := round(usd * MICRO)) > 0})
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_counter(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from agentpprof.cost import session_cost
 from agentpprof.discover import (
     DiscoverOptions,
     Probe,
@@ -55,6 +56,7 @@ class InventoryRow(msgspec.Struct, forbid_unknown_fields=True):
     llm_calls: int
     tool_calls: int
     tokens: InventoryTokens
+    cost_usd: float | None  # null when a model of the file has no price
     warnings: list[str]
 
 
@@ -69,6 +71,7 @@ def inventory_row(s: Session) -> InventoryRow:
         tokens=InventoryTokens(input=t.input, cache_read=t.cache_read,
                                cache_write=t.cache_write, output=t.output,
                                reasoning=t.reasoning, total=t.total),
+        cost_usd=None if (usd := session_cost(s.llm_calls)[0]) is None else round(usd, 6),
         warnings=[str(w) for w in s.warnings],
     )
 

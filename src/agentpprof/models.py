@@ -115,6 +115,8 @@ class SessionRow(_Model):
     llm_call_count: int
     tool_call_count: int
     tokens: TokenCounts
+    cost_usd: float | None = Field(description="US dollars from the shipped price table; null "
+                                   "when a model of the session has no price")
     effects: dict[str, int]
     statuses: dict[str, int]
     prompts: list[PromptRow]
@@ -182,6 +184,24 @@ class MixingModel(_Model):
     examples: list[MixedBucketModel]
 
 
+class TagCost(_Model):
+    tag: str
+    usd: float
+
+
+class CostSummary(_Model):
+    total_usd: float = Field(description="US dollars of every priced LLM call")
+    complete: bool = Field(description="false when some LLM calls have no price")
+    priced_calls: int
+    unpriced_calls: int
+    unknown_models: dict[str, int] = Field(description="model -> LLM calls without a price")
+    by_session_tag: list[TagCost]
+    by_prompt_tag: list[TagCost]
+    by_llm_tag: list[TagCost]
+    by_model: list[TagCost]
+    price_table: str = Field(description="source and date of the price table")
+
+
 class Totals(_Model):
     sessions: int
     subagent_sessions: int
@@ -204,6 +224,7 @@ class Summary(_Model):
     effects: dict[str, int]
     timeline: list[DayCount]
     mixing: list[MixingModel]
+    cost: CostSummary
 
 
 class Report(_Model):

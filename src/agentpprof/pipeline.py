@@ -168,6 +168,7 @@ ARTIFACT_FILES: dict[str, str] = {
     "semantic_system_folded": "semantic-system.folded.txt",
     "semantic_token_folded": "semantic-token.folded.txt",
     "nonsemantic_system_folded": "nonsemantic-system.folded.txt",
+    "semantic_cost_folded": "semantic-cost.folded.txt",
     "session_system_folded": "session-system.folded.txt",
     "prompt_system_folded": "prompt-system.folded.txt",
     "session_token_folded": "session-token.folded.txt",
@@ -185,6 +186,7 @@ def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
         "semantic-system.folded.txt": profiles.system,
         "semantic-token.folded.txt": profiles.token,
         "nonsemantic-system.folded.txt": profiles.nonsemantic,
+        "semantic-cost.folded.txt": profiles.cost,
     }
     for name, counter in profiles.projections.items():
         files[f"{name}.folded.txt"] = counter

@@ -78,6 +78,8 @@ class LlmCall(Struct):
     # "Bash: git status", "Edit: src/app" — what the call's tools did (memory only, for tagging)
     tool_hints: list[str] = field(default_factory=list)
     tag: str = ""
+    # the part of tokens.cache_write that Claude wrote to its 1-hour cache (priced apart)
+    cache_write_1h: int = 0
 
 
 class ToolCall(Struct):
@@ -94,6 +96,7 @@ class ToolCall(Struct):
     status: Status
     prompt_index: int | None
     call_id: str = ""
+    end: str | None = None  # when its result arrived (None: no result seen)
 
 
 class Session(Struct):

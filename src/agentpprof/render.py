@@ -22,6 +22,8 @@ FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {
     # svg file: (folded file, title, unit)
     "system-flamegraph.svg": ("semantic-system.folded.txt", "System effects by meaning", "events"),
     "token-flamegraph.svg": ("semantic-token.folded.txt", "Tokens by meaning", "tokens"),
+    "cost-flamegraph.svg": ("semantic-cost.folded.txt", "Cost by meaning (US dollars x 10^-6)",
+                            "micro-USD"),
     "session-system.svg": ("session-system.folded.txt", "Session x system projection", "events"),
     "prompt-system.svg": ("prompt-system.folded.txt", "Prompt x system projection", "events"),
     "session-token.svg": ("session-token.folded.txt", "Session x token projection", "tokens"),
@@ -30,8 +32,8 @@ FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {
     "nonsemantic-system.svg": ("nonsemantic-system.folded.txt",
                                "Baseline (no session/prompt frames)", "events"),
 }
-CHARTS = ("prompt-tags.svg", "session-tags.svg", "llm-tags.svg", "command-bars.svg",
-          "timeline.svg")
+CHARTS = ("prompt-tags.svg", "session-tags.svg", "llm-tags.svg", "cost-tags.svg",
+          "command-bars.svg", "timeline.svg")
 ARTIFACTS: dict[str, str] = {
     "dashboard": "index.html",
     **{name.removesuffix(".svg").replace("-", "_") + "_svg": name for name in FLAMEGRAPHS},
@@ -49,6 +51,8 @@ def render_charts(report: Report) -> dict[str, str]:
         "llm-tags.svg": bar_chart(sorted(((t.tag, t.tokens) for t in s.top_llm_tags),
                                          key=lambda kv: (-kv[1], kv[0])),
                                   title="LLM-call tags by tokens", unit="tokens"),
+        "cost-tags.svg": bar_chart([(t.tag, round(t.usd * 100)) for t in s.cost.by_prompt_tag],
+                                   title="Cost by prompt tag (US cents)", unit="cents"),
         "command-bars.svg": bar_chart(
             [(f"{c.agent}:{c.command}:{c.effect}:{c.status}", c.count) for c in s.commands],
             title="Commands and effects (agent:command:effect:status)", unit="events",

@@ -7,9 +7,11 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from agentpprof import __version__
+from agentpprof.cost import call_cost, price_table
 from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
 from agentpprof.models import (
     CommandCount,
+    CostSummary,
     DayCount,
     Inputs,
     LlmCallColumns,
@@ -22,6 +24,7 @@ from agentpprof.models import (
     StackSummary,
     StackWeight,
     Summary,
+    TagCost,
     TagCount,
     TaggerStats,
     TokenCounts,
@@ -102,6 +105,7 @@ def build_report(
     effects: Counter[str] = Counter()
     days: dict[str, list[int]] = {}
     total = Tokens()
+    costs = _Costs()
     for s in sessions:
         session_tag_counts[s.tag] += 1
         stoks = s.tokens
@@ -110,6 +114,7 @@ def build_report(
         per_prompt_calls: Counter[int] = Counter()
         per_prompt_tools: Counter[int] = Counter()
         per_prompt_tokens: Counter[int] = Counter()
+        scost = costs.session(s)
         for c in s.llm_calls:
             if c.prompt_index is not None:
                 per_prompt_calls[c.prompt_index] += 1
@@ -149,7 +154,7 @@ def build_report(
             parent_session_id=s.parent_session_id, models=list(s.models), start=s.start,
             end=s.end, session_tag=s.tag, prompt_count=len(s.prompts),
             llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),
-            tokens=token_counts(stoks),
+            tokens=token_counts(stoks), cost_usd=None if scost is None else round(scost, 6),
             effects=dict(Counter(tc.effect for tc in s.tool_calls)),
             statuses=dict(Counter(tc.status for tc in s.tool_calls)),
             prompts=prows, llm_calls=crows,
@@ -187,6 +192,7 @@ def build_report(
         timeline=[DayCount(date=k, sessions=v[0], prompts=v[1], llm_calls=v[2],
                            tool_calls=v[3], tokens=v[4]) for k, v in sorted(days.items())],
         mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
+        cost=costs.summary(),
     )
     return Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -194,6 +200,54 @@ def build_report(
         sessions=rows, summary=summary, prompt_tags=dict(sorted(prompt_tags.items())),
         artifacts=artifacts, warnings=warnings,
     )
+
+
+class _Costs:
+    """Dollars by session, prompt and LLM-call tag and model, and what has no price."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.priced = self.unpriced = 0
+        self.unknown: Counter[str] = Counter()
+        self.by: dict[str, dict[str, float]] = {"session": {}, "prompt": {}, "llm": {},
+                                                "model": {}}
+
+    def _add(self, dim: str, key: str, usd: float) -> None:
+        self.by[dim][key] = self.by[dim].get(key, 0.0) + usd
+
+    def session(self, s: Session) -> float | None:
+        total = 0.0
+        complete = True
+        for c in s.llm_calls:
+            usd = call_cost(c)
+            if usd is None:
+                complete = False
+                self.unpriced += 1
+                self.unknown[c.model or "unknown"] += 1
+                continue
+            self.priced += 1
+            total += usd
+            self._add("session", s.tag or "none", usd)
+            prompt = (s.prompts[c.prompt_index].tag if c.prompt_index is not None
+                      and c.prompt_index < len(s.prompts) else "") or "none"
+            self._add("prompt", prompt, usd)
+            self._add("llm", c.tag or "none", usd)
+            self._add("model", c.model.rsplit("/", 1)[-1] or "unknown", usd)
+        self.total += total
+        return total if complete else None
+
+    def summary(self) -> CostSummary:
+        def rows(dim: str) -> list[TagCost]:
+            return [TagCost(tag=k, usd=round(v, 6)) for k, v in
+                    sorted(self.by[dim].items(), key=lambda kv: (-kv[1], kv[0]))[:20]]
+
+        table = price_table()
+        return CostSummary(total_usd=round(self.total, 6), complete=self.unpriced == 0,
+                           priced_calls=self.priced, unpriced_calls=self.unpriced,
+                           unknown_models=dict(sorted(self.unknown.items())),
+                           by_session_tag=rows("session"), by_prompt_tag=rows("prompt"),
+                           by_llm_tag=rows("llm"), by_model=rows("model"),
+                           price_table=f"{table.source}, {table.derived_at}")
 
 
 def _flat(profiles: Profiles) -> MixingModel:

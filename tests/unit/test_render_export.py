@@ -148,7 +148,7 @@ def test_inventory_rows_are_the_documented_model() -> None:
 
     assert list(InventoryRow.__struct_fields__) == [
         "file", "agent", "session_id", "parent_session_id", "is_subagent", "cwd", "models",
-        "start", "end", "prompts", "llm_calls", "tool_calls", "tokens", "warnings"]
+        "start", "end", "prompts", "llm_calls", "tool_calls", "tokens", "cost_usd", "warnings"]
     assert list(InventoryTokens.__struct_fields__) == [
         "input", "cache_read", "cache_write", "output", "reasoning", "total"]
     s = Session(agent=Agent.CODEX, file="f.jsonl", session_id="s1", cwd="/p")
@@ -156,3 +156,7 @@ def test_inventory_rows_are_the_documented_model() -> None:
     rows = json.loads(encode_json([inventory_row(s)]))
     jsonschema.validate(rows, json.loads((REPO / "docs" / "sessions.schema.json").read_text()))
     assert rows[0]["agent"] == "codex" and rows[0]["tokens"]["total"] == 7
+    assert rows[0]["cost_usd"] is None  # model "m" has no price: unknown, not guessed
+    s.llm_calls[0].model = "gpt-5"
+    row = json.loads(encode_json([inventory_row(s)]))[0]
+    assert row["cost_usd"] == round(3 * 1.25e-6 + 4 * 10e-6, 6)

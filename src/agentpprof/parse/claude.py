@@ -162,7 +162,7 @@ def parse_claude(path: Path, display: str, project_root: str | None,
     calls: dict[str, LlmCall] = {}
     call_totals: dict[str, int] = {}
     tools: dict[str, ToolCall] = {}
-    results: dict[str, tuple[bool, bool]] = {}
+    results: dict[str, tuple[bool, bool, str | None]] = {}  # id -> (error, exit!=0, when)
     current_prompt: int | None = None
     titles: list[str] = []
     sidechain_root = ""
@@ -252,7 +252,8 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                     if tid:
                         # the exit-code scan only matters for statuses (not in the inventory)
                         results[tid] = (bool(block.is_error),
-                                        keep_text and _nonzero_exit(block.content))
+                                        keep_text and _nonzero_exit(block.content),
+                                        rec.timestamp)
                         if not launched and tid in tools:
                             launched = tools[tid].category == "subagent"
                 if is_result:
@@ -285,12 +286,15 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         if key == ":":
             key = f"line{lineno}"
         usage = msg.usage
+        h1 = 0
         if usage is not None:
             inp = usage.input_tokens or 0
             cw = usage.cache_creation_input_tokens or 0
-            if not cw and usage.cache_creation is not None:
-                cw = ((usage.cache_creation.ephemeral_5m_input_tokens or 0)
-                      + (usage.cache_creation.ephemeral_1h_input_tokens or 0))
+            if usage.cache_creation is not None:
+                h1 = usage.cache_creation.ephemeral_1h_input_tokens or 0
+                if not cw:
+                    cw = (usage.cache_creation.ephemeral_5m_input_tokens or 0) + h1
+                h1 = min(h1, cw)
             cr = usage.cache_read_input_tokens or 0
             out = usage.output_tokens or 0
         else:
@@ -300,12 +304,14 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         if call is None:
             call = LlmCall(index=len(calls), line=lineno, timestamp=rec.timestamp, model=model,
                            prompt_index=current_prompt,
-                           tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out))
+                           tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out),
+                           cache_write_1h=h1)
             calls[key] = call
             call_totals[key] = total
             session.note_model(model)
         elif total > call_totals[key]:  # the same response again, with larger usage
             call.tokens = Tokens(input=inp, cache_write=cw, cache_read=cr, output=out)
+            call.cache_write_1h = h1
             call_totals[key] = total
         blocks = msg.content if isinstance(msg.content, list) else []
         for block in blocks:
@@ -334,7 +340,8 @@ def parse_claude(path: Path, display: str, project_root: str | None,
     for tool_id, tc in tools.items():
         res = results.get(tool_id)
         if res is not None:
-            tc.status = _status(*res)
+            tc.status = _status(res[0], res[1])
+            tc.end = res[2]
     session.note_time(first_ts)
     session.note_time(last_ts)
     session.llm_calls = list(calls.values())

@@ -312,10 +312,12 @@ class _State:
             tc = self.tools.get(p.call_id or "")
             if tc is not None and p.exit_code is not None:
                 tc.status = "ok" if p.exit_code == 0 else "fail"
+                tc.end = max(tc.end or "", ts or "") or None
         elif t == "patch_apply_end":
             tc = self.tools.get(p.call_id or "")
             if tc is not None and p.success is not None:
                 tc.status = "ok" if p.success else "fail"
+                tc.end = max(tc.end or "", ts or "") or None
 
     def add_call(self, lineno: int, ts: str | None, usage: Tokens) -> None:
         s = self.session
@@ -345,6 +347,7 @@ class _State:
             tc = self.tools.get(p.call_id or "")
             if tc is None:
                 return
+            tc.end = max(tc.end or "", ts or "") or None
             out = raw_json(p.output)
             text = out if isinstance(out, str) else text_of(out, 4000)
             status, running = _output_status(text)
