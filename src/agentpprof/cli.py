@@ -22,6 +22,7 @@ from agentpprof.errors import AgentpprofError, StrictWarningsError
 if TYPE_CHECKING:
     from agentpprof.inventory import InventoryRow
     from agentpprof.tag import Vocabulary
+    from agentpprof.timerange import TimeRange
 
 app = typer.Typer(
     name="agentpprof",
@@ -52,6 +53,13 @@ ScanFiles = Annotated[int, typer.Option("--scan-files", min=0,
                                         help="Look at the newest N session files.")]
 MaxSessions = Annotated[int, typer.Option("--max-sessions", min=0,
                                           help="Keep at most N sessions of this project.")]
+Since = Annotated[str | None, typer.Option(
+    "--since", metavar="WHEN", help="Only what happened from WHEN on: YYYY-MM-DD (UTC), an "
+    "ISO-8601 time, or 90m / 12h / 7d / 2w ago. Older files are not opened; sessions that "
+    "cross it are clipped.")]
+Until = Annotated[str | None, typer.Option(
+    "--until", metavar="WHEN", help="Only what happened up to WHEN (a date includes its whole "
+    "day); forms as for --since.")]
 Verbose = Annotated[int, typer.Option("-v", "--verbose", count=True,
                                       help="Show warnings with file:line (-vv: debug log).")]
 Strict = Annotated[bool, typer.Option("--strict", help="Exit with code 4 when any input line "
@@ -71,12 +79,30 @@ def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
 
 
 def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_root: Path | None,
-                   codex_root: Path | None, scan_files: int, max_sessions: int) -> object:
+                   codex_root: Path | None, scan_files: int, max_sessions: int,
+                   since: str | None = None, until: str | None = None) -> object:
     from agentpprof.discover import DiscoverOptions
 
     return DiscoverOptions(project_root=project_root, session_files=list(session_file or []),
                            claude_root=claude_root, codex_root=codex_root,
-                           scan_files=scan_files, max_sessions=max_sessions)
+                           scan_files=scan_files, max_sessions=max_sessions,
+                           time_range=_time_range(since, until))
+
+
+def _time_range(since: str | None, until: str | None) -> TimeRange:
+    """--since/--until checked at once: a bad value is a usage error (exit 2)."""
+    from agentpprof.timerange import TimeRange, parse_when
+
+    bounds = []
+    for name, value, end in (("--since", since, False), ("--until", until, True)):
+        try:
+            bounds.append(parse_when(value, end=end) if value else None)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{value!r}: {exc}", param_hint=name) from None
+    rng = TimeRange(*bounds)
+    if rng.since and rng.until and rng.since > rng.until:
+        raise typer.BadParameter(f"{since!r} is after --until {until!r}", param_hint="--since")
+    return rng
 
 
 def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
@@ -103,6 +129,8 @@ def sessions(
     codex_root: CodexRoot = None,
     scan_files: ScanFiles = 160,
     max_sessions: MaxSessions = 36,
+    since: Since = None,
+    until: Until = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per "
                                           "file.")] = False,
     verbose: Verbose = 0,
@@ -113,10 +141,10 @@ def sessions(
     from agentpprof.discover import DiscoverOptions
     from agentpprof.inventory import encode_json, inventory
 
+    opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
+                          max_sessions, since, until)
+    assert isinstance(opts, DiscoverOptions)
     try:
-        opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
-                              max_sessions)
-        assert isinstance(opts, DiscoverOptions)
         rows = inventory(opts)
         if as_json:
             sys.stdout.buffer.write(encode_json(rows) + b"\n")
@@ -200,6 +228,8 @@ def report(
     codex_root: CodexRoot = None,
     scan_files: ScanFiles = 160,
     max_sessions: MaxSessions = 36,
+    since: Since = None,
+    until: Until = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: "
                    "<project-root>/.agentsight/agentpprof/latest).")] = None,
     project_name: Annotated[str | None, typer.Option("--project-name", help="The project: frame "
@@ -263,10 +293,10 @@ def report(
     if reproducible and api is Api.openai and not start_server:
         raise typer.BadParameter("needs llama.cpp's slots: use --api llama",
                                  param_hint="--reproducible")
+    dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
+                           max_sessions, since, until)
+    assert isinstance(dopts, DiscoverOptions)
     try:
-        dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
-                               max_sessions)
-        assert isinstance(dopts, DiscoverOptions)
         opts = ReportOptions(
             discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
             llama_urls=_llama_urls(llama_url), api=api.value, start_server=start_server,

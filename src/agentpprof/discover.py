@@ -17,6 +17,7 @@ import msgspec
 from agentpprof import classify
 from agentpprof.parse import agent_of_line, detect_agent
 from agentpprof.records import Agent, ParseWarning
+from agentpprof.timerange import TimeRange
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class DiscoverOptions:
     codex_root: Path | None = None
     scan_files: int = 160
     max_sessions: int = 36
+    time_range: TimeRange = field(default_factory=TimeRange)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +157,15 @@ class Scan:
 
 
 def scan(*, project_root: Path, claude_root: Path | None = None,
-         codex_root: Path | None = None, scan_files: int = 160) -> Scan:
+         codex_root: Path | None = None, scan_files: int = 160,
+         since: float | None = None) -> Scan:
+    """Every session file under both roots, newest first; with ``since`` (epoch seconds) only
+    the files written since then (an older file cannot hold newer events)."""
     croot = claude_root or default_claude_root()
     xroot = codex_root or default_codex_root()
     candidates = _walk(croot, (".jsonl",)) + _walk(xroot, (".jsonl", ".json"))
+    if since is not None:
+        candidates = [(m, p) for m, p in candidates if m >= since]
     candidates.sort(key=lambda item: (-item[0], str(item[1])))
     return Scan(candidates, [p for _m, p in candidates[: max(scan_files, 0)]],
                 str(project_root.resolve()), croot, xroot)
@@ -230,6 +237,7 @@ def discover_sessions(
     codex_root: Path | None = None,
     scan_files: int = 160,
     max_sessions: int = 36,
+    since: float | None = None,
 ) -> Discovery:
     if session_files:
         refs = [SessionRef(Path(p), display_path(Path(p)), None, explicit=True)
@@ -237,11 +245,12 @@ def discover_sessions(
         return Discovery(refs=refs, claude_root=claude_root or default_claude_root(),
                          codex_root=codex_root or default_codex_root(), scanned=len(refs))
     sc = scan(project_root=project_root, claude_root=claude_root, codex_root=codex_root,
-              scan_files=scan_files)
+              scan_files=scan_files, since=since)
     return select(sc, probe, max_sessions)
 
 
 def discover_from(opts: DiscoverOptions) -> Discovery:
     return discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
                              claude_root=opts.claude_root, codex_root=opts.codex_root,
-                             scan_files=opts.scan_files, max_sessions=opts.max_sessions)
+                             scan_files=opts.scan_files, max_sessions=opts.max_sessions,
+                             since=opts.time_range.since_epoch)

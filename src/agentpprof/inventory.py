@@ -27,6 +27,7 @@ from agentpprof.discover import (
 from agentpprof.parallel import file_size, pmap
 from agentpprof.parse import map_sessions, parse_session
 from agentpprof.records import Session
+from agentpprof.timerange import ALL_TIME, TimeRange, clip_session
 
 
 class InventoryTokens(msgspec.Struct, forbid_unknown_fields=True):
@@ -77,36 +78,48 @@ def inventory_row(s: Session) -> InventoryRow:
 
 
 def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
-    """One row per file, computed in the worker that parsed it."""
+    """One row per file, computed in the worker that parsed it (with ``--since``/``--until``:
+    of the part of it inside the range; files with nothing inside have no row)."""
+    rng = opts.time_range
     if opts.session_files or opts.scan_files > opts.max_sessions:
         # explicit files, or a cap that may bite: choose the files first, then parse them
         found = discover_from(opts)
-        return _rows(found.refs, str(opts.project_root.resolve()))
+        return [r for r in _rows(found.refs, str(opts.project_root.resolve()), rng) if r]
     # every scanned file of the project is kept: probe and parse in one parallel pass, so
     # discovery's reads are spread over the cores instead of running before them
     sc = scan(project_root=opts.project_root, claude_root=opts.claude_root,
-              codex_root=opts.codex_root, scan_files=opts.scan_files)
-    done = pmap(partial(_probe_and_row, root=sc.root), sc.scanned,
+              codex_root=opts.codex_root, scan_files=opts.scan_files, since=rng.since_epoch)
+    done = pmap(partial(_probe_and_row, root=sc.root, rng=rng), sc.scanned,
                 [file_size(p) for p in sc.scanned])
     probes = dict(zip(sc.scanned, (d[0] for d in done), strict=True))
-    rows = {p: d[1] for p, d in zip(sc.scanned, done, strict=True) if d[1] is not None}
+    rows: dict[Path, InventoryRow | None] = {
+        p: d[2] for p, d in zip(sc.scanned, done, strict=True) if d[1]}
     refs = select(sc, probes.__getitem__, opts.max_sessions).refs
     beside = [r for r in refs if r.path not in rows]  # sub-agents kept from beside a parent
-    rows.update(zip((r.path for r in beside), _rows(beside, sc.root), strict=True))
-    return [rows[r.path] for r in refs]
+    rows.update(zip((r.path for r in beside), _rows(beside, sc.root, rng), strict=True))
+    return [row for r in refs if (row := rows.get(r.path)) is not None]
 
 
-def _rows(refs: list[SessionRef], root: str) -> list[InventoryRow]:
-    return map_sessions([(r.path, r.display, r.agent) for r in refs], root, inventory_row,
-                        keep_text=False)
+def _row_in(s: Session, rng: TimeRange) -> InventoryRow | None:
+    clipped = clip_session(s, rng) if rng else s
+    return inventory_row(clipped) if clipped is not None else None
 
 
-def _probe_and_row(path: Path, root: str) -> tuple[Probe, InventoryRow | None]:
+def _rows(refs: list[SessionRef], root: str,
+          rng: TimeRange = ALL_TIME) -> list[InventoryRow | None]:
+    return map_sessions([(r.path, r.display, r.agent) for r in refs], root,
+                        partial(_row_in, rng=rng), keep_text=False)
+
+
+def _probe_and_row(path: Path, root: str,
+                   rng: TimeRange) -> tuple[Probe, bool, InventoryRow | None]:
+    """(what the probe found, whether the file may be kept, its row: None when nothing of it
+    is in the time range)."""
     found = probe(path)
     if not may_keep(path, found, root):
-        return found, None
-    return found, inventory_row(parse_session(path, display_path(path), root, found[0],
-                                              keep_text=False))
+        return found, False, None
+    return found, True, _row_in(parse_session(path, display_path(path), root, found[0],
+                                              keep_text=False), rng)
 
 
 def encode_json(rows: list[InventoryRow]) -> bytes:

@@ -38,6 +38,7 @@ from agentpprof.tag import (
     inherit_llm_tags,
     tag_fragments,
 )
+from agentpprof.timerange import clip_sessions
 
 Log = Callable[[str], None]
 
@@ -88,7 +89,7 @@ def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, 
     root = str(opts.project_root.resolve())
     sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
                               progress=lambda n: hooks.advance(n))
-    return found, sessions
+    return found, clip_sessions(sessions, opts.time_range)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,128 @@
+"""``--since`` / ``--until``: which part of the history a report or listing covers.
+
+Two steps. Discovery does not open a scanned file whose last write (mtime) is before
+``--since``: nothing in it can be newer. After parsing, events outside the range are dropped
+and each session is clipped to it: its LLM calls and tool calls must have a time inside the
+range, and a prompt is kept when it is inside or when work of it inside the range is kept (the
+prompt frames that work). A session with nothing left is dropped; start and end become those of
+what is kept. Events without a time are kept only in sessions that keep timed events. Explicit
+``--session-file`` paths are always opened (and clipped).
+
+Values: ``YYYY-MM-DD`` (UTC; ``--since`` from the start of that day, ``--until`` to its end),
+an ISO-8601 time (``2026-11-30T14:00``, UTC unless it carries an offset), or a relative
+``90m``, ``12h``, ``7d``, ``2w`` (before now).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from agentpprof.records import Session
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    @property
+    def since_epoch(self) -> float | None:
+        return self.since.timestamp() if self.since else None
+
+    def bounds(self) -> tuple[str, str]:
+        """The range as comparable UTC strings (the logs' ``...Z`` form)."""
+        lo = _z(self.since) if self.since else ""
+        hi = _z(self.until) if self.until else "\uffff"
+        return lo, hi
+
+
+ALL_TIME = TimeRange()
+
+
+def _z(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> datetime:
+    """A ``--since``/``--until`` value as an aware UTC time; ValueError with the reason."""
+    value = text.strip()
+    now = now or datetime.now(UTC)
+    m = _RELATIVE.match(value.lower())
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        day = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return day + timedelta(days=1) - timedelta(milliseconds=1) if end else day
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError("expected YYYY-MM-DD, an ISO-8601 time, or a relative 90m / 12h / "
+                         "7d / 2w") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def normal_ts(ts: str) -> str:
+    """A log time as a comparable UTC string with milliseconds (``...T10:00:00.000Z``); times
+    already in that form (nearly all) as they are."""
+    if len(ts) == 24 and ts[19] == "." and ts[23] == "Z":
+        return ts
+    try:
+        when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return ts
+    return _z(when.replace(tzinfo=UTC) if when.tzinfo is None else when)
+
+
+def clip_session(s: Session, rng: TimeRange) -> Session | None:
+    """``s`` cut to the range (in place), or None when nothing of it is inside."""
+    lo, hi = rng.bounds()
+
+    def inside(ts: str | None) -> bool | None:
+        if not ts:
+            return None
+        t = normal_ts(ts)
+        return lo <= t <= hi
+
+    calls = [c for c in s.llm_calls if inside(c.timestamp) is not False]
+    tools = [t for t in s.tool_calls if inside(t.timestamp) is not False]
+    timed = (any(inside(c.timestamp) for c in calls) or any(inside(t.timestamp) for t in tools)
+             or any(inside(p.timestamp) for p in s.prompts))
+    if not timed:
+        return None
+    used = {c.prompt_index for c in calls} | {t.prompt_index for t in tools}
+    keep = [p for p in s.prompts if inside(p.timestamp) or p.index in used]
+    remap = {p.index: i for i, p in enumerate(keep)}
+    for i, p in enumerate(keep):
+        p.index = i
+    for c in calls:
+        c.prompt_index = remap.get(c.prompt_index) if c.prompt_index is not None else None
+    for t in tools:
+        t.prompt_index = remap.get(t.prompt_index) if t.prompt_index is not None else None
+    for i, c in enumerate(calls):
+        c.index = i
+    for i, t in enumerate(tools):
+        t.index = i
+    s.prompts, s.llm_calls, s.tool_calls = keep, calls, tools
+    s.agent_links = {k: remap.get(v) if v is not None else None
+                     for k, v in s.agent_links.items()}
+    times = sorted(normal_ts(ts) for ts in
+                   (*(p.timestamp for p in keep), *(c.timestamp for c in calls),
+                    *(t.timestamp for t in tools), *(t.end for t in tools)) if ts)
+    inside_times = [t for t in times if lo <= t <= hi]
+    s.start = inside_times[0] if inside_times else None
+    s.end = inside_times[-1] if inside_times else None
+    return s
+
+
+def clip_sessions(sessions: list[Session], rng: TimeRange) -> list[Session]:
+    if not rng:
+        return sessions
+    return [c for s in sessions if (c := clip_session(s, rng)) is not None]
