@@ -120,3 +120,56 @@ def session_cost(calls: list[LlmCall]) -> tuple[float | None, dict[str, int]]:
         else:
             total += cost
     return (None if unknown else total), unknown
+
+
+def linear_prices(model: str) -> tuple[float, float, float, float, float] | None:
+    """Per-token prices in TOKEN_KINDS order (cache writes at the 5-minute price, reasoning at
+    the output price), before any tier or 1-hour surcharge; None for an unpriced model."""
+    prices = price_table().get(model)
+    if prices is None:
+        return None
+    return (prices.input, prices.cache_read, prices.cache_write_5m, prices.output, prices.output)
+
+
+def surcharge(call: LlmCall) -> tuple[float, float, float, float, float] | None:
+    """What :func:`kind_costs` adds to the linear prices for this call (1-hour cache writes,
+    long-context tiers), per kind; None when nothing (the common case, decided cheaply)."""
+    prices = price_table().get(call.model)
+    if prices is None:
+        return None
+    t = call.tokens
+    if prices.tier is None:
+        if not call.cache_write_1h:
+            return None
+    elif prices.tier_scope == "call":
+        if t.input + t.cache_read + t.cache_write <= prices.threshold \
+                and not call.cache_write_1h:
+            return None
+    elif max(t.input, t.cache_read, t.cache_write, t.output + t.reasoning) <= prices.threshold \
+            and not call.cache_write_1h:
+        return None
+    exact = kind_costs(call)
+    lin = linear_prices(call.model)
+    assert exact is not None and lin is not None
+    counts = (t.input, t.cache_read, t.cache_write, t.output, t.reasoning)
+    return tuple(e - n * p for e, n, p in zip(exact, counts, lin, strict=True))  # type: ignore[return-value]
+
+
+def cost_weights(token: dict[str, int], extra: dict[str, float]) -> dict[str, int]:
+    """Micro-dollars per token-shape stack: each stack's tokens at its model's linear price,
+    plus the per-call surcharges gathered in ``extra``; stacks of unpriced models left out."""
+    out: dict[str, float] = dict(extra)
+    kinds = {k: i for i, k in enumerate(("input", "cache_read", "cache_write", "output",
+                                         "reasoning"))}
+    memo: dict[str, tuple[float, float, float, float, float] | None] = {}
+    for stack, tokens in token.items():
+        head, _, kind = stack.rpartition(";kind:")
+        model = head.rpartition(";model:")[2]
+        if model not in memo:
+            memo[model] = linear_prices(model)
+        lin = memo[model]
+        if lin is None or kind not in kinds:
+            out.pop(stack, None)
+            continue
+        out[stack] = out.get(stack, 0.0) + tokens * lin[kinds[kind]]
+    return {k: w for k, usd in out.items() if (w := round(usd * MICRO)) > 0}

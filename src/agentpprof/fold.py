@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from agentpprof.classify import safe_frame
-from agentpprof.cost import MICRO, kind_costs
-from agentpprof.records import TOKEN_KINDS, Session
+from agentpprof.cost import cost_weights, surcharge
+from agentpprof.records import TOKEN_KINDS, LlmCall, Session, ToolCall
 
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "session-system": ("project", "agent", "session", "call", "process", "effect", "path",
@@ -65,6 +65,33 @@ def parent_prompt_tags(sessions: list[Session]) -> dict[int, str]:
     return out
 
 
+def session_heads(s: Session, proj: str, inherited: str | None) -> dict[int | None, str]:
+    """The stack down to the prompt frame, per prompt index in use (None: before any)."""
+    head = f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
+    indexes = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
+    return {i: head + safe_frame(_prompt_tag(s, i, inherited)) for i in indexes}
+
+
+def tool_stacks(head: str, tc: ToolCall) -> list[str]:
+    """A tool event's system stacks: one per path group, or per domain, or one."""
+    mid = f"{head};call:tool/{safe_frame(tc.category)}"
+    for proc in tc.process_chain:
+        mid += ";process:" + proc
+    mid += ";effect:" + safe_frame(tc.effect)
+    status = ";status:" + tc.status
+    if tc.path_groups:
+        return [f"{mid};path:{safe_frame(group)}{status}" for group in tc.path_groups]
+    if tc.domains:
+        return [f"{mid};domain:{safe_frame(dom)}{status}" for dom in tc.domains]
+    return [mid + status]
+
+
+def llm_stack(head: str, call: LlmCall) -> str:
+    """An LLM call's stack down to its model frame."""
+    return (f"{head};call:llm/{safe_frame(call.tag or NONE_TAG)}"
+            f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')}")
+
+
 def fold_sessions(sessions: list[Session], project: str) -> Profiles:
     prof = Profiles()
     system, token = prof.system, prof.token
@@ -72,39 +99,23 @@ def fold_sessions(sessions: list[Session], project: str) -> Profiles:
     proj = "project:" + safe_frame(project)
     parents = parent_prompt_tags(sessions)
     for s in sessions:
-        head = f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
-        inherited = parents.get(id(s))
-        # the stack down to the prompt frame, per prompt index in use
-        indexes = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
-        prompt_head = {i: head + safe_frame(_prompt_tag(s, i, inherited)) for i in indexes}
+        prompt_head = session_heads(s, proj, parents.get(id(s)))
         for tc in s.tool_calls:
-            mid = f"{prompt_head[tc.prompt_index]};call:tool/{safe_frame(tc.category)}"
-            for proc in tc.process_chain:
-                mid += ";process:" + proc
-            mid += ";effect:" + safe_frame(tc.effect)
-            status = ";status:" + tc.status
-            if tc.path_groups:
-                for group in tc.path_groups:
-                    system[f"{mid};path:{safe_frame(group)}{status}"] += 1
-            elif tc.domains:
-                for dom in tc.domains:
-                    system[f"{mid};domain:{safe_frame(dom)}{status}"] += 1
-            else:
-                system[mid + status] += 1
+            for stack in tool_stacks(prompt_head[tc.prompt_index], tc):
+                system[stack] += 1
         for call in s.llm_calls:
-            base = (f"{prompt_head[call.prompt_index]};call:llm/{safe_frame(call.tag or NONE_TAG)}"
-                    f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')};kind:")
+            base = llm_stack(prompt_head[call.prompt_index], call) + ";kind:"
             t = call.tokens
             for kind, count in zip(TOKEN_KINDS, (t.input, t.cache_read, t.cache_write,
                                                  t.output, t.reasoning), strict=True):
                 if count > 0:
                     token[base + kind] += count
-            parts = kind_costs(call)
-            if parts is not None:
-                for kind, usd in zip(TOKEN_KINDS, parts, strict=True):
-                    if usd > 0:
+            extra = surcharge(call)  # the linear part is priced per stack below
+            if extra is not None:
+                for kind, usd in zip(TOKEN_KINDS, extra, strict=True):
+                    if usd:
                         dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
-    prof.cost = Counter({k: w for k, usd in dollars.items() if (w := round(usd * MICRO)) > 0})
+    prof.cost = Counter(cost_weights(token, dollars))
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_counter(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():

@@ -55,3 +55,23 @@ def test_unknown_model_is_unknown_not_guessed() -> None:
     assert call_cost(_call("claude-sonnet-9")) == 0.0  # no tokens: nothing to price
     usd, unknown = session_cost([_call("gpt-5", input=10), _call("mystery", output=5)])
     assert usd is None and unknown == {"mystery": 1}
+
+
+def test_cost_profile_equals_the_sum_of_call_costs() -> None:
+    """The fold prices each stack linearly and adds per-call surcharges (1-hour writes,
+    tiers): the folded micro-dollars equal the calls' own costs."""
+    from agentpprof.fold import fold_sessions
+    from agentpprof.records import Agent, Session
+
+    calls = [_call("claude-opus-4-6", h1=1_000, cache_write=3_000, input=10, output=50),
+             _call("claude-sonnet-4-5-20250929", input=300_000, output=250_000),
+             _call("gpt-5.5", input=200_000, cache_read=72_001, output=1_000, reasoning=500),
+             _call("gpt-5", input=1_234, cache_read=5_678, output=91, reasoning=10),
+             _call("mystery-model", input=99)]
+    for i, c in enumerate(calls):
+        c.index, c.tag = i, "testing"
+    s = Session(agent=Agent.CLAUDE, file="f.jsonl", session_id="s", llm_calls=calls, tag="x")
+    prof = fold_sessions([s], "p")
+    expected = sum(c for call in calls if (c := call_cost(call)) is not None)
+    assert sum(prof.cost.values()) / 1e6 == pytest.approx(expected, abs=len(prof.cost) * 1e-6)
+    assert not any("mystery" in k for k in prof.cost)
