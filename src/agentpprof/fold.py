@@ -37,6 +37,7 @@ class Profiles:
     projections: dict[str, Counter[str]] = field(default_factory=dict)
     nonsemantic: Counter[str] = field(default_factory=Counter)
     cost: Counter[str] = field(default_factory=Counter)  # token shape, micro-dollars
+    time: Counter[str] = field(default_factory=Counter)  # system shape, ms (timeline.py)
 
 
 def _prefix(frame: str) -> str:

@@ -99,6 +99,16 @@ class LlmCallColumns(_Model):
     preview: list[str] | None = None
 
 
+class SessionTime(_Model):
+    wall_ms: int = Field(description="first to last event of the session (its own clock)")
+    tool_ms: int = Field(description="tools running (parallel tools share the time)")
+    llm_ms: int = Field(description="from the event before each LLM response to the response")
+    wait_ms: int = Field(description="waiting for the user: the last event before a prompt "
+                         "to the prompt (kept out of the time profile)")
+    idle_ms: int = Field(description="none of the above (e.g. a response until its tool "
+                         "starts); the four add up to wall_ms")
+
+
 class SessionRow(_Model):
     key: str = Field(description="stable short id of this session in the report")
     agent: str
@@ -117,6 +127,8 @@ class SessionRow(_Model):
     tokens: TokenCounts
     cost_usd: float | None = Field(description="US dollars from the shipped price table; null "
                                    "when a model of the session has no price")
+    time: SessionTime | None = Field(description="the session's wall time split; null when it "
+                                     "has no timed event")
     effects: dict[str, int]
     statuses: dict[str, int]
     prompts: list[PromptRow]
@@ -202,6 +214,17 @@ class CostSummary(_Model):
     price_table: str = Field(description="source and date of the price table")
 
 
+class TimeSummary(_Model):
+    wall_ms: int
+    tool_ms: int
+    llm_ms: int
+    wait_ms: int
+    idle_ms: int
+    lanes: int = Field(description="sessions and sub-agent files with timed events")
+    profile_ms: int = Field(description="total weight of semantic-time.folded.txt (tool + LLM "
+                            "time, rounded per stack)")
+
+
 class Totals(_Model):
     sessions: int
     subagent_sessions: int
@@ -225,6 +248,7 @@ class Summary(_Model):
     timeline: list[DayCount]
     mixing: list[MixingModel]
     cost: CostSummary
+    time: TimeSummary
 
 
 class Report(_Model):

@@ -38,6 +38,7 @@ from agentpprof.tag import (
     inherit_llm_tags,
     tag_fragments,
 )
+from agentpprof.timeline import build_timeline, trace_json
 from agentpprof.timerange import clip_sessions
 
 Log = Callable[[str], None]
@@ -170,6 +171,8 @@ ARTIFACT_FILES: dict[str, str] = {
     "semantic_token_folded": "semantic-token.folded.txt",
     "nonsemantic_system_folded": "nonsemantic-system.folded.txt",
     "semantic_cost_folded": "semantic-cost.folded.txt",
+    "semantic_time_folded": "semantic-time.folded.txt",
+    "timeline_trace": "timeline.trace.json",
     "session_system_folded": "session-system.folded.txt",
     "prompt_system_folded": "prompt-system.folded.txt",
     "session_token_folded": "session-token.folded.txt",
@@ -188,6 +191,7 @@ def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
         "semantic-token.folded.txt": profiles.token,
         "nonsemantic-system.folded.txt": profiles.nonsemantic,
         "semantic-cost.folded.txt": profiles.cost,
+        "semantic-time.folded.txt": profiles.time,
     }
     for name, counter in profiles.projections.items():
         files[f"{name}.folded.txt"] = counter
@@ -245,8 +249,13 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         stats, endpoints = cache.stats, []
         cache.save()
     hooks.stage("writing profiles", None)
-    profiles = fold_sessions(sessions, opts.project_name or root.name or "project")
+    project = opts.project_name or root.name or "project"
+    profiles = fold_sessions(sessions, project)
+    timeline = build_timeline(sessions, project)
+    profiles.time = timeline.profile
     write_profiles(out, profiles)
+    trace = trace_json(timeline, project)
+    write_atomic(out / "timeline.trace.json", trace)
     artifacts = dict(ARTIFACT_FILES)
     artifacts.update(render.ARTIFACTS)
     warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
@@ -274,9 +283,9 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                            if stats.seconds > 0 else 0.0,
                            endpoints=[EndpointStats(**e) for e in endpoints]),
         artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
-        hash_key=cache.hash_key,
+        hash_key=cache.hash_key, timeline=timeline,
     )
     write_atomic(out / "agentpprof.json", report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)
-    render.render_all(out, report, folded_files(profiles))
+    render.render_all(out, report, folded_files(profiles), trace)
     return report

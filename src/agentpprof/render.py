@@ -17,6 +17,7 @@ from agentpprof.fold import parse_folded
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import Report
 from agentpprof.templates import get_env
+from agentpprof.timeline import waterfall_data
 
 FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {
     # svg file: (folded file, title, unit)
@@ -24,6 +25,8 @@ FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {
     "token-flamegraph.svg": ("semantic-token.folded.txt", "Tokens by meaning", "tokens"),
     "cost-flamegraph.svg": ("semantic-cost.folded.txt", "Cost by meaning (US dollars x 10^-6)",
                             "micro-USD"),
+    "time-flamegraph.svg": ("semantic-time.folded.txt", "Wall time by meaning (tools and LLM "
+                            "calls; waiting for the user left out)", "ms"),
     "session-system.svg": ("session-system.folded.txt", "Session x system projection", "events"),
     "prompt-system.svg": ("prompt-system.folded.txt", "Prompt x system projection", "events"),
     "session-token.svg": ("session-token.folded.txt", "Session x token projection", "tokens"),
@@ -71,19 +74,24 @@ def render_flamegraphs(folded: dict[str, Counter[str]]) -> dict[str, str]:
     return out
 
 
-def render_dashboard(report: Report, svgs: dict[str, str]) -> str:
+def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = None) -> str:
     env = get_env()
     template = env.get_template("dashboard.html.j2")
     data = json.loads(report.model_dump_json())
-    return template.render(report=data, svgs=svgs, flamegraphs=FLAMEGRAPHS)
+    waterfall = waterfall_data(trace) if trace else {"origin_ms": 0, "lanes": []}
+    # embedded in a <script type="application/json">: "</" must not end the script element
+    payload = json.dumps(waterfall, separators=(",", ":")).replace("</", "<\\/")
+    return template.render(report=data, svgs=svgs, flamegraphs=FLAMEGRAPHS,
+                           waterfall_json=payload)
 
 
-def render_all(out: Path, report: Report, folded: dict[str, Counter[str]]) -> None:
+def render_all(out: Path, report: Report, folded: dict[str, Counter[str]],
+               trace: str | None = None) -> None:
     svgs = render_flamegraphs(folded)
     svgs.update(render_charts(report))
     for name, text in svgs.items():
         write_atomic(out / name, text)
-    write_atomic(out / "index.html", render_dashboard(report, svgs))
+    write_atomic(out / "index.html", render_dashboard(report, svgs, trace))
 
 
 def rerender(out: Path) -> Path:
@@ -101,5 +109,6 @@ def rerender(out: Path) -> Path:
     for folded_name, _title, _unit in FLAMEGRAPHS.values():
         fpath = out / folded_name
         folded[folded_name] = parse_folded(fpath.read_text()) if fpath.is_file() else Counter()
-    render_all(out, report, folded)
+    tpath = out / "timeline.trace.json"
+    render_all(out, report, folded, tpath.read_text(encoding="utf-8") if tpath.is_file() else None)
     return out / "index.html"

@@ -21,18 +21,21 @@ from agentpprof.models import (
     PromptRow,
     Report,
     SessionRow,
+    SessionTime,
     StackSummary,
     StackWeight,
     Summary,
     TagCost,
     TagCount,
     TaggerStats,
+    TimeSummary,
     TokenCounts,
     Totals,
     Variant,
 )
 from agentpprof.records import Session, Tokens
 from agentpprof.tag import keyed_hash
+from agentpprof.timeline import Lane, Timeline
 
 
 def short_hash(text: str, n: int = 16, key: str = "") -> str:
@@ -94,6 +97,7 @@ def build_report(
     warnings: list[str],
     include_previews: bool,
     hash_key: str = "",
+    timeline: Timeline | None = None,
 ) -> Report:
     rows: list[SessionRow] = []
     prompt_tags: dict[str, str] = {}
@@ -106,7 +110,8 @@ def build_report(
     days: dict[str, list[int]] = {}
     total = Tokens()
     costs = _Costs()
-    for s in sessions:
+    lane_of = {ln.session: ln for ln in timeline.lanes} if timeline else {}
+    for index, s in enumerate(sessions):
         session_tag_counts[s.tag] += 1
         stoks = s.tokens
         total.add(stoks)
@@ -155,6 +160,7 @@ def build_report(
             end=s.end, session_tag=s.tag, prompt_count=len(s.prompts),
             llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),
             tokens=token_counts(stoks), cost_usd=None if scost is None else round(scost, 6),
+            time=_session_time(lane_of.get(index)),
             effects=dict(Counter(tc.effect for tc in s.tool_calls)),
             statuses=dict(Counter(tc.status for tc in s.tool_calls)),
             prompts=prows, llm_calls=crows,
@@ -193,6 +199,7 @@ def build_report(
                            tool_calls=v[3], tokens=v[4]) for k, v in sorted(days.items())],
         mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
         cost=costs.summary(),
+        time=_time_summary(timeline),
     )
     return Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -200,6 +207,24 @@ def build_report(
         sessions=rows, summary=summary, prompt_tags=dict(sorted(prompt_tags.items())),
         artifacts=artifacts, warnings=warnings,
     )
+
+
+def _session_time(lane: Lane | None) -> SessionTime | None:
+    if lane is None:
+        return None
+    return SessionTime(wall_ms=round(lane.end - lane.start), tool_ms=round(lane.tool_ms),
+                       llm_ms=round(lane.llm_ms), wait_ms=round(lane.wait_ms),
+                       idle_ms=round(lane.idle_ms))
+
+
+def _time_summary(timeline: Timeline | None) -> TimeSummary:
+    lanes = timeline.lanes if timeline else []
+    return TimeSummary(wall_ms=round(sum(ln.end - ln.start for ln in lanes)),
+                       tool_ms=round(sum(ln.tool_ms for ln in lanes)),
+                       llm_ms=round(sum(ln.llm_ms for ln in lanes)),
+                       wait_ms=round(sum(ln.wait_ms for ln in lanes)),
+                       idle_ms=round(sum(ln.idle_ms for ln in lanes)), lanes=len(lanes),
+                       profile_ms=sum(timeline.profile.values()) if timeline else 0)
 
 
 class _Costs:

@@ -111,7 +111,8 @@ def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
     """speedscope's own importer (from its npm package) loads the speedscope and folded files."""
     app = npm_file("speedscope/dist/release/index.html")
     for name, expect in (("semantic-token.speedscope.json", "agentpprof tokens"),
-                         ("semantic-system.folded.txt", "semantic-system.folded.txt")):
+                         ("semantic-system.folded.txt", "semantic-system.folded.txt"),
+                         ("timeline.trace.json", "(tid 1)")):
         page, errors = _open(browser, app.as_uri())
         page.set_input_files("input[type=file]", str(report / name))
         page.wait_for_timeout(1500)
@@ -152,5 +153,33 @@ def test_diff_page_zoom_search_and_tables(browser: Any, report: Path, llama_url:
     page.fill(f"input[data-search='{fid}']", "agent:")
     page.wait_for_timeout(100)
     assert page.locator(f"#{fid} g.f.hit").count() > 0
+    assert errors == []
+    page.close()
+
+
+def test_waterfall_lanes_zoom_and_lane_focus(browser: Any, report: Path) -> None:
+    page, errors = _open(browser, (report / "index.html").as_uri())
+    svg = "#waterfall svg"
+    lanes = page.locator("#waterfall text.lane")
+    assert lanes.count() >= 3  # two main sessions and a sub-agent
+    assert int(page.eval_on_selector(svg, "s => s.getAttribute('data-drawn')")) > 0
+    assert page.locator("#waterfall rect.span.llm").count() > 0
+    assert page.locator("#waterfall rect.span.tool").count() > 0
+    whole = page.eval_on_selector(svg, "s => s.getAttribute('data-view')")
+    lanes.nth(lanes.count() - 1).click()
+    page.wait_for_timeout(100)
+    focused = page.eval_on_selector(svg, "s => s.getAttribute('data-view')")
+    assert focused != whole
+    box = page.locator(svg).bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 40)
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(100)
+    zoomed = page.eval_on_selector(svg, "s => s.getAttribute('data-view')")
+    a, b = (float(x) for x in zoomed.split(","))
+    c, d = (float(x) for x in focused.split(","))
+    assert b - a < d - c  # narrower: zoomed in
+    page.click("#waterfall-reset")
+    page.wait_for_timeout(100)
+    assert page.eval_on_selector(svg, "s => s.getAttribute('data-view')") == whole
     assert errors == []
     page.close()

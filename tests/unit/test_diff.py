@@ -63,7 +63,7 @@ def test_diff_columns_match_both_reports(reports: tuple[Path, Path], tmp_path: P
         assert sum(b for b, _ in pairs.values()) == p.base_total
         assert sum(n for _, n in pairs.values()) == p.new_total
         if p.folded not in ("semantic-system.folded.txt", "semantic-token.folded.txt",
-                            "semantic-cost.folded.txt"):
+                            "semantic-cost.folded.txt", "semantic-time.folded.txt"):
             assert set(p.files) == {"two_column"}
             continue
         for kind in ("pprof", "svg", "svg_base"):

@@ -1,0 +1,62 @@
+"""The time view: spans per session, wall time split so it adds up, the Chrome trace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentpprof.parse import parse_session
+from agentpprof.timeline import build_timeline, trace_json, waterfall_data
+from tests.synth import PROMPTS, claude_session, codex_session
+
+
+def _sessions(tmp: Path) -> list:  # type: ignore[type-arg]
+    files = [*claude_session(tmp, 10), codex_session(tmp, 6)]
+    out = [parse_session(f) for f in files]
+    for s in out:
+        s.tag = "testing"
+        for p in s.prompts:
+            p.tag = "debugging"
+        for c in s.llm_calls:
+            c.tag = "reading"
+    return out
+
+
+def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: Path) -> None:
+    sessions = _sessions(tmp_path)
+    tl = build_timeline(sessions, "demo")
+    assert len(tl.lanes) == len(sessions)
+    for lane in tl.lanes:
+        parts = lane.tool_ms + lane.llm_ms + lane.wait_ms + lane.idle_ms
+        assert abs(parts - (lane.end - lane.start)) < 1e-6
+        assert lane.llm_ms > 0
+    assert any(lane.tool_ms > 0 for lane in tl.lanes)
+    # the synthetic Claude session waits for its user between prompts
+    assert any(lane.wait_ms > 0 for lane in tl.lanes)
+    total = sum(lane.tool_ms + lane.llm_ms for lane in tl.lanes)
+    assert abs(sum(tl.profile.values()) - total) <= len(tl.profile)  # rounding per stack
+    assert all(k.startswith("project:demo;agent:") for k in tl.profile)
+    assert any(";call:llm/reading;model:" in k for k in tl.profile)
+    assert any(";call:tool/" in k and ";status:" in k for k in tl.profile)
+    # sub-agent lanes follow their parent
+    names = [lane.name for lane in tl.lanes]
+    sub = next(i for i, n in enumerate(names) if "sub-agent" in n)
+    assert sub > 0 and names[sub - 1].startswith("claude") and "sub-agent" not in names[sub - 1]
+
+
+def test_trace_is_chrome_format_without_free_text(tmp_path: Path) -> None:
+    sessions = _sessions(tmp_path)
+    tl = build_timeline(sessions, "demo")
+    text = trace_json(tl, "demo")
+    doc = json.loads(text)
+    events = doc["traceEvents"]
+    xs = [e for e in events if e["ph"] == "X"]
+    assert xs and all(e["dur"] >= 1 and e["ts"] >= 0 and e["cat"] in ("llm", "tool", "wait")
+                      for e in xs)
+    threads = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
+    assert len(threads) == len(tl.lanes)
+    for prompt in PROMPTS:  # no prompt text anywhere
+        assert len(prompt) < 10 or prompt[:30] not in text
+    data = waterfall_data(text)
+    assert len(data["lanes"]) == len(tl.lanes)  # type: ignore[arg-type]
+    assert sum(len(lane["spans"]) for lane in data["lanes"]) == len(xs)  # type: ignore[index,union-attr]
