@@ -100,7 +100,7 @@ class LlmCallColumns(_Model):
 
 
 class SessionTime(_Model):
-    wall_ms: int = Field(description="first to last event of the session (its own clock)")
+    wall_ms: int = Field(description="the session's end - start (its own clock)")
     tool_ms: int = Field(description="tools running (parallel tools share the time)")
     llm_ms: int = Field(description="from the event before each LLM response to the response")
     wait_ms: int = Field(description="waiting for the user: the last event before a prompt "

@@ -177,8 +177,10 @@ def build_timeline(sessions: list[Session], project: str) -> Timeline:
         spans = _spans(s, heads)
         if not spans:
             continue
-        start = min(sp.start for sp in spans)
-        end = max(sp.end for sp in spans)
+        # the lane is the session's own start..end (every record's time), so its parts add up
+        # to the session's wall time; before the first or after the last span is "other"
+        start = min([sp.start for sp in spans] + [t for t in (_ms(s.start),) if t is not None])
+        end = max([sp.end for sp in spans] + [t for t in (_ms(s.end),) if t is not None])
         sid = (s.agent_id or s.session_id or "")[:8]
         name = f"{s.agent.value} · {safe_frame(s.tag or NONE_TAG)} · {safe_frame(sid)}"
         lane = Lane(name + (" (sub-agent)" if s.is_subagent else ""),

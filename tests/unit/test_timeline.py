@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from agentpprof.parse import parse_session
@@ -29,6 +30,11 @@ def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: P
     for lane in tl.lanes:
         parts = lane.tool_ms + lane.llm_ms + lane.wait_ms + lane.idle_ms
         assert abs(parts - (lane.end - lane.start)) < 1e-6
+        s = sessions[lane.session]  # the lane is the session's own start..end
+        assert s.start and s.end
+        wall = (datetime.fromisoformat(s.end.replace("Z", "+00:00"))
+                - datetime.fromisoformat(s.start.replace("Z", "+00:00"))).total_seconds()
+        assert abs(parts - wall * 1000) < 1e-3
         assert lane.llm_ms > 0
     assert any(lane.tool_ms > 0 for lane in tl.lanes)
     # the synthetic Claude session waits for its user between prompts
