@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus"
 EVAL_CORPUS = SHARED / "corpus-eval"
+REFERENCE = SHARED / "reference"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -26,16 +27,17 @@ def corpus_files() -> list[Path]:
 # carry this marker and are deselected (reported as such, not skipped) where ../shared is absent.
 needs_corpus = pytest.mark.corpus("corpus")
 needs_eval_corpus = pytest.mark.corpus("corpus-eval")
+needs_reference = pytest.mark.corpus("reference")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    there = [d.name for d in (CORPUS, EVAL_CORPUS) if d.is_dir()]
+    there = [d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE) if d.is_dir()]
     return (f"shared corpus layer: {', '.join(there) or 'absent'} (under {SHARED})"
-            + ("" if len(there) == 2 else "; tests that need the rest are deselected"))
+            + ("" if len(there) == 3 else "; tests that need the rest are deselected"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    present = {d.name for d in (CORPUS, EVAL_CORPUS) if d.is_dir()}
+    present = {d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE) if d.is_dir()}
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:

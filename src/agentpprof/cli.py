@@ -275,6 +275,14 @@ def report(
     include_previews: Annotated[bool, typer.Option("--include-previews", help="Write prompt, "
                                 "title and LLM text previews into agentpprof.json (off: only "
                                 "hashes, tags and counts).")] = False,
+    agentsight_snapshot: Annotated[list[Path] | None, typer.Option(
+        "--agentsight-snapshot", metavar="FILE", help="An AgentSight report-export snapshot "
+        "(schema version 1; repeatable): shell tool calls get the processes that really ran "
+        "(exec chain, exit status, network hosts); processes no call explains appear under "
+        "call:tool/untracked.")] = None,
+    agentsight_skew: Annotated[float, typer.Option(
+        "--agentsight-skew", min=0.0, metavar="SECONDS", help="Clock difference allowed "
+        "between a snapshot and the logs, either way.")] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of the run to "
                                           "stdout.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bars.")] = False,
@@ -303,7 +311,9 @@ def report(
             model=model,
             llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
             concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
-            reproducible=reproducible, include_previews=include_previews)
+            reproducible=reproducible, include_previews=include_previews,
+            agentsight_snapshots=list(agentsight_snapshot or []),
+            agentsight_skew_ms=round(agentsight_skew * 1000))
         try:
             with _Hooks(quiet) as hooks:
                 rep = run_report(opts, hooks)

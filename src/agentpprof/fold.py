@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import msgspec
 
 from agentpprof.classify import safe_frame
 from agentpprof.cost import cost_weights, surcharge
-from agentpprof.records import TOKEN_KINDS, LlmCall, Session, ToolCall
+from agentpprof.records import TOKEN_KINDS, LlmCall, Session, Status, ToolCall
+
+if TYPE_CHECKING:
+    from agentpprof.agentsight import Correlation
 
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "session-system": ("project", "agent", "session", "call", "process", "effect", "path",
@@ -93,16 +99,45 @@ def llm_stack(head: str, call: LlmCall) -> str:
             f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')}")
 
 
-def fold_sessions(sessions: list[Session], project: str) -> Profiles:
+def observed_stacks(head: str, tc: ToolCall, chain: list[str], status: Status,
+                    hosts: list[str]) -> list[str]:
+    """A tool event's stacks with what a runtime trace saw it run: the observed process chain
+    and exit status, plus one ``effect:network;domain:<host>`` stack per host it talked to."""
+    seen = msgspec.structs.replace(tc, process_chain=[safe_frame(c) for c in chain],
+                                   status=status)
+    out = tool_stacks(head, seen)
+    procs = "".join(";process:" + safe_frame(c) for c in chain)
+    out += [f"{head};call:tool/{safe_frame(tc.category)}{procs};effect:network;"
+            f"domain:{safe_frame(h)};status:{status}" for h in hosts]
+    return out
+
+
+def untracked_stack(head: str, chain: list[str], status: Status) -> str:
+    procs = "".join(";process:" + safe_frame(c) for c in chain)
+    return f"{head};call:tool/untracked{procs};effect:process;status:{status}"
+
+
+def head_of(s: Session, proj: str, inherited: str | None, index: int | None) -> str:
+    return (f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
+            + safe_frame(_prompt_tag(s, index, inherited)))
+
+
+def fold_sessions(sessions: list[Session], project: str,
+                  correlation: Correlation | None = None) -> Profiles:
     prof = Profiles()
     system, token = prof.system, prof.token
     dollars: dict[str, float] = {}
     proj = "project:" + safe_frame(project)
     parents = parent_prompt_tags(sessions)
-    for s in sessions:
+    observed = correlation.observed if correlation else {}
+    for si, s in enumerate(sessions):
         prompt_head = session_heads(s, proj, parents.get(id(s)))
-        for tc in s.tool_calls:
-            for stack in tool_stacks(prompt_head[tc.prompt_index], tc):
+        for ti, tc in enumerate(s.tool_calls):
+            obs = observed.get((si, ti))
+            stacks = (tool_stacks(prompt_head[tc.prompt_index], tc) if obs is None else
+                      observed_stacks(prompt_head[tc.prompt_index], tc, obs.chain, obs.status,
+                                      obs.hosts))
+            for stack in stacks:
                 system[stack] += 1
         for call in s.llm_calls:
             base = llm_stack(prompt_head[call.prompt_index], call) + ";kind:"
@@ -116,6 +151,14 @@ def fold_sessions(sessions: list[Session], project: str) -> Profiles:
                 for kind, usd in zip(TOKEN_KINDS, extra, strict=True):
                     if usd:
                         dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
+    for u in correlation.untracked if correlation else []:
+        s = sessions[u.session]
+        head = head_of(s, proj, parents.get(id(s)), u.prompt_index)
+        system[untracked_stack(head, u.chain, u.status)] += 1
+        for h in u.hosts:
+            procs = "".join(";process:" + safe_frame(c) for c in u.chain)
+            system[f"{head};call:tool/untracked{procs};effect:network;domain:{safe_frame(h)};"
+                   f"status:{u.status}"] += 1
     prof.cost = Counter(cost_weights(token, dollars))
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_counter(prof.system, keep)

@@ -251,6 +251,38 @@ class Summary(_Model):
     time: TimeSummary
 
 
+class SnapshotRow(_Model):
+    file: str = Field(description="file name only")
+    generated_at: str
+    schema_version: int
+    processes: int
+    command_subtrees: int = Field(description="subtrees started by the agent's processes")
+
+
+class SessionMatch(_Model):
+    key: str
+    shell_calls: int
+    matched: int
+    rate: float
+
+
+class CorrelationModel(_Model):
+    snapshots: list[SnapshotRow]
+    skew_ms: int = Field(description="clock difference allowed between the snapshot and the "
+                         "logs, either way")
+    shell_calls: int = Field(description="shell tool calls inside a snapshot's time range")
+    matched: int
+    ambiguous: int = Field(description="matched calls with two equally good candidates (the "
+                           "earliest used)")
+    unmatched: int = Field(description="calls with no candidate: they keep the chain read from "
+                           "their command")
+    outside: int = Field(description="shell calls outside every snapshot's time range (+ skew)")
+    untracked: int = Field(description="process subtrees no tool call explains, under "
+                           "call:tool/untracked")
+    untracked_programs: dict[str, int]
+    per_session: list[SessionMatch]
+
+
 class Report(_Model):
     schema_version: Literal[1] = 1
     generated_at: str
@@ -263,6 +295,9 @@ class Report(_Model):
     prompt_tags: dict[str, str] = Field(description="prompt hash -> tag")
     artifacts: dict[str, str] = Field(description="artifact name -> path relative to the report")
     warnings: list[str]
+    correlation: CorrelationModel | None = Field(default=None, description="AgentSight "
+                                                 "runtime-trace correlation, when snapshots "
+                                                 "were given")
 
 
 class BenchLatency(_Model):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agentpprof import render
+from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
 from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
@@ -62,6 +63,8 @@ class ReportOptions:
     reproducible: bool = False
     include_previews: bool = False
     workers: int | None = None
+    agentsight_snapshots: list[Path] = field(default_factory=list)
+    agentsight_skew_ms: int = DEFAULT_SKEW_MS
 
 
 class Hooks(Protocol):
@@ -216,6 +219,8 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
     """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
     hooks = hooks or NullHooks()
     root = opts.discover.project_root.resolve()
+    # snapshots first: a bad one stops the run before anything is written
+    snapshots = [load_snapshot(p) for p in opts.agentsight_snapshots]
     found, sessions = load(opts.discover, hooks)
     if not sessions and not opts.discover.session_files:
         raise NoSessionsError(
@@ -250,8 +255,10 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         cache.save()
     hooks.stage("writing profiles", None)
     project = opts.project_name or root.name or "project"
-    profiles = fold_sessions(sessions, project)
-    timeline = build_timeline(sessions, project)
+    correlation = (correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots
+                   else None)
+    profiles = fold_sessions(sessions, project, correlation)
+    timeline = build_timeline(sessions, project, correlation)
     profiles.time = timeline.profile
     write_profiles(out, profiles)
     trace = trace_json(timeline, project)
@@ -283,7 +290,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                            if stats.seconds > 0 else 0.0,
                            endpoints=[EndpointStats(**e) for e in endpoints]),
         artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
-        hash_key=cache.hash_key, timeline=timeline,
+        hash_key=cache.hash_key, timeline=timeline, correlation=correlation,
     )
     write_atomic(out / "agentpprof.json", report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)

@@ -7,10 +7,12 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from agentpprof import __version__
+from agentpprof.agentsight import Correlation
 from agentpprof.cost import call_cost, price_table
 from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
 from agentpprof.models import (
     CommandCount,
+    CorrelationModel,
     CostSummary,
     DayCount,
     Inputs,
@@ -20,8 +22,10 @@ from agentpprof.models import (
     Project,
     PromptRow,
     Report,
+    SessionMatch,
     SessionRow,
     SessionTime,
+    SnapshotRow,
     StackSummary,
     StackWeight,
     Summary,
@@ -98,6 +102,7 @@ def build_report(
     include_previews: bool,
     hash_key: str = "",
     timeline: Timeline | None = None,
+    correlation: Correlation | None = None,
 ) -> Report:
     rows: list[SessionRow] = []
     prompt_tags: dict[str, str] = {}
@@ -206,7 +211,24 @@ def build_report(
         agentpprof_version=__version__, project=project, inputs=inputs, llm_tagger=tagger,
         sessions=rows, summary=summary, prompt_tags=dict(sorted(prompt_tags.items())),
         artifacts=artifacts, warnings=warnings,
+        correlation=_correlation(correlation, sessions),
     )
+
+
+def _correlation(corr: Correlation | None, sessions: list[Session]) -> CorrelationModel | None:
+    if corr is None:
+        return None
+    per = [SessionMatch(key=_session_key(sessions[i]), shell_calls=n, matched=m,
+                        rate=round(m / n, 3) if n else 0.0)
+           for i, (m, n) in sorted(corr.per_session.items())]
+    programs = Counter(u.chain[0] for u in corr.untracked if u.chain)
+    return CorrelationModel(
+        snapshots=[SnapshotRow.model_validate(row) for row in corr.snapshots],
+        skew_ms=corr.skew_ms, shell_calls=corr.considered, matched=corr.matched,
+        ambiguous=corr.ambiguous, unmatched=corr.unmatched, outside=corr.outside,
+        untracked=len(corr.untracked),
+        untracked_programs=dict(sorted(programs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        per_session=per)
 
 
 def _session_time(lane: Lane | None) -> SessionTime | None:

@@ -22,10 +22,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from agentpprof.agentsight import Correlation, Observed
 from agentpprof.classify import safe_frame
 from agentpprof.fold import (
     NONE_TAG,
     llm_stack,
+    observed_stacks,
     parent_prompt_tags,
     session_heads,
     tool_stacks,
@@ -74,7 +76,8 @@ def _ms(ts: str | None) -> float | None:
         return None
 
 
-def _spans(s: Session, heads: dict[int | None, str]) -> list[Span]:
+def _spans(s: Session, heads: dict[int | None, str],
+           observed: dict[int, Observed] | None = None) -> list[Span]:
     spans: list[Span] = []
     # events that end an interval: prompts, tool results, LLM responses
     marks: list[tuple[float, str]] = []
@@ -84,18 +87,21 @@ def _spans(s: Session, heads: dict[int | None, str]) -> list[Span]:
         if t is not None:
             marks.append((t, "prompt"))
             prompt_at.append(t)
-    for tc in s.tool_calls:
+    for ti, tc in enumerate(s.tool_calls):
         t0 = _ms(tc.timestamp)
         if t0 is None:
             continue
+        obs = (observed or {}).get(ti)
         t1 = _ms(tc.end)
         t1 = t0 if t1 is None or t1 < t0 else t1
         prompt_tag = _tag(s, tc.prompt_index)
         name = f"tool/{safe_frame(tc.category)}"
         if tc.process_chain:
             name += " " + tc.process_chain[-1]
-        spans.append(Span(t0, t1, "tool", name, prompt_tag,
-                          tool_stacks(heads[tc.prompt_index], tc)))
+        head = heads[tc.prompt_index]
+        stacks = (tool_stacks(head, tc) if obs is None else
+                  observed_stacks(head, tc, obs.chain, obs.status, obs.hosts))
+        spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks))
         marks.append((t1, "result"))
     responses = sorted((t, c) for c in s.llm_calls if (t := _ms(c.timestamp)) is not None)
     for t, _c in responses:
@@ -167,14 +173,18 @@ def _attribute(lane: Lane, acc: dict[str, float]) -> None:
         lane.idle_ms += lane.end - at
 
 
-def build_timeline(sessions: list[Session], project: str) -> Timeline:
+def build_timeline(sessions: list[Session], project: str,
+                   correlation: Correlation | None = None) -> Timeline:
     proj = "project:" + safe_frame(project)
     parents = parent_prompt_tags(sessions)
     lanes: list[Lane] = []
     acc: dict[str, float] = {}
+    by_session: dict[int, dict[int, Observed]] = {}
+    for (si, ti), obs in (correlation.observed if correlation else {}).items():
+        by_session.setdefault(si, {})[ti] = obs
     for index, s in enumerate(sessions):
         heads = session_heads(s, proj, parents.get(id(s)))
-        spans = _spans(s, heads)
+        spans = _spans(s, heads, by_session.get(index))
         if not spans:
             continue
         # the lane is the session's own start..end (every record's time), so its parts add up
