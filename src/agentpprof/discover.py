@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from agentpprof import classify
+from agentpprof import classify, defaults
 from agentpprof.parse import agent_of_line, detect_agent
 from agentpprof.records import Agent, ParseWarning
 from agentpprof.timerange import TimeRange
@@ -26,8 +26,8 @@ class DiscoverOptions:
     session_files: list[Path] = field(default_factory=list)
     claude_root: Path | None = None
     codex_root: Path | None = None
-    scan_files: int = 160
-    max_sessions: int = 36
+    scan_files: int = defaults.SCAN_FILES
+    max_sessions: int = defaults.MAX_SESSIONS
     time_range: TimeRange = field(default_factory=TimeRange)
 
 
@@ -157,7 +157,7 @@ class Scan:
 
 
 def scan(*, project_root: Path, claude_root: Path | None = None,
-         codex_root: Path | None = None, scan_files: int = 160,
+         codex_root: Path | None = None, scan_files: int = defaults.SCAN_FILES,
          since: float | None = None) -> Scan:
     """Every session file under both roots, newest first; with ``since`` (epoch seconds) only
     the files written since then (an older file cannot hold newer events)."""
@@ -235,8 +235,8 @@ def discover_sessions(
     session_files: Sequence[Path] = (),
     claude_root: Path | None = None,
     codex_root: Path | None = None,
-    scan_files: int = 160,
-    max_sessions: int = 36,
+    scan_files: int = defaults.SCAN_FILES,
+    max_sessions: int = defaults.MAX_SESSIONS,
     since: float | None = None,
 ) -> Discovery:
     if session_files:

@@ -170,7 +170,7 @@ def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
         f'data-top="{top_pad}" data-rows="{max_depth + 1}" font-family="Verdana,sans-serif" '
         f'font-size="11">'
     )
-    out.append(f"<style>{asset_text('flame.css')}</style>")
+    out.append(_style())
     out.append(f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" '
                f'fill="#f8f8f4"/>')
     out.append(f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
@@ -209,9 +209,23 @@ def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
             f'<text x="{x + 3:.2f}" y="{y + frame_height - 5}">{escape(label)}</text></g>'
         )
     out.append("</g>")
-    out.append(f"<script><![CDATA[\n{asset_text('flame.js')}\n]]></script>")
+    out.append(_script())
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _style() -> str:
+    return f"<style>{asset_text('flame.css')}</style>"
+
+
+def _script() -> str:
+    return f"<script><![CDATA[\n{asset_text('flame.js')}\n]]></script>"
+
+
+def for_page(svg: str) -> str:
+    """A standalone flame graph SVG for inlining in a page that includes flame.css and flame.js
+    once (instead of once per graph)."""
+    return svg.replace(_style(), "", 1).replace(_script(), "", 1)
 
 
 def _fit(name: str, width_px: float, char_px: float = 6.6) -> str:

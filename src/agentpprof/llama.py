@@ -24,9 +24,10 @@ from typing import Any
 
 import httpx
 
+from agentpprof import defaults
 from agentpprof.errors import EndpointDown, LlamaServerError
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_URL = defaults.LLAMA_URL
 UNREACHABLE_HINT = ("start one with `agentpprof serve` (in another terminal), or let this run "
                     "manage its own with `--start-server`")
 

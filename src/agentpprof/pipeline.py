@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from agentpprof import render
 from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
+from agentpprof.artifacts import FILES, FOLDED, PPROF, REPORT_JSON, SPEEDSCOPE, TAG_CACHE, TRACE
 from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
@@ -167,51 +168,28 @@ async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, ca
     return cache.stats, endpoints
 
 
-ARTIFACT_FILES: dict[str, str] = {
-    "agentpprof_json": "agentpprof.json",
-    "tag_cache": "tags.json",
-    "semantic_system_folded": "semantic-system.folded.txt",
-    "semantic_token_folded": "semantic-token.folded.txt",
-    "nonsemantic_system_folded": "nonsemantic-system.folded.txt",
-    "semantic_cost_folded": "semantic-cost.folded.txt",
-    "semantic_time_folded": "semantic-time.folded.txt",
-    "timeline_trace": "timeline.trace.json",
-    "session_system_folded": "session-system.folded.txt",
-    "prompt_system_folded": "prompt-system.folded.txt",
-    "session_token_folded": "session-token.folded.txt",
-    "prompt_token_folded": "prompt-token.folded.txt",
-    "llm_token_folded": "llm-token.folded.txt",
-    "semantic_system_pprof": "semantic-system.pb.gz",
-    "semantic_token_pprof": "semantic-token.pb.gz",
-    "semantic_system_speedscope": "semantic-system.speedscope.json",
-    "semantic_token_speedscope": "semantic-token.speedscope.json",
-}
-
-
 def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
-    files = {
-        "semantic-system.folded.txt": profiles.system,
-        "semantic-token.folded.txt": profiles.token,
-        "nonsemantic-system.folded.txt": profiles.nonsemantic,
-        "semantic-cost.folded.txt": profiles.cost,
-        "semantic-time.folded.txt": profiles.time,
-    }
+    """Folded file name -> its profile (names from the artifact registry)."""
+    files = {FOLDED[field]: getattr(profiles, field)
+             for field in ("system", "token", "nonsemantic", "cost", "time")}
     for name, counter in profiles.projections.items():
-        files[f"{name}.folded.txt"] = counter
+        files[FOLDED[name]] = counter
     return files
 
 
 def write_profiles(out: Path, profiles: Profiles) -> None:
-    for name, counter in folded_files(profiles).items():
+    files = folded_files(profiles)
+    for name, counter in files.items():
         write_atomic(out / name, folded_text(counter))
-    write_atomic(out / "semantic-system.pb.gz",
-                 pprof_bytes(profiles.system, "events", "count", "agentpprof system effects"))
-    write_atomic(out / "semantic-token.pb.gz",
-                 pprof_bytes(profiles.token, "tokens", "count", "agentpprof tokens"))
-    write_atomic(out / "semantic-system.speedscope.json",
-                 speedscope_json(profiles.system, "agentpprof system effects (events)"))
-    write_atomic(out / "semantic-token.speedscope.json",
-                 speedscope_json(profiles.token, "agentpprof tokens"))
+    units = {FOLDED["system"]: ("events", "agentpprof system effects"),
+             FOLDED["token"]: ("tokens", "agentpprof tokens")}
+    for name, folded in PPROF.items():
+        sample, comment = units[folded]
+        write_atomic(out / name, pprof_bytes(files[folded], sample, "count", comment))
+    for name, folded in SPEEDSCOPE.items():
+        sample, comment = units[folded]
+        title = comment if sample == "tokens" else f"{comment} ({sample})"
+        write_atomic(out / name, speedscope_json(files[folded], title))
 
 
 def run_report(opts: ReportOptions, hooks: Hooks | None = None,
@@ -233,7 +211,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    cache = TagCache.load(out / "tags.json")
+    cache = TagCache.load(out / TAG_CACHE)
     urls = opts.llama_urls
     known = model_fp = None
     if sessions and opts.start_server and backend is None:
@@ -262,9 +240,8 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
     profiles.time = timeline.profile
     write_profiles(out, profiles)
     trace = trace_json(timeline, project)
-    write_atomic(out / "timeline.trace.json", trace)
-    artifacts = dict(ARTIFACT_FILES)
-    artifacts.update(render.ARTIFACTS)
+    write_atomic(out / TRACE, trace)
+    artifacts = dict(FILES)
     warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
     llm = cache.llm
     report = build_report(
@@ -292,7 +269,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
         hash_key=cache.hash_key, timeline=timeline, correlation=correlation,
     )
-    write_atomic(out / "agentpprof.json", report.model_dump_json(indent=1) + "\n")
+    write_atomic(out / REPORT_JSON, report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)
     render.render_all(out, report, folded_files(profiles), trace)
     return report

@@ -10,38 +10,23 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from agentpprof.artifacts import (
+    CHARTS,
+    DASHBOARD,
+    FLAMES,
+    MAIN_FLAMES,
+    PROJECTION_FLAMES,
+    REPORT_JSON,
+    TRACE,
+)
 from agentpprof.charts import bar_chart, timeline_chart
 from agentpprof.errors import AgentpprofError
-from agentpprof.flamegraph import render_flamegraph
+from agentpprof.flamegraph import for_page, render_flamegraph
 from agentpprof.fold import parse_folded
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import Report
 from agentpprof.templates import get_env
 from agentpprof.timeline import waterfall_data
-
-FLAMEGRAPHS: dict[str, tuple[str, str, str]] = {
-    # svg file: (folded file, title, unit)
-    "system-flamegraph.svg": ("semantic-system.folded.txt", "System effects by meaning", "events"),
-    "token-flamegraph.svg": ("semantic-token.folded.txt", "Tokens by meaning", "tokens"),
-    "cost-flamegraph.svg": ("semantic-cost.folded.txt", "Cost by meaning (US dollars x 10^-6)",
-                            "micro-USD"),
-    "time-flamegraph.svg": ("semantic-time.folded.txt", "Wall time by meaning (tools and LLM "
-                            "calls; waiting for the user left out)", "ms"),
-    "session-system.svg": ("session-system.folded.txt", "Session x system projection", "events"),
-    "prompt-system.svg": ("prompt-system.folded.txt", "Prompt x system projection", "events"),
-    "session-token.svg": ("session-token.folded.txt", "Session x token projection", "tokens"),
-    "prompt-token.svg": ("prompt-token.folded.txt", "Prompt x token projection", "tokens"),
-    "llm-token.svg": ("llm-token.folded.txt", "LLM call x token projection", "tokens"),
-    "nonsemantic-system.svg": ("nonsemantic-system.folded.txt",
-                               "Baseline (no session/prompt frames)", "events"),
-}
-CHARTS = ("prompt-tags.svg", "session-tags.svg", "llm-tags.svg", "cost-tags.svg",
-          "command-bars.svg", "timeline.svg")
-ARTIFACTS: dict[str, str] = {
-    "dashboard": "index.html",
-    **{name.removesuffix(".svg").replace("-", "_") + "_svg": name for name in FLAMEGRAPHS},
-    **{name.removesuffix(".svg").replace("-", "_") + "_svg": name for name in CHARTS},
-}
 
 
 def render_charts(report: Report) -> dict[str, str]:
@@ -67,10 +52,9 @@ def render_charts(report: Report) -> dict[str, str]:
 
 def render_flamegraphs(folded: dict[str, Counter[str]]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for svg_name, (folded_name, title, unit) in FLAMEGRAPHS.items():
-        counter = folded.get(folded_name, Counter())
-        out[svg_name] = render_flamegraph(counter, title=title, unit=unit,
-                                          element_id=svg_name.removesuffix(".svg"))
+    for fl in FLAMES:
+        out[fl.svg] = render_flamegraph(folded.get(fl.folded, Counter()), title=fl.title,
+                                        unit=fl.unit, element_id=fl.svg.removesuffix(".svg"))
     return out
 
 
@@ -81,7 +65,9 @@ def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = N
     waterfall = waterfall_data(trace) if trace else {"origin_ms": 0, "lanes": []}
     # embedded in a <script type="application/json">: "</" must not end the script element
     payload = json.dumps(waterfall, separators=(",", ":")).replace("</", "<\\/")
-    return template.render(report=data, svgs=svgs, flamegraphs=FLAMEGRAPHS,
+    inline = {k: for_page(v) for k, v in svgs.items()}
+    return template.render(report=data, svgs=inline, main_flames=MAIN_FLAMES,
+                           projection_flames=PROJECTION_FLAMES, charts=CHARTS,
                            waterfall_json=payload)
 
 
@@ -91,12 +77,12 @@ def render_all(out: Path, report: Report, folded: dict[str, Counter[str]],
     svgs.update(render_charts(report))
     for name, text in svgs.items():
         write_atomic(out / name, text)
-    write_atomic(out / "index.html", render_dashboard(report, svgs, trace))
+    write_atomic(out / DASHBOARD, render_dashboard(report, svgs, trace))
 
 
 def rerender(out: Path) -> Path:
     """``agentpprof render``: rebuild every SVG and index.html from an existing folder."""
-    path = out / "agentpprof.json"
+    path = out / REPORT_JSON
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -106,9 +92,9 @@ def rerender(out: Path) -> Path:
     except ValueError as exc:
         raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
     folded: dict[str, Counter[str]] = {}
-    for folded_name, _title, _unit in FLAMEGRAPHS.values():
-        fpath = out / folded_name
-        folded[folded_name] = parse_folded(fpath.read_text()) if fpath.is_file() else Counter()
-    tpath = out / "timeline.trace.json"
+    for fl in FLAMES:
+        fpath = out / fl.folded
+        folded[fl.folded] = parse_folded(fpath.read_text()) if fpath.is_file() else Counter()
+    tpath = out / TRACE
     render_all(out, report, folded, tpath.read_text(encoding="utf-8") if tpath.is_file() else None)
-    return out / "index.html"
+    return out / DASHBOARD

@@ -6,9 +6,9 @@ import hashlib
 import json
 from pathlib import Path
 
+from agentpprof.artifacts import FILES
 from agentpprof.discover import DiscoverOptions
-from agentpprof.pipeline import ARTIFACT_FILES, ReportOptions, run_report
-from agentpprof.render import ARTIFACTS
+from agentpprof.pipeline import ReportOptions, run_report
 from tests.conftest import ScriptedBackend
 from tests.synth import sessions
 
@@ -21,7 +21,7 @@ def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) 
     backend = ScriptedBackend(default="testing")
     report = run_report(opts, backend=backend)
     assert backend.calls and report.llm_tagger.failures == 0
-    for name in list(ARTIFACT_FILES.values()) + list(ARTIFACTS.values()):
+    for name in FILES.values():
         assert (out / name).is_file(), name
     doc = json.loads((out / "agentpprof.json").read_text())
     prompts = [p for s in doc["sessions"] for p in s["prompts"]]
