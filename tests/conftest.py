@@ -90,3 +90,14 @@ class ScriptedBackend:
 @pytest.fixture
 def scripted() -> Iterator[ScriptedBackend]:
     yield ScriptedBackend()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/data/golden/ from the current output instead of "
+                          "comparing with it")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
