@@ -10,6 +10,7 @@ import functools
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import Any
 
@@ -435,3 +436,64 @@ def tool_hint(name: str, target: str) -> str:
     """``Bash(git status)``: a tool and what it acted on (memory only, for tagging)."""
     target = " ".join(target.split())[:80]
     return f"{name}({target})" if target else name
+
+
+# what a non-shell tool acted on (memory only: tool hints for tagging, effects), per agent
+COMMAND_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
+    "claude": {"network": ("url", "query"), "": ("pattern", "prompt", "description", "subject")},
+    "codex": {"": ("query", "url", "pattern", "path", "file_path")},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFacts:
+    """Everything the system stacks need from one tool call, from its name and arguments."""
+
+    category: str
+    command: str  # memory only
+    process_chain: list[str]
+    effect: str
+    path_groups: list[str]
+    domains: list[str]
+
+
+def _shell_text(args: Mapping[str, Any]) -> str:
+    cmd = args.get("command", args.get("cmd"))
+    if isinstance(cmd, list):
+        return shlex.join(str(c) for c in cmd)
+    return cmd if isinstance(cmd, str) else ""
+
+
+def _patch_text(name: str, args: Mapping[str, Any]) -> str | None:
+    if name == "apply_patch":
+        return str(args.get("input", "") or args.get("patch", ""))
+    text = args.get("input")
+    return text if isinstance(text, str) and "*** Begin Patch" in text else None
+
+
+def classify_tool(name: str, args: Mapping[str, Any], root: str | None, cwd: str | None,
+                  agent: str = "claude") -> ToolFacts:
+    """One tool call of either agent: its category, the command it ran (or what it acted on),
+    its process chain, effect, path groups and domains."""
+    category = tool_category(name)
+    patch = _patch_text(name, args) if agent == "codex" else None
+    if patch is not None:
+        return ToolFacts("edit", "", [], "write", path_groups(patch_paths(patch), root, cwd), [])
+    if category == "shell":
+        command = _shell_text(args)
+        if not command:
+            return ToolFacts(category, "", [], "process",
+                             path_groups(tool_input_paths(name, args), root, cwd), [])
+        if "apply_patch" in command and "*** Begin Patch" in command:
+            return ToolFacts(category, command[:4000], ["apply_patch"], "write",
+                             path_groups(patch_paths(command), root, cwd), [])
+        paths = tool_input_paths(name, args) + command_paths(command)
+        return ToolFacts(category, command[:4000], process_chain(command),
+                         command_effect(command), path_groups(paths, root, cwd),
+                         domains_in(command))
+    keys = COMMAND_KEYS[agent]
+    command = next((v for k in keys.get(category, keys[""])
+                    if isinstance(v := args.get(k), str)), "")
+    domains = domains_in(command) if category == "network" else []
+    return ToolFacts(category, command[:4000], [], effect_for_tool(category, name, command),
+                     path_groups(tool_input_paths(name, args), root, cwd), domains)

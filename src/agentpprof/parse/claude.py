@@ -15,7 +15,16 @@ import msgspec
 
 from agentpprof import classify
 from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, Tokens, ToolCall
+from agentpprof.records import (
+    Agent,
+    LlmCall,
+    Prompt,
+    Session,
+    Status,
+    Tokens,
+    ToolCall,
+    counted_tool,
+)
 
 
 # Decoded records never form reference cycles, so they are not tracked by the cyclic garbage
@@ -328,9 +337,8 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                                     (rec.cwd if isinstance(rec, Line) else None)
                                     or session.cwd)
                 else:  # inventory only: no classification
-                    tc = ToolCall(len(tools), lineno, rec.timestamp, name,
-                                  classify.tool_category(name), "", [], "process", [], [],
-                                  "observed", current_prompt, block.id)
+                    tc = counted_tool(len(tools), lineno, rec.timestamp, name,
+                                      classify.tool_category(name), current_prompt, block.id)
                 tools[block.id] = tc
                 tool_prompt[block.id] = current_prompt
                 if keep_text:
@@ -371,36 +379,8 @@ def _status(is_error: bool, nonzero_exit: bool) -> Status:
 def _tool_call(index: int, lineno: int, ts: str | None, name: str, call_id: str,
                inp: dict[str, Any], prompt: int | None, root: str | None,
                cwd: str | None) -> ToolCall:
-    category = classify.tool_category(name)
-    command = ""
-    paths = classify.tool_input_paths(name, inp)
-    domains: list[str] = []
-    chain: list[str] = []
-    if category == "shell":
-        cmd = inp.get("command")
-        command = cmd if isinstance(cmd, str) else ""
-        if command:
-            chain = classify.process_chain(command)
-            paths += classify.command_paths(command)
-            domains = classify.domains_in(command)
-    elif category == "network":
-        url = inp.get("url")
-        if isinstance(url, str):
-            domains = classify.domains_in(url)
-            command = url
-        query = inp.get("query")
-        if isinstance(query, str) and not command:
-            command = query
-    else:
-        for key in ("pattern", "prompt", "description", "subject"):
-            val = inp.get(key)
-            if isinstance(val, str):
-                command = val
-                break
-    effect = classify.effect_for_tool(category, name, command)
-    if effect == "network" and not domains and category == "shell":
-        domains = classify.domains_in(command)
-    return ToolCall(index=index, line=lineno, timestamp=ts, name=name, category=category,
-                    command=command[:4000], process_chain=chain, effect=effect,
-                    path_groups=classify.path_groups(paths, root, cwd), domains=domains,
-                    status="observed", prompt_index=prompt, call_id=call_id)
+    f = classify.classify_tool(name, inp, root, cwd, "claude")
+    return ToolCall(index=index, line=lineno, timestamp=ts, name=name, category=f.category,
+                    command=f.command, process_chain=f.process_chain, effect=f.effect,
+                    path_groups=f.path_groups, domains=f.domains, status="observed",
+                    prompt_index=prompt, call_id=call_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,16 @@ import msgspec
 
 from agentpprof import classify
 from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Status, Tokens, ToolCall
+from agentpprof.records import (
+    Agent,
+    LlmCall,
+    Prompt,
+    Session,
+    Status,
+    Tokens,
+    ToolCall,
+    counted_tool,
+)
 
 
 class Payload(msgspec.Struct, gc=False):
@@ -369,9 +377,8 @@ class _State:
             name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") \
                 else name
         if not self.keep_text:  # inventory only: no argument decoding or classification
-            tc = ToolCall(len(s.tool_calls), lineno, ts, name, classify.tool_category(name), "",
-                          [], "process", [], [], "observed", self.current_prompt,
-                          p.call_id or f"line{lineno}")
+            tc = counted_tool(len(s.tool_calls), lineno, ts, name, classify.tool_category(name),
+                              self.current_prompt, p.call_id or f"line{lineno}")
             s.tool_calls.append(tc)
             return
         args: Any = None
@@ -393,67 +400,27 @@ class _State:
             args = action if isinstance(action, dict) else {}
         if not isinstance(args, dict):
             args = {}
-        category = classify.tool_category(name)
-        command = ""
-        chain: list[str] = []
-        paths: list[str] = []
-        domains: list[str] = []
         cwd = args.get("workdir") if isinstance(args.get("workdir"), str) else \
             args.get("working_directory") if isinstance(args.get("working_directory"), str) \
             else self.cwd_now or s.cwd
         root = classify.effective_root(self.project_root, s.cwd)
         call_id = p.call_id or f"line{lineno}"
-        effect: str
-        if name == "write_stdin":
+        if name == "write_stdin":  # input to a running command: that command's chain
             sid = str(args.get("session_id", ""))
             target = self.running.get(sid)
-            chain = target.process_chain[:] if target else []
-            effect = "process"
+            f = classify.ToolFacts("shell", "", target.process_chain[:] if target else [],
+                                   "process", [], [])
             call_id = f"{call_id}#{sid}"
-            category = "shell"
-        elif name == "apply_patch" or (t == "custom_tool_call" and "*** Begin Patch" in
-                                       str(args.get("input", ""))):
-            patch = str(args.get("input", "") or args.get("patch", ""))
-            paths = classify.patch_paths(patch)
-            category, effect = "edit", "write"
         else:
-            if category == "shell":
-                cmd = args.get("command", args.get("cmd"))
-                if isinstance(cmd, list):
-                    command = shlex.join(str(c) for c in cmd)
-                elif isinstance(cmd, str):
-                    command = cmd
-                if command:
-                    if "apply_patch" in command and "*** Begin Patch" in command:
-                        paths = classify.patch_paths(command)
-                        chain = ["apply_patch"]
-                        effect = "write"
-                    else:
-                        chain = classify.process_chain(command)
-                        paths = classify.command_paths(command)
-                        domains = classify.domains_in(command)
-                        effect = classify.command_effect(command)
-                else:
-                    effect = "process"
-            else:
-                for key in ("query", "url", "pattern", "path", "file_path"):
-                    val = args.get(key)
-                    if isinstance(val, str):
-                        command = val
-                        break
-                paths = classify.tool_input_paths(name, args)
-                if category == "network":
-                    domains = classify.domains_in(command)
-                effect = classify.effect_for_tool(category, name, command)
+            f = classify.classify_tool(name, args, root, cwd, "codex")
         tc = ToolCall(index=len(s.tool_calls), line=lineno, timestamp=ts, name=name,
-                      category=category, command=command[:4000], process_chain=chain,
-                      effect=effect, path_groups=classify.path_groups(paths, root, cwd),
-                      domains=domains, status="observed", prompt_index=self.current_prompt,
-                      call_id=call_id)
+                      category=f.category, command=f.command, process_chain=f.process_chain,
+                      effect=f.effect, path_groups=f.path_groups, domains=f.domains,
+                      status="observed", prompt_index=self.current_prompt, call_id=call_id)
         s.tool_calls.append(tc)
         self.tools[p.call_id or call_id] = tc
         self.pending_tools.append(name)
-        self.pending_hints.append(classify.tool_hint(name, command or " ".join(tc.path_groups)))
+        self.pending_hints.append(classify.tool_hint(name, f.command or " ".join(tc.path_groups)))
 
     def finish(self) -> Session:
         s = self.session
