@@ -23,6 +23,7 @@ from typing import Any
 from agentpprof.agentsight import correlate, load_snapshot
 from agentpprof.fold import fold_sessions
 from agentpprof.parse import parse_session
+from agentpprof.tags import Tags
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PROGRAMS = ["pytest", "cargo", "git", "npm", "rg", "make", "go", "python3"]
@@ -114,10 +115,10 @@ def main() -> int:
             corr = correlate([s], [loaded])
             match_t.append(time.perf_counter() - t)
             t = time.perf_counter()
-            fold_sessions([s], "bench", corr)
+            fold_sessions([s], Tags(), "bench", corr)
             fold_t.append(time.perf_counter() - t)
             t = time.perf_counter()
-            fold_sessions([s], "bench")
+            fold_sessions([s], Tags(), "bench")
             plain_t.append(time.perf_counter() - t)
         assert corr is not None
         added = min(load_t) + min(match_t) + min(fold_t) - min(plain_t)

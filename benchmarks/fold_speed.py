@@ -21,6 +21,7 @@ from agentpprof.parse import parse_sessions
 from agentpprof.pipeline import write_profiles
 from agentpprof.summary import build_report
 from agentpprof.tag import write_atomic
+from agentpprof.tags import Tags
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared")) / "corpus"
@@ -37,24 +38,25 @@ def main() -> int:
     t = time.perf_counter()
     sessions = parse_sessions(refs, "/", workers=1)
     parse_s = time.perf_counter() - t
+    tags = Tags()  # fixed words standing in for the tag stage's output (timing only)
     for i, s in enumerate(sessions):
-        s.tag = WORDS[i % len(WORDS)]
+        tags.set(("session", i, -1), WORDS[i % len(WORDS)], "bench")
         s.session_id = f"{s.session_id}-{i}"
         for j, p in enumerate(s.prompts):
-            p.tag = WORDS[(i + j) % len(WORDS)]
+            tags.set(("prompt", i, p.index), WORDS[(i + j) % len(WORDS)], "bench")
         for j, c in enumerate(s.llm_calls):
-            c.tag = WORDS[(i * 3 + j) % len(WORDS)]
+            tags.set(("llm", i, c.index), WORDS[(i * 3 + j) % len(WORDS)], "bench")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         t = time.perf_counter()
-        prof = fold_sessions(sessions, "bench")
+        prof = fold_sessions(sessions, tags, "bench")
         fold_s = time.perf_counter() - t
         t = time.perf_counter()
         write_profiles(out, prof)
         write_s = time.perf_counter() - t
         t = time.perf_counter()
         rep = build_report(
-            sessions=sessions, profiles=prof, project=Project(name="bench", root="~"),
+            sessions=sessions, tags=tags, profiles=prof, project=Project(name="bench", root="~"),
             inputs=Inputs(claude_root="", codex_root="", session_files=[], scan_files=0,
                           max_sessions=0, files_scanned=0, files_profiled=len(sessions),
                           tag_llm_calls=True, include_previews=False),

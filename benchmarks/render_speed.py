@@ -25,6 +25,7 @@ from agentpprof.models import Inputs, Project, TaggerStats
 from agentpprof.pipeline import folded_files
 from agentpprof.render import render_all
 from agentpprof.summary import build_report
+from agentpprof.tags import Tags
 
 WORDS = ["testing", "debugging", "docs", "refactor", "git", "ci", "deploy", "research",
          "frontend", "performance", "security", "database", "config", "planning"]
@@ -65,7 +66,7 @@ def main() -> int:
     args = ap.parse_args()
     prof = synthetic(args.stacks)
     rep = build_report(
-        sessions=[], profiles=prof, project=Project(name="bench", root="~/bench"),
+        sessions=[], tags=Tags(), profiles=prof, project=Project(name="bench", root="~/bench"),
         inputs=Inputs(claude_root="", codex_root="", session_files=[], scan_files=0,
                       max_sessions=0, files_scanned=0, files_profiled=0, tag_llm_calls=True,
                       include_previews=False),

@@ -70,7 +70,7 @@ async def run_baseline(client: LlamaClient, items: list[Any], conc: int) -> dict
     async def one(frag: Any) -> None:
         async with sem:
             comp = await client.complete(
-                BASELINE_PREFIX + f"Activity: {baseline_text(frag.kind, frag.target)}\nTopic:",
+                BASELINE_PREFIX + f"Activity: {baseline_text(frag.kind, frag.record)}\nTopic:",
                 grammar=GRAMMAR, n_predict=12)
         out[id(frag)] = normalise(comp.text)
 

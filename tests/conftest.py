@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from agentpprof.records import Session
+from agentpprof.tags import Tags
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))
@@ -101,3 +104,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+Word = str | Callable[[int, int], str]
+
+
+def fixed_tags(sessions: list[Session], session: str | Callable[[int], str] = "",
+               prompt: Word = "", call: Word = "") -> Tags:
+    """Tags chosen by a test (the words, or functions of (session index, index)), in the shape
+    the tag stage returns. Unit tests only."""
+    tags = Tags()
+    for si, s in enumerate(sessions):
+        tags.set(("session", si, -1), session(si) if callable(session) else session, "test")
+        for p in s.prompts:
+            tags.set(("prompt", si, p.index), prompt(si, p.index) if callable(prompt) else prompt,
+                     "test")
+        for c in s.llm_calls:
+            tags.set(("llm", si, c.index), call(si, c.index) if callable(call) else call, "test")
+    return tags

@@ -91,7 +91,7 @@ def resolve(labels: list[Label], corpus: Path) -> Resolved:
     sessions = [parse_session(by_name[f], f) for f in wanted if f in by_name]
     index: dict[tuple[str, str, int, str], Fragment] = {}
     for frag in collect_fragments(sessions, tag_llm_calls=True):
-        index[(frag.file, frag.kind, frag.line, record_hash(frag.kind, frag.target))] = frag
+        index[(frag.file, frag.kind, frag.line, record_hash(frag.kind, frag.record))] = frag
     items = []
     unmatched = 0
     for lab in labels:

@@ -18,6 +18,7 @@ import msgspec
 from agentpprof.classify import safe_frame
 from agentpprof.cost import cost_weights, surcharge
 from agentpprof.records import TOKEN_KINDS, LlmCall, Session, Status, ToolCall
+from agentpprof.tags import Tags
 
 if TYPE_CHECKING:
     from agentpprof.agentsight import Correlation
@@ -50,33 +51,50 @@ def _prefix(frame: str) -> str:
     return frame.split(":", 1)[0]
 
 
-def _prompt_tag(s: Session, index: int | None, parent_prompt: str | None) -> str:
-    if index is not None and 0 <= index < len(s.prompts) and s.prompts[index].tag:
-        return s.prompts[index].tag
-    return parent_prompt or NONE_TAG
-
-
-def parent_prompt_tags(sessions: list[Session]) -> dict[int, str]:
-    """Sub-agent session (by id()) -> tag of the parent prompt that launched it."""
-    by_id = {s.session_id: s for s in sessions if not s.is_subagent}
+def parent_prompt_tags(sessions: list[Session], tags: Tags) -> dict[int, str]:
+    """Sub-agent session (by index) -> tag of the parent prompt that launched it."""
+    by_id = {s.session_id: i for i, s in enumerate(sessions) if not s.is_subagent}
     out: dict[int, str] = {}
-    for s in sessions:
+    for si, s in enumerate(sessions):
         if not s.is_subagent or not s.parent_session_id:
             continue
-        parent = by_id.get(s.parent_session_id)
-        if parent is None:
+        pi = by_id.get(s.parent_session_id)
+        if pi is None:
             continue
-        idx = parent.agent_links.get(s.agent_id or "")
-        if idx is not None and idx < len(parent.prompts):
-            out[id(s)] = parent.prompts[idx].tag
+        idx = sessions[pi].agent_links.get(s.agent_id or "")
+        word = tags.prompt(pi, idx)
+        if word:
+            out[si] = word
     return out
 
 
-def session_heads(s: Session, proj: str, inherited: str | None) -> dict[int | None, str]:
-    """The stack down to the prompt frame, per prompt index in use (None: before any)."""
-    head = f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
-    indexes = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
-    return {i: head + safe_frame(_prompt_tag(s, i, inherited)) for i in indexes}
+class Heads:
+    """The stack down to the prompt frame for (session index, prompt index): project, agent,
+    the session's tag and the prompt's (a call before any prompt of a sub-agent takes the tag
+    of the parent's prompt that launched it, else ``none``)."""
+
+    def __init__(self, sessions: list[Session], tags: Tags, project: str) -> None:
+        self.proj = "project:" + safe_frame(project)
+        self.sessions, self.tags = sessions, tags
+        self.inherited = parent_prompt_tags(sessions, tags)
+        self._memo: dict[tuple[int, int | None], str] = {}
+
+    def __call__(self, si: int, index: int | None) -> str:
+        head = self._memo.get((si, index))
+        if head is None:
+            s, tags = self.sessions[si], self.tags
+            word = tags.prompt(si, index) or self.inherited.get(si) or NONE_TAG
+            head = (f"{self.proj};agent:{s.agent.value};"
+                    f"session:{safe_frame(tags.session(si) or NONE_TAG)};"
+                    f"prompt:{safe_frame(word)}")
+            self._memo[(si, index)] = head
+        return head
+
+    def of_session(self, si: int) -> dict[int | None, str]:
+        """Every head the session's tool and LLM calls use, by prompt index."""
+        s = self.sessions[si]
+        used = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
+        return {i: self(si, i) for i in used}
 
 
 def tool_stacks(head: str, tc: ToolCall) -> list[str]:
@@ -93,9 +111,9 @@ def tool_stacks(head: str, tc: ToolCall) -> list[str]:
     return [mid + status]
 
 
-def llm_stack(head: str, call: LlmCall) -> str:
+def llm_stack(head: str, call: LlmCall, tag: str) -> str:
     """An LLM call's stack down to its model frame."""
-    return (f"{head};call:llm/{safe_frame(call.tag or NONE_TAG)}"
+    return (f"{head};call:llm/{safe_frame(tag or NONE_TAG)}"
             f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')}")
 
 
@@ -117,30 +135,25 @@ def untracked_stack(head: str, chain: list[str], status: Status) -> str:
     return f"{head};call:tool/untracked{procs};effect:process;status:{status}"
 
 
-def head_of(s: Session, proj: str, inherited: str | None, index: int | None) -> str:
-    return (f"{proj};agent:{s.agent.value};session:{safe_frame(s.tag or NONE_TAG)};prompt:"
-            + safe_frame(_prompt_tag(s, index, inherited)))
-
-
-def fold_sessions(sessions: list[Session], project: str,
+def fold_sessions(sessions: list[Session], tags: Tags, project: str,
                   correlation: Correlation | None = None) -> Profiles:
     prof = Profiles()
     system, token = prof.system, prof.token
     dollars: dict[str, float] = {}
-    proj = "project:" + safe_frame(project)
-    parents = parent_prompt_tags(sessions)
+    heads = Heads(sessions, tags, project)
     observed = correlation.observed if correlation else {}
     for si, s in enumerate(sessions):
-        prompt_head = session_heads(s, proj, parents.get(id(s)))
+        head_of = heads.of_session(si)
         for ti, tc in enumerate(s.tool_calls):
             obs = observed.get((si, ti))
-            stacks = (tool_stacks(prompt_head[tc.prompt_index], tc) if obs is None else
-                      observed_stacks(prompt_head[tc.prompt_index], tc, obs.chain, obs.status,
-                                      obs.hosts))
+            head = head_of[tc.prompt_index]
+            stacks = (tool_stacks(head, tc) if obs is None else
+                      observed_stacks(head, tc, obs.chain, obs.status, obs.hosts))
             for stack in stacks:
                 system[stack] += 1
         for call in s.llm_calls:
-            base = llm_stack(prompt_head[call.prompt_index], call) + ";kind:"
+            base = llm_stack(head_of[call.prompt_index], call, tags.call(si, call.index)) \
+                + ";kind:"
             t = call.tokens
             for kind, count in zip(TOKEN_KINDS, (t.input, t.cache_read, t.cache_write,
                                                  t.output, t.reasoning), strict=True):
@@ -152,8 +165,7 @@ def fold_sessions(sessions: list[Session], project: str,
                     if usd:
                         dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
     for u in correlation.untracked if correlation else []:
-        s = sessions[u.session]
-        head = head_of(s, proj, parents.get(id(s)), u.prompt_index)
+        head = heads(u.session, u.prompt_index)
         system[untracked_stack(head, u.chain, u.status)] += 1
         for h in u.hosts:
             procs = "".join(";process:" + safe_frame(c) for c in u.chain)

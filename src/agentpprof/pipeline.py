@@ -40,6 +40,7 @@ from agentpprof.tag import (
     inherit_llm_tags,
     tag_fragments,
 )
+from agentpprof.tags import Tags
 from agentpprof.timeline import build_timeline, trace_json
 from agentpprof.timerange import clip_sessions
 
@@ -126,8 +127,8 @@ def _fingerprint(model: Path) -> str:
 
 async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, cache: TagCache,
                hooks: Hooks, backend: Backend | None,
-               model_fp: str | None = None) -> tuple[TagStats, list[dict[str, Any]]]:
-    """Tag every fragment; returns the stats and, per endpoint, what it did."""
+               model_fp: str | None = None) -> tuple[Tags, TagStats, list[dict[str, Any]]]:
+    """Tag every fragment; returns the tags, the stats and, per endpoint, what it did."""
     frags = collect_fragments(sessions, opts.tag_llm_calls)
     endpoints: list[dict[str, Any]] = []
     if backend is None:
@@ -155,17 +156,19 @@ async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, ca
                                     else "")
                                  + (f" ({down} down)" if down else ""))
 
-            await tag_fragments(frags, real, cache, progress=report, vocabulary=opts.vocabulary)
+            tags = await tag_fragments(frags, real, cache, progress=report,
+                                       vocabulary=opts.vocabulary)
         finally:
             endpoints = pool.stats()
             await pool.aclose()
     else:
         hooks.stage("tagging", len(frags))
-        await tag_fragments(frags, backend, cache, progress=lambda n, st: hooks.advance(n),
-                            vocabulary=opts.vocabulary)
+        tags = await tag_fragments(frags, backend, cache,
+                                   progress=lambda n, st: hooks.advance(n),
+                                   vocabulary=opts.vocabulary)
     if not opts.tag_llm_calls:
-        inherit_llm_tags(sessions)
-    return cache.stats, endpoints
+        inherit_llm_tags(sessions, tags)
+    return tags, cache.stats, endpoints
 
 
 def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
@@ -222,21 +225,21 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
                                     known, opts.vocabulary):
             known = None
     if known:  # every tag is cached for this model: no server needed
-        stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks,
+        tags, stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks,
                                             CachedOnly(known)))
     elif sessions:
         with _server(opts, hooks) as urls:
-            stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks, backend,
+            tags, stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks, backend,
                                                 model_fp))
     else:
-        stats, endpoints = cache.stats, []
+        tags, stats, endpoints = Tags(), cache.stats, []
         cache.save()
     hooks.stage("writing profiles", None)
     project = opts.project_name or root.name or "project"
     correlation = (correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots
                    else None)
-    profiles = fold_sessions(sessions, project, correlation)
-    timeline = build_timeline(sessions, project, correlation)
+    profiles = fold_sessions(sessions, tags, project, correlation)
+    timeline = build_timeline(sessions, tags, project, correlation)
     profiles.time = timeline.profile
     write_profiles(out, profiles)
     trace = trace_json(timeline, project)
@@ -245,7 +248,7 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
     warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
     llm = cache.llm
     report = build_report(
-        sessions=sessions, profiles=profiles,
+        sessions=sessions, tags=tags, profiles=profiles,
         project=Project(name=opts.project_name or root.name or "project",
                         root=display_path(root)),
         inputs=Inputs(claude_root=display_path(found.claude_root),

@@ -1,7 +1,8 @@
 """Typed in-memory records passed between pipeline stages.
 
 Raw text (prompts, commands, model text) lives only in these records, in memory, because the tag
-stage needs it. Output writers never serialise the ``text`` fields unless ``--include-previews``.
+stage needs it; tags are not here (the tag stage returns them: ``tags.Tags``). Output writers
+never serialise the ``text`` fields unless ``--include-previews``.
 
 They are msgspec Structs, not dataclasses: the parser creates tens of thousands per second and a
 Struct is built ~4x faster (measured), and defining them needs no generated code at import.
@@ -63,7 +64,6 @@ class Prompt(Struct):
     line: int
     timestamp: str | None
     text: str  # in memory only
-    tag: str = ""
 
 
 class LlmCall(Struct):
@@ -77,7 +77,6 @@ class LlmCall(Struct):
     tool_names: list[str] = field(default_factory=list)
     # "Bash: git status", "Edit: src/app" — what the call's tools did (memory only, for tagging)
     tool_hints: list[str] = field(default_factory=list)
-    tag: str = ""
     # the part of tokens.cache_write that Claude wrote to its 1-hour cache (priced apart)
     cache_write_1h: int = 0
 
@@ -126,7 +125,6 @@ class Session(Struct):
     agent_links: dict[str, int | None] = field(default_factory=dict)
     lines: int = 0
     bytes: int = 0
-    tag: str = ""
 
     @property
     def tokens(self) -> Tokens:

@@ -39,6 +39,7 @@ from agentpprof.models import (
 )
 from agentpprof.records import Session, Tokens
 from agentpprof.tag import keyed_hash
+from agentpprof.tags import Tags
 from agentpprof.timeline import Lane, Timeline
 
 
@@ -93,6 +94,7 @@ def _session_key(s: Session) -> str:
 def build_report(
     *,
     sessions: list[Session],
+    tags: Tags,
     profiles: Profiles,
     project: Project,
     inputs: Inputs,
@@ -117,20 +119,22 @@ def build_report(
     costs = _Costs()
     lane_of = {ln.session: ln for ln in timeline.lanes} if timeline else {}
     for index, s in enumerate(sessions):
-        session_tag_counts[s.tag] += 1
+        stag = tags.session(index)
+        session_tag_counts[stag] += 1
         stoks = s.tokens
         total.add(stoks)
         prows: list[PromptRow] = []
         per_prompt_calls: Counter[int] = Counter()
         per_prompt_tools: Counter[int] = Counter()
         per_prompt_tokens: Counter[int] = Counter()
-        scost = costs.session(s)
+        scost = costs.session(s, index, tags)
         for c in s.llm_calls:
             if c.prompt_index is not None:
                 per_prompt_calls[c.prompt_index] += 1
                 per_prompt_tokens[c.prompt_index] += c.tokens.total
-            llm_tag_counts[c.tag] += 1
-            llm_tag_tokens[c.tag] += c.tokens.total
+            ctag = tags.call(index, c.index)
+            llm_tag_counts[ctag] += 1
+            llm_tag_tokens[ctag] += c.tokens.total
         for tc in s.tool_calls:
             if tc.prompt_index is not None:
                 per_prompt_tools[tc.prompt_index] += 1
@@ -139,11 +143,12 @@ def build_report(
             commands[(s.agent.value, tc.category, cmd, tc.effect, tc.status)] += 1
         for p in s.prompts:
             h = short_hash(p.text, key=hash_key)
-            prompt_tags[h] = p.tag
-            prompt_tag_counts[p.tag] += 1
+            ptag = tags.prompt(index, p.index)
+            prompt_tags[h] = ptag
+            prompt_tag_counts[ptag] += 1
             prows.append(PromptRow.model_construct(
                                    index=p.index, line=p.line, timestamp=p.timestamp, hash=h,
-                                   tag=p.tag, llm_calls=per_prompt_calls[p.index],
+                                   tag=ptag, llm_calls=per_prompt_calls[p.index],
                                    tool_calls=per_prompt_tools[p.index],
                                    tokens=per_prompt_tokens[p.index],
                                    preview=p.text[:200] if include_previews else None))
@@ -151,7 +156,8 @@ def build_report(
         crows = LlmCallColumns.model_construct(
             index=[c.index for c in calls], line=[c.line for c in calls],
             timestamp=[c.timestamp for c in calls],
-            prompt_index=[c.prompt_index for c in calls], tag=[c.tag for c in calls],
+            prompt_index=[c.prompt_index for c in calls],
+            tag=[tags.call(index, c.index) for c in calls],
             model=[c.model for c in calls],
             tokens=[[c.tokens.input, c.tokens.cache_read, c.tokens.cache_write, c.tokens.output,
                      c.tokens.reasoning] for c in calls],
@@ -162,7 +168,7 @@ def build_report(
             file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
             cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None, is_subagent=s.is_subagent,
             parent_session_id=s.parent_session_id, models=list(s.models), start=s.start,
-            end=s.end, session_tag=s.tag, prompt_count=len(s.prompts),
+            end=s.end, session_tag=stag, prompt_count=len(s.prompts),
             llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),
             tokens=token_counts(stoks), cost_usd=None if scost is None else round(scost, 6),
             time=_session_time(lane_of.get(index)),
@@ -262,7 +268,7 @@ class _Costs:
     def _add(self, dim: str, key: str, usd: float) -> None:
         self.by[dim][key] = self.by[dim].get(key, 0.0) + usd
 
-    def session(self, s: Session) -> float | None:
+    def session(self, s: Session, si: int, tags: Tags) -> float | None:
         total = 0.0
         complete = True
         for c in s.llm_calls:
@@ -274,11 +280,9 @@ class _Costs:
                 continue
             self.priced += 1
             total += usd
-            self._add("session", s.tag or "none", usd)
-            prompt = (s.prompts[c.prompt_index].tag if c.prompt_index is not None
-                      and c.prompt_index < len(s.prompts) else "") or "none"
-            self._add("prompt", prompt, usd)
-            self._add("llm", c.tag or "none", usd)
+            self._add("session", tags.session(si) or "none", usd)
+            self._add("prompt", tags.prompt(si, c.prompt_index) or "none", usd)
+            self._add("llm", tags.call(si, c.index) or "none", usd)
             self._add("model", c.model.rsplit("/", 1)[-1] or "unknown", usd)
         self.total += total
         return total if complete else None

@@ -38,6 +38,7 @@ from agentpprof.prompt import (
     vocabulary_for,
 )
 from agentpprof.records import Session
+from agentpprof.tags import Ref, Tags
 
 Kind = Literal["session", "prompt", "llm"]
 # "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
@@ -123,8 +124,9 @@ class Fragment:
     file: str
     line: int
     text: str
-    target: Any  # the record that receives the tag
+    record: Any  # the record it was built from (read, never written; evalset hashes it)
     key: str = ""
+    ref: Ref = ("", -1, -1)  # where its tag goes in the returned Tags
 
 
 class Backend(Protocol):
@@ -262,9 +264,11 @@ def _now() -> str:
 
 def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Fragment]:
     frags: list[Fragment] = []
-    for s in sessions:
+    for si, s in enumerate(sessions):
         for kind, line, text, record in fragments_of(s, tag_llm_calls):
-            frags.append(Fragment(kind, s.file, line, text, record))  # type: ignore[arg-type]
+            index = -1 if kind == "session" else int(getattr(record, "index", -1))
+            frags.append(Fragment(kind, s.file, line, text, record,  # type: ignore[arg-type]
+                                  ref=(kind, si, index)))
     return frags
 
 
@@ -306,8 +310,9 @@ async def tag_fragments(
     cache: TagCache,
     progress: Callable[[int, TagStats], None] | None = None,
     vocabulary: Vocabulary = "kinds",
-) -> None:
-    """Tag every fragment (cache first), as many in flight as the backend allows."""
+) -> Tags:
+    """Tag every fragment (cache first), as many in flight as the backend allows; the words,
+    keyed by each fragment's ``ref``."""
     started = time.monotonic()
     for frag in fragments:
         frag.key = cache.key(backend.identity, frag.kind, frag.text, vocabulary)
@@ -336,7 +341,8 @@ async def tag_fragments(
             progress(1, cache.stats)
 
     # cached ones first: instant progress, and only misses reach the server
-    ordered = sorted(unique.values(), key=lambda f: cache.get(f.key) is None)
+    cached = {f.key for f in unique.values() if cache.get(f.key) is not None}
+    ordered = sorted(unique.values(), key=lambda f: f.key not in cached)
     try:
         await asyncio.gather(*(worker(f) for f in ordered))
     finally:
@@ -348,18 +354,18 @@ async def tag_fragments(
     if dup:
         cache.stats.requests += dup
         cache.stats.cache_hits += dup
+    tags = Tags()
     for frag in fragments:
-        frag.target.tag = results[frag.key]
+        tags.set(frag.ref, results[frag.key], "cache" if frag.key in cached else "llm")
+    return tags
 
 
-def inherit_llm_tags(sessions: list[Session]) -> None:
+def inherit_llm_tags(sessions: list[Session], tags: Tags) -> None:
     """``--tag-llm-calls false``: each LLM call takes its prompt's tag, else the session's."""
-    for s in sessions:
+    for si, s in enumerate(sessions):
         for c in s.llm_calls:
-            if c.prompt_index is not None and c.prompt_index < len(s.prompts):
-                c.tag = s.prompts[c.prompt_index].tag
-            else:
-                c.tag = s.tag
+            word = tags.prompt(si, c.prompt_index) or tags.session(si)
+            tags.set(("llm", si, c.index), word, "inherited")
 
 
 class CachedOnly:

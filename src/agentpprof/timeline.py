@@ -26,13 +26,13 @@ from agentpprof.agentsight import Correlation, Observed
 from agentpprof.classify import safe_frame
 from agentpprof.fold import (
     NONE_TAG,
+    Heads,
     llm_stack,
     observed_stacks,
-    parent_prompt_tags,
-    session_heads,
     tool_stacks,
 )
 from agentpprof.records import Session
+from agentpprof.tags import Tags
 from agentpprof.timerange import normal_ts
 
 
@@ -76,7 +76,7 @@ def _ms(ts: str | None) -> float | None:
         return None
 
 
-def _spans(s: Session, heads: dict[int | None, str],
+def _spans(s: Session, si: int, heads: Heads, tags: Tags,
            observed: dict[int, Observed] | None = None) -> list[Span]:
     spans: list[Span] = []
     # events that end an interval: prompts, tool results, LLM responses
@@ -94,11 +94,11 @@ def _spans(s: Session, heads: dict[int | None, str],
         obs = (observed or {}).get(ti)
         t1 = _ms(tc.end)
         t1 = t0 if t1 is None or t1 < t0 else t1
-        prompt_tag = _tag(s, tc.prompt_index)
+        prompt_tag = tags.prompt(si, tc.prompt_index) or NONE_TAG
         name = f"tool/{safe_frame(tc.category)}"
         if tc.process_chain:
             name += " " + tc.process_chain[-1]
-        head = heads[tc.prompt_index]
+        head = heads(si, tc.prompt_index)
         stacks = (tool_stacks(head, tc) if obs is None else
                   observed_stacks(head, tc, obs.chain, obs.status, obs.hosts))
         spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks))
@@ -111,20 +111,15 @@ def _spans(s: Session, heads: dict[int | None, str],
     for t, c in responses:
         i = bisect.bisect_left(times, t) - 1  # the latest mark strictly before the response
         start = times[i] if i >= 0 else t
-        spans.append(Span(start, t, "llm", f"llm/{safe_frame(c.tag or NONE_TAG)}",
-                          c.tag or NONE_TAG, [llm_stack(heads[c.prompt_index], c)]))
+        word = tags.call(si, c.index) or NONE_TAG
+        spans.append(Span(start, t, "llm", f"llm/{safe_frame(word)}", word,
+                          [llm_stack(heads(si, c.prompt_index), c, word)]))
     for t in prompt_at:
         i = bisect.bisect_left(times, t) - 1
         if i >= 0 and times[i] < t and marks[i][1] != "prompt":
             spans.append(Span(times[i], t, "wait", "waiting for the user", "", []))
     spans.sort(key=lambda sp: (sp.start, sp.end))
     return spans
-
-
-def _tag(s: Session, index: int | None) -> str:
-    if index is not None and 0 <= index < len(s.prompts) and s.prompts[index].tag:
-        return s.prompts[index].tag
-    return NONE_TAG
 
 
 def _attribute(lane: Lane, acc: dict[str, float]) -> None:
@@ -173,18 +168,16 @@ def _attribute(lane: Lane, acc: dict[str, float]) -> None:
         lane.idle_ms += lane.end - at
 
 
-def build_timeline(sessions: list[Session], project: str,
+def build_timeline(sessions: list[Session], tags: Tags, project: str,
                    correlation: Correlation | None = None) -> Timeline:
-    proj = "project:" + safe_frame(project)
-    parents = parent_prompt_tags(sessions)
+    heads = Heads(sessions, tags, project)
     lanes: list[Lane] = []
     acc: dict[str, float] = {}
     by_session: dict[int, dict[int, Observed]] = {}
     for (si, ti), obs in (correlation.observed if correlation else {}).items():
         by_session.setdefault(si, {})[ti] = obs
     for index, s in enumerate(sessions):
-        heads = session_heads(s, proj, parents.get(id(s)))
-        spans = _spans(s, heads, by_session.get(index))
+        spans = _spans(s, index, heads, tags, by_session.get(index))
         if not spans:
             continue
         # the lane is the session's own start..end (every record's time), so its parts add up
@@ -192,7 +185,8 @@ def build_timeline(sessions: list[Session], project: str,
         start = min([sp.start for sp in spans] + [t for t in (_ms(s.start),) if t is not None])
         end = max([sp.end for sp in spans] + [t for t in (_ms(s.end),) if t is not None])
         sid = (s.agent_id or s.session_id or "")[:8]
-        name = f"{s.agent.value} · {safe_frame(s.tag or NONE_TAG)} · {safe_frame(sid)}"
+        word = tags.session(index) or NONE_TAG
+        name = f"{s.agent.value} · {safe_frame(word)} · {safe_frame(sid)}"
         lane = Lane(name + (" (sub-agent)" if s.is_subagent else ""),
                     s.session_id, index, s.is_subagent, start, end, spans)
         _attribute(lane, acc)

@@ -16,6 +16,7 @@ from agentpprof.cli import app
 from agentpprof.errors import AgentpprofError
 from agentpprof.fold import fold_sessions
 from agentpprof.parse import parse_session
+from agentpprof.tags import Tags
 from tests.conftest import REFERENCE, needs_reference
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -104,7 +105,7 @@ def _snapshot(folder: Path, offset_ms: int = 700, name: str = "snap.json") -> Pa
 def _run(tmp: Path, offset_ms: int) -> tuple[Any, Any]:
     s = parse_session(_session(tmp))
     corr = correlate([s], [load_snapshot(_snapshot(tmp, offset_ms))])
-    return corr, fold_sessions([s], "app", corr)
+    return corr, fold_sessions([s], Tags(), "app", corr)
 
 
 def test_every_call_matched_with_nesting_status_and_domains(tmp_path: Path) -> None:

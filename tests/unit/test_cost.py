@@ -62,6 +62,7 @@ def test_cost_profile_equals_the_sum_of_call_costs() -> None:
     tiers): the folded micro-dollars equal the calls' own costs."""
     from agentpprof.fold import fold_sessions
     from agentpprof.records import Agent, Session
+    from tests.conftest import fixed_tags
 
     calls = [_call("claude-opus-4-6", h1=1_000, cache_write=3_000, input=10, output=50),
              _call("claude-sonnet-4-5-20250929", input=300_000, output=250_000),
@@ -69,9 +70,9 @@ def test_cost_profile_equals_the_sum_of_call_costs() -> None:
              _call("gpt-5", input=1_234, cache_read=5_678, output=91, reasoning=10),
              _call("mystery-model", input=99)]
     for i, c in enumerate(calls):
-        c.index, c.tag = i, "testing"
-    s = Session(agent=Agent.CLAUDE, file="f.jsonl", session_id="s", llm_calls=calls, tag="x")
-    prof = fold_sessions([s], "p")
+        c.index = i
+    s = Session(agent=Agent.CLAUDE, file="f.jsonl", session_id="s", llm_calls=calls)
+    prof = fold_sessions([s], fixed_tags([s], "x", call="testing"), "p")
     expected = sum(c for call in calls if (c := call_cost(call)) is not None)
     assert sum(prof.cost.values()) / 1e6 == pytest.approx(expected, abs=len(prof.cost) * 1e-6)
     assert not any("mystery" in k for k in prof.cost)

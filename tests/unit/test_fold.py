@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agentpprof.fold import drop_frames, fold_sessions, folded_text, mixing, project_counter
 from agentpprof.parse import parse_session
+from tests.conftest import fixed_tags
 
 CWD = "/work/agentsight"
 
@@ -52,10 +53,7 @@ def _codex_session(tmp_path: Path) -> Path:
 def test_golden_stacks(tmp_path: Path) -> None:
     s = parse_session(_codex_session(tmp_path), project_root=CWD)
     assert len(s.llm_calls) == 1  # the re-emitted token_count is skipped
-    s.tag = "rustfix"
-    s.prompts[0].tag = "debug"
-    s.llm_calls[0].tag = "summarize"
-    prof = fold_sessions([s], "agentsight")
+    prof = fold_sessions([s], fixed_tags([s], "rustfix", "debug", "summarize"), "agentsight")
     assert folded_text(prof.system) == (
         "project:agentsight;agent:codex;session:rustfix;prompt:debug;call:tool/shell;"
         "process:bash;process:cargo;effect:test;path:collector/Cargo.toml;status:ok 1\n"

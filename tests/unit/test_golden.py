@@ -10,6 +10,7 @@ from agentpprof.fold import fold_sessions, folded_text
 from agentpprof.parse import parse_session
 from agentpprof.pipeline import folded_files
 from agentpprof.timeline import build_timeline
+from tests.conftest import fixed_tags
 from tests.synth import sessions
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
@@ -18,14 +19,11 @@ WORDS = ("debugging", "testing", "docs", "git", "frontend", "performance", "refa
 
 def test_folded_stacks_match_the_golden_files(tmp_path: Path, update_golden: bool) -> None:
     parsed = [parse_session(f) for f in sessions(tmp_path)]
-    for i, s in enumerate(parsed):
-        s.tag = WORDS[i % len(WORDS)]
-        for j, p in enumerate(s.prompts):
-            p.tag = WORDS[(i + j) % len(WORDS)]
-        for j, c in enumerate(s.llm_calls):
-            c.tag = WORDS[(2 * i + j) % len(WORDS)]
-    profiles = fold_sessions(parsed, "invoicer")
-    profiles.time = build_timeline(parsed, "invoicer").profile
+    tags = fixed_tags(parsed, lambda i: WORDS[i % len(WORDS)],
+                      lambda i, j: WORDS[(i + j) % len(WORDS)],
+                      lambda i, j: WORDS[(2 * i + j) % len(WORDS)])
+    profiles = fold_sessions(parsed, tags, "invoicer")
+    profiles.time = build_timeline(parsed, tags, "invoicer").profile
     files = {name: folded_text(counter) for name, counter in folded_files(profiles).items()}
     if update_golden:
         GOLDEN.mkdir(parents=True, exist_ok=True)

@@ -16,15 +16,18 @@ from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
 from agentpprof.render import render_all, rerender
 from agentpprof.schema import render_schemas
 from agentpprof.summary import build_report
+from agentpprof.tags import Tags
+from tests.conftest import fixed_tags
 
 EVIL = "</script><img src=x onerror=alert(1)>"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _report(sessions: list[Session], out: Path) -> None:
-    prof = fold_sessions(sessions, "proj")
+def _report(sessions: list[Session], out: Path, tags: Tags | None = None) -> None:
+    tags = tags if tags is not None else fixed_tags(sessions, "testing", "debugging", "testing")
+    prof = fold_sessions(sessions, tags, "proj")
     rep = build_report(
-        sessions=sessions, profiles=prof, project=Project(name="proj", root="~/proj"),
+        sessions=sessions, tags=tags, profiles=prof, project=Project(name="proj", root="~/proj"),
         inputs=Inputs(claude_root="~/.claude/projects", codex_root="~/.codex/sessions",
                       session_files=[], scan_files=160, max_sessions=36, files_scanned=0,
                       files_profiled=len(sessions), tag_llm_calls=True, include_previews=False),
@@ -42,9 +45,8 @@ def _report(sessions: list[Session], out: Path) -> None:
 def _evil_session() -> Session:
     s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p",
                 models=[EVIL])
-    s.tag = "testing"
-    s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text", tag="debugging")]
-    s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3), tag="testing")]
+    s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text")]
+    s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3))]
     s.tool_calls = [ToolCall(0, 3, None, EVIL, "tool", "rm -rf /secret", [], "process",
                              [f"src/{EVIL}"], [], "ok", 0)]
     return s

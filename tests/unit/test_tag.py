@@ -22,6 +22,7 @@ from agentpprof.tag import (
     normalise,
     tag_fragments,
 )
+from agentpprof.tags import Tags
 from tests.conftest import ScriptedBackend
 
 
@@ -80,8 +81,10 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
     cache = TagCache.load(tmp_path / "tags.json")
     frags = collect_fragments([s], tag_llm_calls=True)
     assert [f.kind for f in frags] == ["session", "prompt", "prompt", "llm"]
-    asyncio.run(tag_fragments(frags, backend, cache))
-    assert s.tag == "testing" and all(p.tag == "testing" for p in s.prompts)
+    tags = asyncio.run(tag_fragments(frags, backend, cache))
+    assert tags.session(0) == "testing"
+    assert all(tags.prompt(0, p.index) == "testing" for p in s.prompts)
+    assert set(tags.provenance.values()) == {"llm"}
     assert len(backend.calls) == 4
     doc = json.loads((tmp_path / "tags.json").read_text())
     assert set(doc) >= {"schema_version", "created_by", "updated_at", "llm", "stats", "tags"}
@@ -92,8 +95,9 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
     # second run: everything from the cache, no backend call
     again = TagCache.load(tmp_path / "tags.json")
     backend2 = ScriptedBackend(default="docs")
-    asyncio.run(tag_fragments(collect_fragments([_session()], True), backend2, again))
+    tags2 = asyncio.run(tag_fragments(collect_fragments([_session()], True), backend2, again))
     assert backend2.calls == [] and again.stats.cache_hits == 4
+    assert tags2.words == tags.words and set(tags2.provenance.values()) == {"cache"}
 
 
 def test_cache_key_ignores_url_but_not_model() -> None:
@@ -125,9 +129,9 @@ def test_copied_noun_is_retried_closed_in_open_mode(tmp_path: Path) -> None:
     s = _session(0)
     s.title = "Reduce memory usage of the image resizer"
     backend = ScriptedBackend(answers=["image", "performance"])
-    asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
-                              TagCache.load(tmp_path / "t.json"), vocabulary="open"))
-    assert s.tag == "performance"
+    tags = asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
+                                     TagCache.load(tmp_path / "t.json"), vocabulary="open"))
+    assert tags.session(0) == "performance"
     assert backend.calls[0][2] is False  # open grammar first
     assert backend.calls[1][1:] == ("image", True)
 
@@ -136,10 +140,10 @@ def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
     s = _session(0)
     s.title = "Tune the config loader"
     backend = ScriptedBackend(answers=["config"])
-    asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
-                              TagCache.load(tmp_path / "t.json")))
+    tags = asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
+                                     TagCache.load(tmp_path / "t.json")))
     # a kind of work named in the text is not sent back: the grammar already chose among kinds
-    assert s.tag == "config" and backend.calls == [(backend.calls[0][0], None, True)]
+    assert tags.session(0) == "config" and backend.calls == [(backend.calls[0][0], None, True)]
 
 
 def test_vocabulary_is_part_of_the_cache_key() -> None:
@@ -157,10 +161,13 @@ def test_corrupt_cache_is_set_aside(tmp_path: Path) -> None:
 
 def test_inherit_llm_tags() -> None:
     s = _session(1)
-    s.tag, s.prompts[0].tag = "sess", "prm"
     s.llm_calls.append(LlmCall(1, 30, None, "m", None, Tokens()))
-    inherit_llm_tags([s])
-    assert [c.tag for c in s.llm_calls] == ["prm", "sess"]
+    tags = Tags()
+    tags.set(("session", 0, -1), "sess", "llm")
+    tags.set(("prompt", 0, 0), "prm", "llm")
+    inherit_llm_tags([s], tags)
+    assert [tags.call(0, c.index) for c in s.llm_calls] == ["prm", "sess"]
+    assert tags.provenance[("llm", 0, 1)] == "inherited"
 
 
 def test_every_demonstrated_word_is_a_valid_tag() -> None:

@@ -8,24 +8,19 @@ from pathlib import Path
 
 from agentpprof.parse import parse_session
 from agentpprof.timeline import build_timeline, trace_json, waterfall_data
+from tests.conftest import fixed_tags
 from tests.synth import PROMPTS, claude_session, codex_session
 
 
 def _sessions(tmp: Path) -> list:  # type: ignore[type-arg]
     files = [*claude_session(tmp, 10), codex_session(tmp, 6)]
     out = [parse_session(f) for f in files]
-    for s in out:
-        s.tag = "testing"
-        for p in s.prompts:
-            p.tag = "debugging"
-        for c in s.llm_calls:
-            c.tag = "reading"
     return out
 
 
 def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: Path) -> None:
     sessions = _sessions(tmp_path)
-    tl = build_timeline(sessions, "demo")
+    tl = build_timeline(sessions, fixed_tags(sessions, "testing", "debugging", "reading"), "demo")
     assert len(tl.lanes) == len(sessions)
     for lane in tl.lanes:
         parts = lane.tool_ms + lane.llm_ms + lane.wait_ms + lane.idle_ms
@@ -52,7 +47,7 @@ def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: P
 
 def test_trace_is_chrome_format_without_free_text(tmp_path: Path) -> None:
     sessions = _sessions(tmp_path)
-    tl = build_timeline(sessions, "demo")
+    tl = build_timeline(sessions, fixed_tags(sessions, "testing", "debugging", "reading"), "demo")
     text = trace_json(tl, "demo")
     doc = json.loads(text)
     events = doc["traceEvents"]

@@ -1,0 +1,38 @@
+"""What the tag stage returns: one word per session, prompt and LLM call, keyed by position.
+
+The records from the parse stage are read, never written: later stages (fold, timeline,
+summary) take ``(sessions, tags)``. A key is ``(kind, session index, index)``: the session's
+position in the list given to the tag stage, and the prompt's or LLM call's ``index`` (-1 for
+the session itself). Provenance says where each word came from: ``llm`` (asked this run),
+``cache`` (tags.json) or ``inherited`` (``--tag-llm-calls false``: the call took its prompt's
+word).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+Ref = tuple[str, int, int]  # (kind, session index, prompt or call index; -1: the session)
+
+
+@dataclass(slots=True)
+class Tags:
+    words: dict[Ref, str] = field(default_factory=dict)
+    provenance: dict[Ref, str] = field(default_factory=dict)
+
+    def set(self, ref: Ref, word: str, how: str) -> None:
+        self.words[ref] = word
+        self.provenance[ref] = how
+
+    def session(self, si: int) -> str:
+        return self.words.get(("session", si, -1), "")
+
+    def prompt(self, si: int, index: int | None) -> str:
+        return "" if index is None else self.words.get(("prompt", si, index), "")
+
+    def call(self, si: int, index: int) -> str:
+        return self.words.get(("llm", si, index), "")
+
+    def sources(self) -> Counter[str]:
+        return Counter(self.provenance.values())
