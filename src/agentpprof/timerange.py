@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from msgspec.structs import replace
+
 from agentpprof.records import Session
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -82,14 +84,14 @@ def normal_ts(ts: str) -> str:
 
 
 def clip_session(s: Session, rng: TimeRange) -> Session | None:
-    """``s`` cut to the range (in place), or None when nothing of it is inside."""
+    """A new session holding what of ``s`` is inside the range (``s`` is not changed), or None
+    when nothing of it is inside."""
     lo, hi = rng.bounds()
 
     def inside(ts: str | None) -> bool | None:
         if not ts:
             return None
-        t = normal_ts(ts)
-        return lo <= t <= hi
+        return lo <= normal_ts(ts) <= hi
 
     calls = [c for c in s.llm_calls if inside(c.timestamp) is not False]
     tools = [t for t in s.tool_calls if inside(t.timestamp) is not False]
@@ -98,28 +100,25 @@ def clip_session(s: Session, rng: TimeRange) -> Session | None:
     if not timed:
         return None
     used = {c.prompt_index for c in calls} | {t.prompt_index for t in tools}
-    keep = [p for p in s.prompts if inside(p.timestamp) or p.index in used]
-    remap = {p.index: i for i, p in enumerate(keep)}
-    for i, p in enumerate(keep):
-        p.index = i
-    for c in calls:
-        c.prompt_index = remap.get(c.prompt_index) if c.prompt_index is not None else None
-    for t in tools:
-        t.prompt_index = remap.get(t.prompt_index) if t.prompt_index is not None else None
-    for i, c in enumerate(calls):
-        c.index = i
-    for i, t in enumerate(tools):
-        t.index = i
-    s.prompts, s.llm_calls, s.tool_calls = keep, calls, tools
-    s.agent_links = {k: remap.get(v) if v is not None else None
-                     for k, v in s.agent_links.items()}
+    kept = [p for p in s.prompts if inside(p.timestamp) or p.index in used]
+    remap = {p.index: i for i, p in enumerate(kept)}
+
+    def moved(index: int | None) -> int | None:
+        return remap.get(index) if index is not None else None
+
+    prompts = [replace(p, index=i) for i, p in enumerate(kept)]
+    new_calls = [replace(c, index=i, prompt_index=moved(c.prompt_index))
+                 for i, c in enumerate(calls)]
+    new_tools = [replace(t, index=i, prompt_index=moved(t.prompt_index))
+                 for i, t in enumerate(tools)]
     times = sorted(normal_ts(ts) for ts in
-                   (*(p.timestamp for p in keep), *(c.timestamp for c in calls),
+                   (*(p.timestamp for p in kept), *(c.timestamp for c in calls),
                     *(t.timestamp for t in tools), *(t.end for t in tools)) if ts)
     inside_times = [t for t in times if lo <= t <= hi]
-    s.start = inside_times[0] if inside_times else None
-    s.end = inside_times[-1] if inside_times else None
-    return s
+    return replace(s, prompts=prompts, llm_calls=new_calls, tool_calls=new_tools,
+                   agent_links={k: moved(v) for k, v in s.agent_links.items()},
+                   start=inside_times[0] if inside_times else None,
+                   end=inside_times[-1] if inside_times else None)
 
 
 def clip_sessions(sessions: list[Session], rng: TimeRange) -> list[Session]:

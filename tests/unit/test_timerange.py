@@ -36,8 +36,10 @@ def test_a_session_crossing_the_boundary_is_clipped(tmp_path: Path) -> None:
     main = claude_session(tmp_path, 10)[0]
     whole = parse_session(main)
     since = "2026-11-20T09:00:40.000Z"
-    s = clip_session(parse_session(main), TimeRange(since=parse_when(since)))
+    original = parse_session(main)
+    s = clip_session(original, TimeRange(since=parse_when(since)))
     assert s is not None
+    assert original == whole  # a new session: the parsed one is not changed
     assert 0 < len(s.llm_calls) < len(whole.llm_calls)
     assert all(c.timestamp and c.timestamp >= since for c in s.llm_calls)
     assert all(t.timestamp and t.timestamp >= since for t in s.tool_calls)
