@@ -23,9 +23,8 @@ from agentpprof.diff import run_diff
 from agentpprof.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
-    drop_frames,
     folded_text,
-    project_counter,
+    project_frames,
 )
 
 TAGS = ["testing", "debugging", "docs", "refactor", "git", "deploy", "research", "frontend",
@@ -51,11 +50,12 @@ def token_stack(rng: random.Random, i: int) -> str:
 def write_report(folder: Path, system: Counter[str], token: Counter[str]) -> None:
     folder.mkdir(parents=True)
     files = {"semantic-system.folded.txt": system, "semantic-token.folded.txt": token,
-             "nonsemantic-system.folded.txt": drop_frames(system, ("session", "prompt"))}
+             "nonsemantic-system.folded.txt":
+                 project_frames(system, ("session", "prompt"), keep=False)}
     for name, keep in SYSTEM_PROJECTIONS.items():
-        files[f"{name}.folded.txt"] = project_counter(system, keep)
+        files[f"{name}.folded.txt"] = project_frames(system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
-        files[f"{name}.folded.txt"] = project_counter(token, keep)
+        files[f"{name}.folded.txt"] = project_frames(token, keep)
     for name, counter in files.items():
         (folder / name).write_text(folded_text(counter))
     (folder / "agentpprof.json").write_text(json.dumps({

@@ -18,8 +18,7 @@ from agentpprof.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
     Profiles,
-    drop_frames,
-    project_counter,
+    project_frames,
 )
 from agentpprof.models import Inputs, Project, TaggerStats
 from agentpprof.pipeline import folded_files
@@ -53,10 +52,10 @@ def synthetic(n: int, seed: int = 7) -> Profiles:
         token[stack] += rng.randrange(1, 100000)
     prof = Profiles(system=system, token=token)
     for name, keep in SYSTEM_PROJECTIONS.items():
-        prof.projections[name] = project_counter(system, keep)
+        prof.projections[name] = project_frames(system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
-        prof.projections[name] = project_counter(token, keep)
-    prof.nonsemantic = drop_frames(system, ("session", "prompt"))
+        prof.projections[name] = project_frames(token, keep)
+    prof.nonsemantic = project_frames(system, ("session", "prompt"), keep=False)
     return prof
 
 

@@ -173,28 +173,21 @@ def fold_sessions(sessions: list[Session], tags: Tags, project: str,
                    f"status:{u.status}"] += 1
     prof.cost = Counter(cost_weights(token, dollars))
     for name, keep in SYSTEM_PROJECTIONS.items():
-        prof.projections[name] = project_counter(prof.system, keep)
+        prof.projections[name] = project_frames(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
-        prof.projections[name] = project_counter(prof.token, keep)
-    prof.nonsemantic = drop_frames(prof.system, ("session", "prompt"))
+        prof.projections[name] = project_frames(prof.token, keep)
+    prof.nonsemantic = project_frames(prof.system, ("session", "prompt"), keep=False)
     return prof
 
 
-def project_counter(counter: Counter[str], keep: Iterable[str]) -> Counter[str]:
-    keep_set = set(keep)
+def project_frames(counter: Counter[str], families: Iterable[str], *,
+            keep: bool = True) -> Counter[str]:
+    """Stacks with only the frames of these families (``keep``) or without them (``keep=False``),
+    weights of stacks that become equal merged."""
+    chosen = set(families)
     out: Counter[str] = Counter()
     for stack, weight in counter.items():
-        frames = [f for f in stack.split(";") if _prefix(f) in keep_set]
-        if frames:
-            out[";".join(frames)] += weight
-    return out
-
-
-def drop_frames(counter: Counter[str], drop: Iterable[str]) -> Counter[str]:
-    drop_set = set(drop)
-    out: Counter[str] = Counter()
-    for stack, weight in counter.items():
-        frames = [f for f in stack.split(";") if _prefix(f) not in drop_set]
+        frames = [f for f in stack.split(";") if (_prefix(f) in chosen) is keep]
         if frames:
             out[";".join(frames)] += weight
     return out

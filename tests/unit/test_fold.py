@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from agentpprof.fold import drop_frames, fold_sessions, folded_text, mixing, project_counter
+from agentpprof.fold import fold_sessions, folded_text, mixing, project_frames
 from agentpprof.parse import parse_session
 from tests.conftest import fixed_tags
 
@@ -83,8 +83,8 @@ def test_golden_stacks(tmp_path: Path) -> None:
 def test_projection_helpers() -> None:
     c = Counter({"project:p;agent:a;session:x;prompt:y;call:tool/read;effect:read;status:ok": 3,
                  "project:p;agent:a;session:z;prompt:y;call:tool/read;effect:read;status:ok": 2})
-    assert project_counter(c, ("project", "prompt")) == Counter({"project:p;prompt:y": 5})
-    assert drop_frames(c, ("session",)) == Counter(
+    assert project_frames(c, ("project", "prompt")) == Counter({"project:p;prompt:y": 5})
+    assert project_frames(c, ("session",), keep=False) == Counter(
         {"project:p;agent:a;prompt:y;call:tool/read;effect:read;status:ok": 5})
 
 
