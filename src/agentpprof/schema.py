@@ -17,12 +17,14 @@ import msgspec
 from agentpprof.diff import DiffReport
 from agentpprof.inventory import InventoryRow
 from agentpprof.models import BenchResult, Report
+from agentpprof.tags import TagsFile
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "agentpprof.schema.json": lambda: Report.model_json_schema(),
     "sessions.schema.json": lambda: msgspec.json.schema(list[InventoryRow]),
     "benchmarks.schema.json": lambda: BenchResult.model_json_schema(),
     "diff.schema.json": lambda: DiffReport.model_json_schema(),
+    "tags.schema.json": lambda: msgspec.json.schema(TagsFile),
 }
 
 

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import msgspec
+
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.fsutil import write_atomic
 from agentpprof.pool import Endpoint, Pool
@@ -38,7 +40,7 @@ from agentpprof.prompt import (
     vocabulary_for,
 )
 from agentpprof.records import Session
-from agentpprof.tags import Ref, Tags
+from agentpprof.tags import CacheStats, Ref, TagEntry, Tags, TagsFile
 
 Kind = Literal["session", "prompt", "llm"]
 # "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
@@ -231,25 +233,27 @@ class TagCache:
     def save(self) -> None:
         if not self.persist:
             return
-        doc = {
-            "schema_version": 1,
-            "created_by": "agentpprof",
-            "updated_at": _now(),
-            "llm": self.llm,
-            "stats": {
-                "requests": self.stats.requests,
-                "cache_hits": self.stats.cache_hits,
-                "llm_calls": self.stats.llm_calls,
-                "llm_successes": self.stats.llm_successes,
-                "failures": self.stats.failures,
-            },
-            "tags": dict(sorted(self.entries.items())),
-            "model_ids": dict(sorted(self.model_ids.items())),
-            "hash_key": self.hash_key,
-        }
-        write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        st = self.stats
+        doc = TagsFile(
+            schema_version=1, created_by="agentpprof", updated_at=_now(), llm=dict(self.llm),
+            stats=CacheStats(requests=st.requests, cache_hits=st.cache_hits,
+                             llm_calls=st.llm_calls, llm_successes=st.llm_successes,
+                             failures=st.failures),
+            tags={k: _entry(v) for k, v in sorted(self.entries.items())},
+            model_ids=dict(sorted(self.model_ids.items())), hash_key=self.hash_key)
+        write_atomic(self.path, json.dumps(msgspec.to_builtins(doc), indent=1, sort_keys=True)
+                     + "\n")
         self._dirty = 0
         self._last_write = time.monotonic()
+
+
+def _entry(v: dict[str, Any]) -> TagEntry:
+    """A cache entry in the file's typed shape (fields an older version wrote are dropped)."""
+    llm = v.get("llm")
+    return TagEntry(tag=str(v["tag"]), kind=str(v.get("kind", "")),
+                    source_hash=str(v.get("source_hash", "")),
+                    created_at=str(v.get("created_at", "")),
+                    llm={str(a): str(b) for a, b in llm.items()} if isinstance(llm, dict) else {})
 
 
 def keyed_hash(key: str, text: str, n: int = 16) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import msgspec
+
 Ref = tuple[str, int, int]  # (kind, session index, prompt or call index; -1: the session)
 
 
@@ -36,3 +38,34 @@ class Tags:
 
     def sources(self) -> Counter[str]:
         return Counter(self.provenance.values())
+
+
+class TagEntry(msgspec.Struct, forbid_unknown_fields=True):
+    """One cached tag in ``tags.json``; no fragment text, only a keyed hash of it."""
+
+    tag: str
+    kind: str  # session, prompt or llm
+    source_hash: str  # HMAC of the fragment under hash_key
+    created_at: str
+    llm: dict[str, str]  # provider, base_url, model of the endpoint(s) that answered
+
+
+class CacheStats(msgspec.Struct, forbid_unknown_fields=True):
+    requests: int = 0
+    cache_hits: int = 0
+    llm_calls: int = 0
+    llm_successes: int = 0
+    failures: int = 0
+
+
+class TagsFile(msgspec.Struct, forbid_unknown_fields=True):
+    """``tags.json``, the tag cache (docs/tags.schema.json is generated from this)."""
+
+    schema_version: int
+    created_by: str
+    updated_at: str
+    llm: dict[str, str]
+    stats: CacheStats
+    tags: dict[str, TagEntry]  # keyed hash of (prompt version, model, kind, fragment) -> tag
+    model_ids: dict[str, str]  # model file fingerprint -> the server's model identity
+    hash_key: str  # the secret every hash of this cache and of its report is keyed with

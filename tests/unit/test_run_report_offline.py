@@ -31,6 +31,11 @@ def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) 
     assert plain not in doc["prompt_tags"]
     secret = json.loads((out / "tags.json").read_text())["hash_key"]
     assert len(secret) == 32
+    import jsonschema  # tags.json is the documented, generated shape
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "tags.schema.json")
+                        .read_text())
+    jsonschema.validate(json.loads((out / "tags.json").read_text()), schema)
     # a rerun takes every tag from the cache: the backend is not asked again
     again = ScriptedBackend(default="docs")
     rerun = run_report(opts, backend=again)
