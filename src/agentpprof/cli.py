@@ -228,12 +228,13 @@ def _llama_urls(given: list[str] | None) -> list[str]:
     return list(dict.fromkeys(urls)) or [defaults.LLAMA_URL]
 
 
-def _vocabulary(value: str) -> Vocabulary:
-    if value == "kinds":
-        return "kinds"
-    if value == "open":
-        return "open"
-    raise typer.BadParameter("expected kinds or open", param_hint="--vocabulary")
+class VocabularyChoice(StrEnum):
+    kinds = "kinds"
+    open = "open"
+
+
+def _vocabulary(value: VocabularyChoice) -> Vocabulary:
+    return "open" if value is VocabularyChoice.open else "kinds"
 
 
 @app.command()
@@ -275,11 +276,11 @@ def report(
                              "tag (false, faster).")] = "true",
     no_tag_llm_calls: Annotated[bool, typer.Option("--no-tag-llm-calls", help="Same as "
                                 "--tag-llm-calls false.")] = False,
-    vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
-                          help="Tag words: 'kinds' = the kind of work (testing, debugging, "
-                          "docs, git, feature, …) the model finds likeliest, calibrated, one "
-                          "request per tag; 'open' = any 3-12 letter word the model writes "
-                          "(more specific, less consistent, slower).")] = "kinds",
+    vocabulary: Annotated[VocabularyChoice, typer.Option(
+        "--vocabulary", help="Tag words: 'kinds' = the kind of work (testing, debugging, docs, "
+        "git, feature, …) the model finds likeliest, calibrated, one request per tag; 'open' = "
+        "any 3-12 letter word the model writes (more specific, less consistent, slower).")]
+    = VocabularyChoice.kinds,
     reproducible: Annotated[bool, typer.Option("--reproducible", help="Identical tags from one "
                             "cold run to the next (each request is computed from the cached "
                             "prompt prefix on its own server slot; ~30 % slower). Without it "
@@ -548,8 +549,8 @@ def bench(
                            "real labelled session files (e.g. shared/corpus-eval): scores the "
                            "shipped real test split per fragment kind with a 95 % interval "
                            "(default: $AGENTPPROF_EVAL_CORPUS; skipped when unset).")] = None,
-    vocabulary: Annotated[str, typer.Option("--vocabulary", metavar="kinds|open",
-                          help="Tag words, as for report.")] = "kinds",
+    vocabulary: Annotated[VocabularyChoice, typer.Option(
+        "--vocabulary", help="Tag words, as for report.")] = VocabularyChoice.kinds,
     load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
                             "for a model to load.")] = 240.0,
     request_timeout: Annotated[float, typer.Option("--request-timeout", min=1.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -45,6 +46,7 @@ from agentpprof.timeline import build_timeline, trace_json
 from agentpprof.timerange import clip_sessions
 
 Log = Callable[[str], None]
+log = logging.getLogger("agentpprof")  # shown with -vv (debug) / -v (info)
 
 
 @dataclass(slots=True)
@@ -93,9 +95,13 @@ def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, 
     found = discover_from(opts)
     hooks.stage("parsing sessions", len(found.refs))
     root = str(opts.project_root.resolve())
+    started = time.monotonic()
     sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
                               progress=lambda n: hooks.advance(n))
-    return found, clip_sessions(sessions, opts.time_range)
+    clipped = clip_sessions(sessions, opts.time_range)
+    log.debug("discover + parse: %d files scanned, %d parsed, %d in the time range, %.2f s",
+              found.scanned, len(sessions), len(clipped), time.monotonic() - started)
+    return found, clipped
 
 
 @contextlib.contextmanager
@@ -236,12 +242,21 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         cache.save()
     hooks.stage("writing profiles", None)
     project = opts.project_name or root.name or "project"
+    log.debug("tagging: %d requests, %d cache hits, %d LLM calls, %.2f s (%s)", stats.requests,
+              stats.cache_hits, stats.llm_calls, stats.seconds, dict(tags.sources()))
+    started = time.monotonic()
     correlation = (correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots
                    else None)
+    if correlation:
+        log.info("agentsight: %d of %d shell calls matched (%d ambiguous, %d outside), "
+                 "%d untracked subtrees", correlation.matched, correlation.considered,
+                 correlation.ambiguous, correlation.outside, len(correlation.untracked))
     profiles = fold_sessions(sessions, tags, project, correlation)
     timeline = build_timeline(sessions, tags, project, correlation)
     profiles.time = timeline.profile
     write_profiles(out, profiles)
+    log.debug("fold + timeline + profile files: %d system / %d token stacks, %.2f s",
+              len(profiles.system), len(profiles.token), time.monotonic() - started)
     trace = trace_json(timeline, project)
     write_atomic(out / TRACE, trace)
     artifacts = dict(FILES)

@@ -11,6 +11,7 @@ identity, since it is part of the cache key.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from agentpprof.errors import EndpointDown, LlamaServerError
 from agentpprof.llama import LlamaClient, ServerInfo, make_client
 
 T = TypeVar("T")
+log = logging.getLogger("agentpprof")
 # in-flight requests per endpoint when the server does not say (OpenAI engines batch)
 OPENAI_DEFAULT_CONCURRENCY = 8
 
@@ -84,6 +86,8 @@ class Pool:
                 ep.failures += 1
                 if ep.alive:
                     ep.alive, ep.error = False, exc.message
+                    log.warning("tagging endpoint %s stopped answering (%s); its requests go "
+                                "to the other endpoints", ep.url, exc.message)
                     if not self.alive():
                         self._free.put_nowait(None)
                         raise self._all_down() from None
