@@ -27,41 +27,65 @@ from agentpprof.fold import (
     project_frames,
 )
 
-TAGS = ["testing", "debugging", "docs", "refactor", "git", "deploy", "research", "frontend",
-        "feature", "config", "review", "security"]
+TAGS = [
+    "testing",
+    "debugging",
+    "docs",
+    "refactor",
+    "git",
+    "deploy",
+    "research",
+    "frontend",
+    "feature",
+    "config",
+    "review",
+    "security",
+]
 PROCS = ["pytest", "cargo", "git", "npm", "rg", "sed", "python", "make", "docker", "go"]
 EFFECTS = ["test", "read", "write", "repo", "network", "build", "search", "process"]
 
 
 def system_stack(rng: random.Random) -> str:
-    return (f"project:demo;agent:{rng.choice(['claude', 'codex'])};"
-            f"session:{rng.choice(TAGS)};prompt:{rng.choice(TAGS)};call:tool/shell;"
-            f"process:{rng.choice(PROCS)};process:{rng.choice(PROCS)};"
-            f"effect:{rng.choice(EFFECTS)};path:src/mod{rng.randrange(200)}/;"
-            f"status:{rng.choice(['ok', 'fail'])}")
+    return (
+        f"project:demo;agent:{rng.choice(['claude', 'codex'])};"
+        f"session:{rng.choice(TAGS)};prompt:{rng.choice(TAGS)};call:tool/shell;"
+        f"process:{rng.choice(PROCS)};process:{rng.choice(PROCS)};"
+        f"effect:{rng.choice(EFFECTS)};path:src/mod{rng.randrange(200)}/;"
+        f"status:{rng.choice(['ok', 'fail'])}"
+    )
 
 
 def token_stack(rng: random.Random, i: int) -> str:
-    return (f"project:demo;agent:claude;session:{rng.choice(TAGS)};prompt:{rng.choice(TAGS)};"
-            f"call:llm/{rng.choice(TAGS)};model:m{i % 40};"
-            f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}")
+    return (
+        f"project:demo;agent:claude;session:{rng.choice(TAGS)};prompt:{rng.choice(TAGS)};"
+        f"call:llm/{rng.choice(TAGS)};model:m{i % 40};"
+        f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}"
+    )
 
 
 def write_report(folder: Path, system: Counter[str], token: Counter[str]) -> None:
     folder.mkdir(parents=True)
-    files = {"semantic-system.folded.txt": system, "semantic-token.folded.txt": token,
-             "nonsemantic-system.folded.txt":
-                 project_frames(system, ("session", "prompt"), keep=False)}
+    files = {
+        "semantic-system.folded.txt": system,
+        "semantic-token.folded.txt": token,
+        "nonsemantic-system.folded.txt": project_frames(system, ("session", "prompt"), keep=False),
+    }
     for name, keep in SYSTEM_PROJECTIONS.items():
         files[f"{name}.folded.txt"] = project_frames(system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
         files[f"{name}.folded.txt"] = project_frames(token, keep)
     for name, counter in files.items():
         (folder / name).write_text(folded_text(counter))
-    (folder / "agentpprof.json").write_text(json.dumps({
-        "schema_version": 1, "generated_at": "2026-12-01T00:00:00Z",
-        "summary": {"totals": {"sessions": 1}},
-        "llm_tagger": {"model": "m.gguf", "prompt_version": "v"}}))
+    (folder / "agentpprof.json").write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "generated_at": "2026-12-01T00:00:00Z",
+                "summary": {"totals": {"sessions": 1}},
+                "llm_tagger": {"model": "m.gguf", "prompt_version": "v"},
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -92,9 +116,17 @@ def main() -> int:
             result = run_diff(root / "base", root / "new", root / f"diff{run}")
             times.append(time.perf_counter() - t)
         stacks = {p.folded: (p.stacks_base, p.stacks_new) for p in result.profiles}
-    print(json.dumps({"system_stacks": stacks["semantic-system.folded.txt"],
-                      "profiles": len(stacks), "seconds": [round(x, 2) for x in times],
-                      "median_s": round(statistics.median(times), 2)}, indent=1))
+    print(
+        json.dumps(
+            {
+                "system_stacks": stacks["semantic-system.folded.txt"],
+                "profiles": len(stacks),
+                "seconds": [round(x, 2) for x in times],
+                "median_s": round(statistics.median(times), 2),
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

@@ -33,8 +33,9 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=1000)
     args = ap.parse_args()
     files = sorted(CORPUS.glob("*/*.jsonl"))
-    refs = [(f, f"{f.name}#{i}", None) for i in range(args.sessions // len(files) + 1)
-            for f in files][: args.sessions]
+    refs = [
+        (f, f"{f.name}#{i}", None) for i in range(args.sessions // len(files) + 1) for f in files
+    ][: args.sessions]
     t = time.perf_counter()
     sessions = parse_sessions(refs, "/", workers=1)
     parse_s = time.perf_counter() - t
@@ -56,26 +57,57 @@ def main() -> int:
         write_s = time.perf_counter() - t
         t = time.perf_counter()
         rep = build_report(
-            sessions=sessions, tags=tags, profiles=prof, project=Project(name="bench", root="~"),
-            inputs=Inputs(claude_root="", codex_root="", session_files=[], scan_files=0,
-                          max_sessions=0, files_scanned=0, files_profiled=len(sessions),
-                          tag_llm_calls=True, include_previews=False),
-            tagger=TaggerStats(provider="", base_url="", model="", prompt_version="",
-                               requests=0, cache_hits=0, llm_calls=0, llm_successes=0,
-                               failures=0, seconds=0.0, tags_per_second=0.0),
-            artifacts={}, warnings=[], include_previews=False)
+            sessions=sessions,
+            tags=tags,
+            profiles=prof,
+            project=Project(name="bench", root="~"),
+            inputs=Inputs(
+                claude_root="",
+                codex_root="",
+                session_files=[],
+                scan_files=0,
+                max_sessions=0,
+                files_scanned=0,
+                files_profiled=len(sessions),
+                tag_llm_calls=True,
+                include_previews=False,
+            ),
+            tagger=TaggerStats(
+                provider="",
+                base_url="",
+                model="",
+                prompt_version="",
+                requests=0,
+                cache_hits=0,
+                llm_calls=0,
+                llm_successes=0,
+                failures=0,
+                seconds=0.0,
+                tags_per_second=0.0,
+            ),
+            artifacts={},
+            warnings=[],
+            include_previews=False,
+        )
         write_atomic(out / "agentpprof.json", rep.model_dump_json(indent=1))
         report_s = time.perf_counter() - t
     profiles_s = fold_s + write_s
-    print(json.dumps({"sessions": len(sessions), "parse_seconds_1_core": round(parse_s, 3),
-                      "fold_seconds": round(fold_s, 3),
-                      "write_folded_pprof_speedscope_seconds": round(write_s, 3),
-                      "fold_and_profile_artifacts_share_of_parse": round(profiles_s / parse_s,
-                                                                         3),
-                      "report_json_seconds": round(report_s, 3),
-                      "everything_share_of_parse": round((profiles_s + report_s) / parse_s, 3),
-                      "system_stacks": len(prof.system), "token_stacks": len(prof.token)},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                "sessions": len(sessions),
+                "parse_seconds_1_core": round(parse_s, 3),
+                "fold_seconds": round(fold_s, 3),
+                "write_folded_pprof_speedscope_seconds": round(write_s, 3),
+                "fold_and_profile_artifacts_share_of_parse": round(profiles_s / parse_s, 3),
+                "report_json_seconds": round(report_s, 3),
+                "everything_share_of_parse": round((profiles_s + report_s) / parse_s, 3),
+                "system_stacks": len(prof.system),
+                "token_stacks": len(prof.token),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

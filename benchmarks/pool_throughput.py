@@ -33,14 +33,21 @@ from agentpprof.provision import ensure_default_model, find_llama_server
 
 def run(urls: list[str], files: list[Path]) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as out:
-        opts = ReportOptions(discover=DiscoverOptions(project_root=Path(out),
-                                                      session_files=files),
-                             out=Path(out), llama_urls=urls)
+        opts = ReportOptions(
+            discover=DiscoverOptions(project_root=Path(out), session_files=files),
+            out=Path(out),
+            llama_urls=urls,
+        )
         rep = run_report(opts).llm_tagger
-    return {"servers": len(urls), "tags": rep.llm_successes, "seconds": rep.seconds,
-            "tags_per_second": rep.tags_per_second,
-            "endpoints": [{"requests": e.requests, "rps": e.requests_per_second}
-                          for e in rep.endpoints]}
+    return {
+        "servers": len(urls),
+        "tags": rep.llm_successes,
+        "seconds": rep.seconds,
+        "tags_per_second": rep.tags_per_second,
+        "endpoints": [
+            {"requests": e.requests, "rps": e.requests_per_second} for e in rep.endpoints
+        ],
+    }
 
 
 class Instant:
@@ -78,14 +85,17 @@ def client_ceiling(n: int, files: list[Path]) -> dict[str, object]:
 
         seconds = asyncio.run(go())
     tags = cache.stats.llm_successes
-    return {"endpoints": n, "tags": tags, "seconds": round(seconds, 3),
-            "client_ceiling_tags_per_second": round(tags / seconds, 1)}
+    return {
+        "endpoints": n,
+        "tags": tags,
+        "seconds": round(seconds, 3),
+        "client_ceiling_tags_per_second": round(tags / seconds, 1),
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--threads-per-server", type=int,
-                    default=max(1, (os.cpu_count() or 2) // 2))
+    ap.add_argument("--threads-per-server", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     ap.add_argument("--client-ceiling", type=int, default=0, metavar="N")
     ap.add_argument("files", nargs="+", type=Path)
     args = ap.parse_args()
@@ -100,8 +110,9 @@ def main() -> int:
         results.append(run([one.url], args.files))
     per = ["-t", str(args.threads_per_server)]
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(LlamaServer(binary, model, extra_args=per))
-                   for _ in range(2)]
+        servers = [
+            stack.enter_context(LlamaServer(binary, model, extra_args=per)) for _ in range(2)
+        ]
         results.append(run([s.url for s in servers], args.files))
     base = results[0]["tags_per_second"]
     assert isinstance(base, float)
@@ -109,8 +120,16 @@ def main() -> int:
         rate = r["tags_per_second"]
         assert isinstance(rate, float)
         r["speedup"] = round(rate / base, 2) if base else None
-    print(json.dumps({"cpus": os.cpu_count(), "threads_per_server_in_pool":
-                      args.threads_per_server, "runs": results}, indent=1))
+    print(
+        json.dumps(
+            {
+                "cpus": os.cpu_count(),
+                "threads_per_server_in_pool": args.threads_per_server,
+                "runs": results,
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

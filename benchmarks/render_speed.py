@@ -26,8 +26,22 @@ from agentpprof.render import render_all
 from agentpprof.summary import build_report
 from agentpprof.tags import Tags
 
-WORDS = ["testing", "debugging", "docs", "refactor", "git", "ci", "deploy", "research",
-         "frontend", "performance", "security", "database", "config", "planning"]
+WORDS = [
+    "testing",
+    "debugging",
+    "docs",
+    "refactor",
+    "git",
+    "ci",
+    "deploy",
+    "research",
+    "frontend",
+    "performance",
+    "security",
+    "database",
+    "config",
+    "planning",
+]
 
 
 def synthetic(n: int, seed: int = 7) -> Profiles:
@@ -35,20 +49,32 @@ def synthetic(n: int, seed: int = 7) -> Profiles:
     system: Counter[str] = Counter()
     token: Counter[str] = Counter()
     while len(system) < n:
-        stack = ";".join([
-            "project:bench", f"agent:{rng.choice(['claude', 'codex'])}",
-            f"session:{rng.choice(WORDS)}", f"prompt:{rng.choice(WORDS)}",
-            f"call:tool/{rng.choice(['shell', 'edit', 'read', 'network'])}",
-            f"process:{rng.choice(['cargo', 'git', 'pytest', 'npm', 'rg', 'python'])}",
-            f"effect:{rng.choice(['read', 'write', 'test', 'repo', 'process'])}",
-            f"path:src/m{rng.randrange(4000)}", f"status:{rng.choice(['ok', 'fail'])}"])
+        stack = ";".join(
+            [
+                "project:bench",
+                f"agent:{rng.choice(['claude', 'codex'])}",
+                f"session:{rng.choice(WORDS)}",
+                f"prompt:{rng.choice(WORDS)}",
+                f"call:tool/{rng.choice(['shell', 'edit', 'read', 'network'])}",
+                f"process:{rng.choice(['cargo', 'git', 'pytest', 'npm', 'rg', 'python'])}",
+                f"effect:{rng.choice(['read', 'write', 'test', 'repo', 'process'])}",
+                f"path:src/m{rng.randrange(4000)}",
+                f"status:{rng.choice(['ok', 'fail'])}",
+            ]
+        )
         system[stack] += rng.randrange(1, 50)
     while len(token) < n // 4:
-        stack = ";".join([
-            "project:bench", f"agent:{rng.choice(['claude', 'codex'])}",
-            f"session:{rng.choice(WORDS)}", f"prompt:{rng.choice(WORDS)}_{rng.randrange(300)}",
-            f"call:llm/{rng.choice(WORDS)}", f"model:m{rng.randrange(3)}",
-            f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}"])
+        stack = ";".join(
+            [
+                "project:bench",
+                f"agent:{rng.choice(['claude', 'codex'])}",
+                f"session:{rng.choice(WORDS)}",
+                f"prompt:{rng.choice(WORDS)}_{rng.randrange(300)}",
+                f"call:llm/{rng.choice(WORDS)}",
+                f"model:m{rng.randrange(3)}",
+                f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}",
+            ]
+        )
         token[stack] += rng.randrange(1, 100000)
     prof = Profiles(system=system, token=token)
     for name, keep in SYSTEM_PROJECTIONS.items():
@@ -65,25 +91,56 @@ def main() -> int:
     args = ap.parse_args()
     prof = synthetic(args.stacks)
     rep = build_report(
-        sessions=[], tags=Tags(), profiles=prof, project=Project(name="bench", root="~/bench"),
-        inputs=Inputs(claude_root="", codex_root="", session_files=[], scan_files=0,
-                      max_sessions=0, files_scanned=0, files_profiled=0, tag_llm_calls=True,
-                      include_previews=False),
-        tagger=TaggerStats(provider="llama.cpp", base_url="", model="", prompt_version="",
-                           requests=0, cache_hits=0, llm_calls=0, llm_successes=0, failures=0,
-                           seconds=0.0, tags_per_second=0.0),
-        artifacts={}, warnings=[], include_previews=False)
+        sessions=[],
+        tags=Tags(),
+        profiles=prof,
+        project=Project(name="bench", root="~/bench"),
+        inputs=Inputs(
+            claude_root="",
+            codex_root="",
+            session_files=[],
+            scan_files=0,
+            max_sessions=0,
+            files_scanned=0,
+            files_profiled=0,
+            tag_llm_calls=True,
+            include_previews=False,
+        ),
+        tagger=TaggerStats(
+            provider="llama.cpp",
+            base_url="",
+            model="",
+            prompt_version="",
+            requests=0,
+            cache_hits=0,
+            llm_calls=0,
+            llm_successes=0,
+            failures=0,
+            seconds=0.0,
+            tags_per_second=0.0,
+        ),
+        artifacts={},
+        warnings=[],
+        include_previews=False,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         t = time.perf_counter()
         render_all(out, rep, folded_files(prof))
         secs = time.perf_counter() - t
         sizes = {p.name: p.stat().st_size for p in out.iterdir()}
-    print(json.dumps({"unique_system_stacks": len(prof.system),
-                      "unique_token_stacks": len(prof.token), "render_seconds": round(secs, 2),
-                      "index_html_bytes": sizes["index.html"],
-                      "largest_svg_bytes": max(v for k, v in sizes.items() if k.endswith(".svg"))},
-                     indent=2))
+    print(
+        json.dumps(
+            {
+                "unique_system_stacks": len(prof.system),
+                "unique_token_stacks": len(prof.token),
+                "render_seconds": round(secs, 2),
+                "index_html_bytes": sizes["index.html"],
+                "largest_svg_bytes": max(v for k, v in sizes.items() if k.endswith(".svg")),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -84,28 +84,53 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--runs", type=int, default=9)
     ap.add_argument("--tree", default="/tmp/agentpprof-bench-tree")
-    ap.add_argument("--ccusage", default=str(Path(os.environ.get(
-        "AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm")) /
-        "node_modules/.bin/ccusage"))
+    ap.add_argument(
+        "--ccusage",
+        default=str(
+            Path(os.environ.get("AGENTPPROF_NPM_DIR", Path.home() / ".cache/agentpprof/npm"))
+            / "node_modules/.bin/ccusage"
+        ),
+    )
     args = ap.parse_args()
     root = Path(args.tree)
     n, size = build_tree(root, args.mb)
-    env = dict(os.environ, HOME=str(root), CLAUDE_CONFIG_DIR=str(root / ".claude"),
-               CODEX_HOME=str(root / ".codex"))
+    env = dict(
+        os.environ,
+        HOME=str(root),
+        CLAUDE_CONFIG_DIR=str(root / ".claude"),
+        CODEX_HOME=str(root / ".codex"),
+    )
     # as installed for a user: byte-compiled modules are written and reused
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    agentpprof = [sys.executable, "-m", "agentpprof", "sessions", "--json", "--project-root",
-                  "/", "--scan-files", "1000000", "--max-sessions", "1000000"]
+    agentpprof = [
+        sys.executable,
+        "-m",
+        "agentpprof",
+        "sessions",
+        "--json",
+        "--project-root",
+        "/",
+        "--scan-files",
+        "1000000",
+        "--max-sessions",
+        "1000000",
+    ]
     cc_claude = [args.ccusage, "claude", "session", "--json", "--offline", "--no-cost"]
     cc_codex = [args.ccusage, "codex", "session", "--json", "--offline", "--no-cost"]
     best = race({"ours": agentpprof, "claude": cc_claude, "codex": cc_codex}, env, args.runs)
     t_ours, t_c1, t_c2 = best["ours"], best["claude"], best["codex"]
     rows = json.loads(timed(agentpprof, env)[1])
-    result = {"files": n, "mb": round(size / 1e6, 1), "agentpprof_files": len(rows),
-              "agentpprof_s": round(t_ours, 3), "ccusage_claude_s": round(t_c1, 3),
-              "ccusage_codex_s": round(t_c2, 3), "ccusage_total_s": round(t_c1 + t_c2, 3),
-              "ratio_ccusage_over_agentpprof": round((t_c1 + t_c2) / t_ours, 2),
-              "agentpprof_mb_per_s": round(size / 1e6 / t_ours, 1)}
+    result = {
+        "files": n,
+        "mb": round(size / 1e6, 1),
+        "agentpprof_files": len(rows),
+        "agentpprof_s": round(t_ours, 3),
+        "ccusage_claude_s": round(t_c1, 3),
+        "ccusage_codex_s": round(t_c2, 3),
+        "ccusage_total_s": round(t_c1 + t_c2, 3),
+        "ratio_ccusage_over_agentpprof": round((t_c1 + t_c2) / t_ours, 2),
+        "agentpprof_mb_per_s": round(size / 1e6 / t_ours, 1),
+    }
     print(json.dumps(result, indent=2))
     return 0
 

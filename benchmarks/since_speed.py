@@ -44,10 +44,23 @@ def main() -> int:
             f.write_bytes(stamp.sub(lambda m, d=day: m.group(1) + d + b"T", f.read_bytes()))
             end = datetime.fromtimestamp(t, UTC).replace(hour=23, minute=59).timestamp()
             os.utime(f, (min(end, now), min(end, now)))
-        base = [sys.executable, "-m", "agentpprof", "sessions", "--json", "--project-root", "/",
-                "--claude-root", str(root / ".claude/projects"), "--codex-root",
-                str(root / ".codex/sessions"), "--scan-files", "1000000", "--max-sessions",
-                "1000000"]
+        base = [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "sessions",
+            "--json",
+            "--project-root",
+            "/",
+            "--claude-root",
+            str(root / ".claude/projects"),
+            "--codex-root",
+            str(root / ".codex/sessions"),
+            "--scan-files",
+            "1000000",
+            "--max-sessions",
+            "1000000",
+        ]
         results = []
         for since in (None, "30d", "7d", "1d"):
             cmd = base + (["--since", since] if since else [])
@@ -58,8 +71,9 @@ def main() -> int:
                 res = subprocess.run(cmd, capture_output=True, check=True)
                 best = min(best, time.perf_counter() - t)
                 rows = len(json.loads(res.stdout))
-            results.append({"since": since or "(all)", "files_listed": rows,
-                            "best_s": round(best, 3)})
+            results.append(
+                {"since": since or "(all)", "files_listed": rows, "best_s": round(best, 3)}
+            )
     print(json.dumps({"files": n, "mb": round(size / 2**20, 1), "runs": results}, indent=1))
     return 0
 

@@ -29,14 +29,29 @@ async def main() -> int:
     async with LlamaClient(args.url, timeout=120) as client:
         info = await client.info()
         started = time.monotonic()
-        res = await evaluate(client, info.model_id, Path(args.eval),
-                             args.concurrency or info.total_slots, args.vocabulary)
+        res = await evaluate(
+            client,
+            info.model_id,
+            Path(args.eval),
+            args.concurrency or info.total_slots,
+            args.vocabulary,
+        )
         secs = time.monotonic() - started
     for miss in res.misses:
         print(f"MISS {miss['category']:9} {miss['tag']!r:16} {miss['text'][:70]}")
-    print(json.dumps({"model": info.model_id, "items": res.items, "hits": res.hits,
-                      "hit_rate": round(res.hit_rate, 3), "invalid": res.invalid,
-                      "seconds": round(secs, 2), "tags_per_second": round(res.items / secs, 2)}))
+    print(
+        json.dumps(
+            {
+                "model": info.model_id,
+                "items": res.items,
+                "hits": res.hits,
+                "hit_rate": round(res.hit_rate, 3),
+                "invalid": res.invalid,
+                "seconds": round(secs, 2),
+                "tags_per_second": round(res.items / secs, 2),
+            }
+        )
+    )
     return 0
 
 

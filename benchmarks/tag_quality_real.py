@@ -71,15 +71,18 @@ async def run_baseline(client: LlamaClient, items: list[Any], conc: int) -> dict
         async with sem:
             comp = await client.complete(
                 BASELINE_PREFIX + f"Activity: {baseline_text(frag.kind, frag.record)}\nTopic:",
-                grammar=GRAMMAR, n_predict=12)
+                grammar=GRAMMAR,
+                n_predict=12,
+            )
         out[id(frag)] = normalise(comp.text)
 
     await asyncio.gather(*(one(f) for f, _ in items))
     return out
 
 
-async def run_product(client: LlamaClient, identity: str, items: list[Any], conc: int,
-                      vocabulary: str, **kw: Any) -> dict[int, str]:
+async def run_product(
+    client: LlamaClient, identity: str, items: list[Any], conc: int, vocabulary: str, **kw: Any
+) -> dict[int, str]:
     backend = LlamaBackend(client, identity, conc, slots=conc, **kw)
     # the calibration requests happen once, before the clock
     if vocabulary == "kinds":
@@ -104,10 +107,18 @@ async def main() -> int:
     labels = [lab for lab in load_labels(args.split) if lab.kind in args.kinds.split(",")]
     res = resolve(labels, args.corpus)
     if res.missing_files or res.unmatched:
-        print(f"warning: {len(res.missing_files)} labelled files missing, "
-              f"{res.unmatched} labels unmatched", file=sys.stderr)
-    report: dict[str, Any] = {"split": args.split, "split_sha256": split_sha256(args.split),
-                              "labels": len(labels), "matched": len(res.items), "taggers": {}}
+        print(
+            f"warning: {len(res.missing_files)} labelled files missing, "
+            f"{res.unmatched} labels unmatched",
+            file=sys.stderr,
+        )
+    report: dict[str, Any] = {
+        "split": args.split,
+        "split_sha256": split_sha256(args.split),
+        "labels": len(labels),
+        "matched": len(res.items),
+        "taggers": {},
+    }
     async with LlamaClient(args.url, timeout=300) as client:
         info = await client.info()
         report["model"] = info.model_id
@@ -116,22 +127,28 @@ async def main() -> int:
             if name == "baseline":
                 tags = await run_baseline(client, res.items, args.concurrency)
             else:
-                tags = await run_product(client, info.model_id, res.items, args.concurrency,
-                                         name)
+                tags = await run_product(client, info.model_id, res.items, args.concurrency, name)
             secs = time.perf_counter() - t
             sc = score(res.items, tags)
             entry = sc.as_dict()
             entry["seconds"] = round(secs, 2)
             entry["tags_per_second"] = round(len(res.items) / secs, 2)
             report["taggers"][name] = entry
-            cells = "  ".join(f"{k} {c['rate']:.3f} [{c['ci95'][0]:.3f}-{c['ci95'][1]:.3f}] "
-                              f"n={c['n']}" for k, c in entry["by_kind"].items())
+            cells = "  ".join(
+                f"{k} {c['rate']:.3f} [{c['ci95'][0]:.3f}-{c['ci95'][1]:.3f}] n={c['n']}"
+                for k, c in entry["by_kind"].items()
+            )
             print(f"{name:9} {cells}  {entry['tags_per_second']} tags/s")
-            langs = "  ".join(f"{k} {c['rate']:.2f}/{c['n']}"
-                              for k, c in entry["by_kind_lang"].items())
+            langs = "  ".join(
+                f"{k} {c['rate']:.2f}/{c['n']}" for k, c in entry["by_kind_lang"].items()
+            )
             print(f"{'':9} {langs}")
-            print(f"{'':9} wrong: " + ", ".join(f"{w['kind']}:{w['tag']}×{w['count']}"
-                                               for w in entry["top_wrong_answers"]))
+            print(
+                f"{'':9} wrong: "
+                + ", ".join(
+                    f"{w['kind']}:{w['tag']}×{w['count']}" for w in entry["top_wrong_answers"]
+                )
+            )
             if args.show:
                 shown = 0
                 for frag, lab in res.items:

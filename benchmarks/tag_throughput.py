@@ -29,12 +29,22 @@ from agentpprof.tag import N_PROBS, collect_fragments
 async def direct(url: str, prompts: list[str], concurrency: int) -> float:
     sem = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+
         async def one(p: str) -> None:
             async with sem:
-                r = await client.post("/completion", json={
-                    "prompt": p, "n_predict": 1, "n_probs": N_PROBS, "temperature": 0,
-                    "top_k": 1, "cache_prompt": True})
+                r = await client.post(
+                    "/completion",
+                    json={
+                        "prompt": p,
+                        "n_predict": 1,
+                        "n_probs": N_PROBS,
+                        "temperature": 0,
+                        "top_k": 1,
+                        "cache_prompt": True,
+                    },
+                )
                 r.raise_for_status()
+
         t = time.perf_counter()
         await asyncio.gather(*(one(p) for p in prompts))
         return len(prompts) / (time.perf_counter() - t)
@@ -43,8 +53,11 @@ async def direct(url: str, prompts: list[str], concurrency: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:8080")
-    ap.add_argument("--concurrency", default="1,2,4",
-                    help="direct-client concurrency levels to try, comma-separated")
+    ap.add_argument(
+        "--concurrency",
+        default="1,2,4",
+        help="direct-client concurrency levels to try, comma-separated",
+    )
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
     sessions = [parse_session(Path(f)) for f in args.files]
@@ -53,8 +66,18 @@ def main() -> int:
     levels = [int(c) for c in args.concurrency.split(",")]
     rates = {c: round(asyncio.run(direct(args.url, prompts, c)), 2) for c in levels}
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "agentpprof", "report", "--json", "-q", "--out", out,
-               "--llama-url", args.url]
+        cmd = [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "report",
+            "--json",
+            "-q",
+            "--out",
+            out,
+            "--llama-url",
+            args.url,
+        ]
         for f in args.files:
             cmd += ["--session-file", f]
         t = time.perf_counter()
@@ -63,11 +86,21 @@ def main() -> int:
         rep = json.loads((Path(out) / "agentpprof.json").read_text())["llm_tagger"]
     ours = rep["llm_successes"] / rep["seconds"]
     best = max(rates.values())
-    print(json.dumps({"fragments": len(frags), "unique_prompts": len(prompts),
-                      "direct_tags_per_s": rates, "report_tags_per_s": round(ours, 2),
-                      "report_llm_calls": rep["llm_calls"], "report_wall_s": round(wall, 2),
-                      "ratio_vs_best_direct": round(ours / best, 2),
-                      "summary": json.loads(res.stdout)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "fragments": len(frags),
+                "unique_prompts": len(prompts),
+                "direct_tags_per_s": rates,
+                "report_tags_per_s": round(ours, 2),
+                "report_llm_calls": rep["llm_calls"],
+                "report_wall_s": round(wall, 2),
+                "ratio_vs_best_direct": round(ours / best, 2),
+                "summary": json.loads(res.stdout),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

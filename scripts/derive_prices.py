@@ -24,23 +24,46 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "src/agentpprof/data/prices.json"
 CLAUDE_MODELS = [
-    "claude-opus-4-6", "claude-opus-4-5-20251101", "claude-opus-4-1-20250805",
-    "claude-opus-4-20250514", "claude-sonnet-4-5-20250929", "claude-sonnet-4-20250514",
-    "claude-haiku-4-5-20251001", "claude-3-7-sonnet-20250219", "claude-3-5-sonnet-20241022",
-    "claude-3-5-haiku-20241022", "claude-3-opus-20240229", "claude-3-haiku-20240307",
+    "claude-opus-4-6",
+    "claude-opus-4-5-20251101",
+    "claude-opus-4-1-20250805",
+    "claude-opus-4-20250514",
+    "claude-sonnet-4-5-20250929",
+    "claude-sonnet-4-20250514",
+    "claude-haiku-4-5-20251001",
+    "claude-3-7-sonnet-20250219",
+    "claude-3-5-sonnet-20241022",
+    "claude-3-5-haiku-20241022",
+    "claude-3-opus-20240229",
+    "claude-3-haiku-20240307",
 ]
 CODEX_MODELS = [
-    "gpt-5", "gpt-5-codex", "gpt-5-mini", "gpt-5-nano", "gpt-5.1", "gpt-5.1-codex",
-    "gpt-5.1-codex-max", "gpt-5.1-codex-mini", "gpt-5-1-codex-2025-11-13", "gpt-5.2",
-    "gpt-5.2-codex", "gpt-5.3-codex", "gpt-5.4", "gpt-5.5",
+    "gpt-5",
+    "gpt-5-codex",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "gpt-5.1",
+    "gpt-5.1-codex",
+    "gpt-5.1-codex-max",
+    "gpt-5.1-codex-mini",
+    "gpt-5-1-codex-2025-11-13",
+    "gpt-5.2",
+    "gpt-5.2-codex",
+    "gpt-5.3-codex",
+    "gpt-5.4",
+    "gpt-5.5",
 ]
 SIZES = (100_000, 1_000_000, 3_000_000)
 CLAUDE_KINDS = ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h")
 
 
 def _claude_usage(kind: str, n: int) -> dict[str, object]:
-    u: dict[str, object] = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0,
-                            "cache_creation_input_tokens": 0}
+    u: dict[str, object] = {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+    }
     if kind == "input":
         u["input_tokens"] = n
     elif kind == "output":
@@ -50,26 +73,50 @@ def _claude_usage(kind: str, n: int) -> dict[str, object]:
     else:
         u["cache_creation_input_tokens"] = n
         five = n if kind == "cache_write_5m" else 0
-        u["cache_creation"] = {"ephemeral_5m_input_tokens": five,
-                               "ephemeral_1h_input_tokens": n - five}
+        u["cache_creation"] = {
+            "ephemeral_5m_input_tokens": five,
+            "ephemeral_1h_input_tokens": n - five,
+        }
     return u
 
 
 def _claude_line(sid: str, model: str, usage: dict[str, object]) -> str:
-    rec = {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": "/p",
-           "sessionId": sid, "version": "2.0.0", "gitBranch": "", "type": "assistant",
-           "uuid": f"u-{sid}", "timestamp": "2026-11-01T10:00:00.000Z", "requestId": f"r-{sid}",
-           "message": {"id": f"m-{sid}", "type": "message", "role": "assistant", "model": model,
-                       "content": [{"type": "text", "text": "x"}], "stop_reason": "end_turn",
-                       "stop_sequence": None, "usage": usage}}
+    rec = {
+        "parentUuid": None,
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": "/p",
+        "sessionId": sid,
+        "version": "2.0.0",
+        "gitBranch": "",
+        "type": "assistant",
+        "uuid": f"u-{sid}",
+        "timestamp": "2026-11-01T10:00:00.000Z",
+        "requestId": f"r-{sid}",
+        "message": {
+            "id": f"m-{sid}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": "x"}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": usage,
+        },
+    }
     return json.dumps(rec, separators=(",", ":")) + "\n"  # ccusage only reads compact lines
 
 
 def _run(ccusage: str, agent: str, home: Path) -> dict[str, dict[str, object]]:
     env = dict(os.environ)
     env["CLAUDE_CONFIG_DIR" if agent == "claude" else "CODEX_HOME"] = str(home)
-    res = subprocess.run([ccusage, agent, "session", "--json", "--offline"], env=env,
-                         capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [ccusage, agent, "session", "--json", "--offline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     doc = json.loads(res.stdout)
     out: dict[str, dict[str, object]] = {}
     for s in doc["sessions"]:
@@ -103,30 +150,56 @@ class Codex:
             x = Path(tmp) / "codex/sessions"
             x.mkdir(parents=True)
             for i, (inp, cached, out) in enumerate(probes):
-                usage = {"input_tokens": inp + cached, "cached_input_tokens": cached,
-                         "output_tokens": out, "reasoning_output_tokens": 0,
-                         "total_tokens": inp + cached + out}
+                usage = {
+                    "input_tokens": inp + cached,
+                    "cached_input_tokens": cached,
+                    "output_tokens": out,
+                    "reasoning_output_tokens": 0,
+                    "total_tokens": inp + cached + out,
+                }
                 rows = [
-                    {"timestamp": "2026-11-01T10:00:00.000Z", "type": "session_meta",
-                     "payload": {"id": f"p{i}", "timestamp": "2026-11-01T10:00:00.000Z",
-                                 "cwd": "/p", "originator": "codex_cli_rs",
-                                 "cli_version": "0.66.0", "source": "cli",
-                                 "model_provider": "openai"}},
-                    {"timestamp": "2026-11-01T10:00:01.000Z", "type": "turn_context",
-                     "payload": {"cwd": "/p", "model": self.model}},
-                    {"timestamp": "2026-11-01T10:00:02.000Z", "type": "event_msg",
-                     "payload": {"type": "token_count",
-                                 "info": {"total_token_usage": usage, "last_token_usage": usage,
-                                          "model_context_window": 400000}}},
+                    {
+                        "timestamp": "2026-11-01T10:00:00.000Z",
+                        "type": "session_meta",
+                        "payload": {
+                            "id": f"p{i}",
+                            "timestamp": "2026-11-01T10:00:00.000Z",
+                            "cwd": "/p",
+                            "originator": "codex_cli_rs",
+                            "cli_version": "0.66.0",
+                            "source": "cli",
+                            "model_provider": "openai",
+                        },
+                    },
+                    {
+                        "timestamp": "2026-11-01T10:00:01.000Z",
+                        "type": "turn_context",
+                        "payload": {"cwd": "/p", "model": self.model},
+                    },
+                    {
+                        "timestamp": "2026-11-01T10:00:02.000Z",
+                        "type": "event_msg",
+                        "payload": {
+                            "type": "token_count",
+                            "info": {
+                                "total_token_usage": usage,
+                                "last_token_usage": usage,
+                                "model_context_window": 400000,
+                            },
+                        },
+                    },
                 ]
                 (x / f"rollout-2026-11-01T10-00-00-p{i}.jsonl").write_text(
-                    "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+                    "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows)
+                )
             got = _run(self.ccusage, "codex", Path(tmp) / "codex")
         out: list[float | None] = []
         for i in range(len(probes)):
             row = got.get(f"rollout-2026-11-01T10-00-00-p{i}")
-            fallback = row is None or any(m.get("isFallback")  # type: ignore[union-attr]
-                                          for m in row["models"].values())  # type: ignore[union-attr]
+            fallback = row is None or any(
+                m.get("isFallback")  # type: ignore[union-attr]
+                for m in row["models"].values()
+            )  # type: ignore[union-attr]
             out.append(None if fallback else float(row["costUSD"]))  # type: ignore[index,arg-type]
         return out
 
@@ -156,8 +229,13 @@ def codex_prices(ccusage: str, model: str) -> dict[str, object] | None:
     over = lo + 1
     tin, tcached, tout = cx.costs([(over, 0, 0), (0, over, 0), (over, 0, n)])
     assert tin is not None and tcached is not None and tout is not None
-    prices["tier"] = {"scope": "call", "threshold": lo, "input": tin / over,
-                      "cache_read": tcached / over, "output": (tout - tin) / n}
+    prices["tier"] = {
+        "scope": "call",
+        "threshold": lo,
+        "input": tin / over,
+        "cache_read": tcached / over,
+        "output": (tout - tin) / n,
+    }
     return prices
 
 
@@ -165,8 +243,11 @@ def claude_prices(rows: dict[str, dict[str, object]], mi: int) -> dict[str, obje
     prices: dict[str, object] = {}
     tier: dict[str, object] = {}
     for kind in CLAUDE_KINDS:
-        costs = {n: float(rows[f"c{mi}-{kind}-{n}"]["totalCost"])  # type: ignore[arg-type]
-                 for n in SIZES if f"c{mi}-{kind}-{n}" in rows}
+        costs = {
+            n: float(rows[f"c{mi}-{kind}-{n}"]["totalCost"])  # type: ignore[arg-type]
+            for n in SIZES
+            if f"c{mi}-{kind}-{n}" in rows
+        }
         solved = _solve_kind(costs)
         if solved is None or solved[0] <= 0:
             return None
@@ -182,11 +263,13 @@ def claude_prices(rows: dict[str, dict[str, object]], mi: int) -> dict[str, obje
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ccusage", default=str(Path.home() / ".cache/agentpprof/npm/node_modules"
-                                             "/.bin/ccusage"))
+    ap.add_argument(
+        "--ccusage", default=str(Path.home() / ".cache/agentpprof/npm/node_modules/.bin/ccusage")
+    )
     args = ap.parse_args()
-    version = subprocess.run([args.ccusage, "--version"], capture_output=True, text=True,
-                             check=True).stdout.strip()
+    version = subprocess.run(
+        [args.ccusage, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     models: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -197,7 +280,8 @@ def main() -> int:
                 for n in SIZES:
                     sid = f"c{mi}-{kind}-{n}"
                     (cdir / f"{sid}.jsonl").write_text(
-                        _claude_line(sid, model, _claude_usage(kind, n)))
+                        _claude_line(sid, model, _claude_usage(kind, n))
+                    )
         claude = _run(args.ccusage, "claude", root / "claude")
     for mi, model in enumerate(CLAUDE_MODELS):
         got = claude_prices(claude, mi)
@@ -207,17 +291,19 @@ def main() -> int:
         got = codex_prices(args.ccusage, model)
         if got is not None:
             models[model] = got
-    doc = {"source": f"ccusage {version} --offline (its embedded pricing snapshot), measured "
-                     "by scripts/derive_prices.py",
-           "derived_at": datetime.now(UTC).strftime("%Y-%m-%d"),
-           "units": "US dollars per token",
-           "rules": "tier scope 'kind' (Claude): each token kind of each LLM call on its own, "
-                    "its first `threshold` tokens at the base price and the rest at the tier's; "
-                    "scope 'call' (OpenAI long context): when a call's input (cached included) "
-                    "exceeds `threshold`, all its tokens at the tier's prices; cache_write_5m / "
-                    "cache_write_1h: Claude's 5-minute and 1-hour cache writes; OpenAI cached "
-                    "input is cache_read, its other input is input",
-           "models": models}
+    doc = {
+        "source": f"ccusage {version} --offline (its embedded pricing snapshot), measured "
+        "by scripts/derive_prices.py",
+        "derived_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "units": "US dollars per token",
+        "rules": "tier scope 'kind' (Claude): each token kind of each LLM call on its own, "
+        "its first `threshold` tokens at the base price and the rest at the tier's; "
+        "scope 'call' (OpenAI long context): when a call's input (cached included) "
+        "exceeds `threshold`, all its tokens at the tier's prices; cache_write_5m / "
+        "cache_write_1h: Claude's 5-minute and 1-hour cache writes; OpenAI cached "
+        "input is cache_read, its other input is input",
+        "models": models,
+    }
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"{len(models)} models priced -> {OUT}", file=sys.stderr)
     missing = [m for m in CLAUDE_MODELS + CODEX_MODELS if m not in models]

@@ -49,7 +49,8 @@ step "agentpprof setup (llama-server + default model)"
 .venv/bin/agentpprof setup
 
 step "ruff"
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks scripts
+.venv/bin/ruff format --check src tests benchmarks scripts
 step "mypy --strict src"
 .venv/bin/mypy src
 

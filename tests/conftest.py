@@ -35,8 +35,9 @@ needs_reference = pytest.mark.corpus("reference")
 
 def pytest_report_header(config: pytest.Config) -> str:
     there = [d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE) if d.is_dir()]
-    return (f"shared corpus layer: {', '.join(there) or 'absent'} (under {SHARED})"
-            + ("" if len(there) == 3 else "; tests that need the rest are deselected"))
+    return f"shared corpus layer: {', '.join(there) or 'absent'} (under {SHARED})" + (
+        "" if len(there) == 3 else "; tests that need the rest are deselected"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,8 +54,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) \
-        -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never read the developer's real ~/.claude or ~/.codex from unit tests."""
     fake = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(fake / ".claude"))
@@ -66,7 +68,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def oracle() -> dict[str, dict[str, dict[str, int]]]:
     data: dict[str, dict[str, dict[str, int]]] = json.loads(
-        (CORPUS / "ccusage-oracle.json").read_text())
+        (CORPUS / "ccusage-oracle.json").read_text()
+    )
     return data
 
 
@@ -76,16 +79,22 @@ class ScriptedBackend:
     provider = "scripted"
     base_url = "scripted://"
 
-    def __init__(self, answers: list[str] | None = None, default: str = "testing",
-                 identity: str = "scripted-model", concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        answers: list[str] | None = None,
+        default: str = "testing",
+        identity: str = "scripted-model",
+        concurrency: int = 2,
+    ) -> None:
         self.answers = list(answers or [])
         self.default = default
         self.identity = identity
         self.concurrency = concurrency
         self.calls: list[tuple[str, str | None, bool]] = []
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
-                     kind: str = "prompt") -> str:
+    async def answer(
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+    ) -> str:
         self.calls.append((fragment, invalid, closed))
         return self.answers.pop(0) if self.answers else self.default
 
@@ -96,9 +105,12 @@ def scripted() -> Iterator[ScriptedBackend]:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/data/golden/ from the current output instead of "
-                          "comparing with it")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/data/golden/ from the current output instead of comparing with it",
+    )
 
 
 @pytest.fixture
@@ -109,16 +121,21 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 Word = str | Callable[[int, int], str]
 
 
-def fixed_tags(sessions: list[Session], session: str | Callable[[int], str] = "",
-               prompt: Word = "", call: Word = "") -> Tags:
+def fixed_tags(
+    sessions: list[Session],
+    session: str | Callable[[int], str] = "",
+    prompt: Word = "",
+    call: Word = "",
+) -> Tags:
     """Tags chosen by a test (the words, or functions of (session index, index)), in the shape
     the tag stage returns. Unit tests only."""
     tags = Tags()
     for si, s in enumerate(sessions):
         tags.set(("session", si, -1), session(si) if callable(session) else session, "test")
         for p in s.prompts:
-            tags.set(("prompt", si, p.index), prompt(si, p.index) if callable(prompt) else prompt,
-                     "test")
+            tags.set(
+                ("prompt", si, p.index), prompt(si, p.index) if callable(prompt) else prompt, "test"
+            )
         for c in s.llm_calls:
             tags.set(("llm", si, c.index), call(si, c.index) if callable(call) else call, "test")
     return tags

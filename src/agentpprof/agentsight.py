@@ -130,19 +130,20 @@ def load_snapshot(path: Path) -> Snapshot:
     try:
         version = msgspec.json.decode(data, type=_Version).schema_version
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise AgentpprofError(f"{path} is not an AgentSight snapshot (not JSON, or truncated: "
-                              f"{exc})"[:300],
-                              hint="export one with `agentsight report export -o FILE`") from None
+        raise AgentpprofError(
+            f"{path} is not an AgentSight snapshot (not JSON, or truncated: {exc})"[:300],
+            hint="export one with `agentsight report export -o FILE`",
+        ) from None
     if version != SUPPORTED_SCHEMA:
-        raise AgentpprofError(f"{path}: AgentSight snapshot schema_version {version!r} is not "
-                              f"supported (this agentpprof reads version {SUPPORTED_SCHEMA})",
-                              hint="export the snapshot with an AgentSight that writes "
-                                   "schema version 1")
+        raise AgentpprofError(
+            f"{path}: AgentSight snapshot schema_version {version!r} is not "
+            f"supported (this agentpprof reads version {SUPPORTED_SCHEMA})",
+            hint="export the snapshot with an AgentSight that writes schema version 1",
+        )
     try:
         snap = msgspec.json.decode(data, type=_Snapshot)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise AgentpprofError(f"{path} is not a valid AgentSight snapshot: {exc}"[:300]) \
-            from None
+        raise AgentpprofError(f"{path} is not a valid AgentSight snapshot: {exc}"[:300]) from None
     commands: dict[int, list[tuple[int, str]]] = {}
     for ev in snap.audit_events:
         if ev.audit_type != "process" or ev.pid is None or ev.action not in (None, "exec"):
@@ -158,8 +159,14 @@ def load_snapshot(path: Path) -> Snapshot:
         if n.start_timestamp_ms is None:
             continue
         end = n.end_timestamp_ms if n.end_timestamp_ms is not None else n.start_timestamp_ms
-        p = Proc(n.pid, n.ppid, n.start_timestamp_ms, max(end, n.start_timestamp_ms),
-                 n.comm or "unknown", n.exit_code)
+        p = Proc(
+            n.pid,
+            n.ppid,
+            n.start_timestamp_ms,
+            max(end, n.start_timestamp_ms),
+            n.comm or "unknown",
+            n.exit_code,
+        )
         execs = [c for t, c in commands.get(n.pid, []) if p.start - 5 <= t <= p.end + 5]
         p.command = execs[-1] if execs else ""
         procs.append(p)
@@ -169,12 +176,18 @@ def load_snapshot(path: Path) -> Snapshot:
         by_pid.setdefault(p.pid, []).append(p)
     for net in snap.network_targets:
         for p in by_pid.get(net.pid or -1, []):
-            if net.first_timestamp_ms is None or p.start - 5 <= net.first_timestamp_ms <= \
-                    p.end + 5:
+            if net.first_timestamp_ms is None or p.start - 5 <= net.first_timestamp_ms <= p.end + 5:
                 p.hosts.append(net.host)
-    return Snapshot(path, snap.generated_at, procs, len(snap.audit_events), len(snap.sessions),
-                    snap.summary.audit_events, snap.summary.sessions,
-                    len(snap.network_targets))
+    return Snapshot(
+        path,
+        snap.generated_at,
+        procs,
+        len(snap.audit_events),
+        len(snap.sessions),
+        snap.summary.audit_events,
+        snap.summary.sessions,
+        len(snap.network_targets),
+    )
 
 
 def _link(procs: list[Proc]) -> None:
@@ -249,8 +262,9 @@ def _ms(ts: str | None) -> int | None:
     from datetime import datetime
 
     try:
-        return round(datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00"))
-                     .timestamp() * 1000)
+        return round(
+            datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00")).timestamp() * 1000
+        )
     except ValueError:
         return None
 
@@ -277,8 +291,9 @@ def _score(tc: ToolCall, root: Proc) -> int:
     return 0
 
 
-def correlate(sessions: list[Session], snapshots: list[Snapshot],
-              skew_ms: int = DEFAULT_SKEW_MS) -> Correlation:
+def correlate(
+    sessions: list[Session], snapshots: list[Snapshot], skew_ms: int = DEFAULT_SKEW_MS
+) -> Correlation:
     roots: list[Proc] = []
     ranges: list[tuple[int, int]] = []
     for snap in snapshots:
@@ -292,10 +307,20 @@ def correlate(sessions: list[Session], snapshots: list[Snapshot],
     starts = [p.start for p in roots]
     claimed: set[int] = set()
     corr = Correlation(
-        snapshots=[{"file": s.path.name, "generated_at": s.generated_at,
-                    "schema_version": SUPPORTED_SCHEMA, "processes": len(s.procs),
-                    "command_subtrees": 0} for s in snapshots],
-        skew_ms=skew_ms, observed={}, untracked=[])
+        snapshots=[
+            {
+                "file": s.path.name,
+                "generated_at": s.generated_at,
+                "schema_version": SUPPORTED_SCHEMA,
+                "processes": len(s.procs),
+                "command_subtrees": 0,
+            }
+            for s in snapshots
+        ],
+        skew_ms=skew_ms,
+        observed={},
+        untracked=[],
+    )
     calls: list[tuple[int, int, int, int, ToolCall]] = []
     for si, s in enumerate(sessions):
         for ti, tc in enumerate(s.tool_calls):
@@ -322,8 +347,9 @@ def correlate(sessions: list[Session], snapshots: list[Snapshot],
             corr.per_session[si] = (m, n + 1)
             continue
         best = max(sc for _p, sc in cands)
-        top = sorted((p for p, sc in cands if sc == best), key=lambda p: (abs(p.start - t0),
-                                                                           p.start))
+        top = sorted(
+            (p for p, sc in cands if sc == best), key=lambda p: (abs(p.start - t0), p.start)
+        )
         if len(top) > 1 and abs(top[0].start - t0) == abs(top[1].start - t0):
             corr.ambiguous += 1
         root = top[0]
@@ -348,8 +374,9 @@ def _untracked(procs: list[Proc], sessions: list[Session]) -> list[Untracked]:
             spans.append((a, b, si))
     out: list[Untracked] = []
     for p in procs:
-        inside = [sp for sp in spans if sp[0] - DEFAULT_SKEW_MS <= p.start <= sp[1]
-                  + DEFAULT_SKEW_MS]
+        inside = [
+            sp for sp in spans if sp[0] - DEFAULT_SKEW_MS <= p.start <= sp[1] + DEFAULT_SKEW_MS
+        ]
         if not inside:
             continue
         si = min(inside, key=lambda sp: (sp[1] - sp[0], sp[2]))[2]

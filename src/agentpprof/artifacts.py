@@ -21,35 +21,61 @@ FOLDED: dict[str, str] = {
     "nonsemantic": "nonsemantic-system.folded.txt",
     "cost": "semantic-cost.folded.txt",
     "time": "semantic-time.folded.txt",
-    **{name: f"{name}.folded.txt" for name in ("session-system", "prompt-system",
-                                               "session-token", "prompt-token", "llm-token")},
+    **{
+        name: f"{name}.folded.txt"
+        for name in (
+            "session-system",
+            "prompt-system",
+            "session-token",
+            "prompt-token",
+            "llm-token",
+        )
+    },
 }
-PPROF = {"semantic-system.pb.gz": "semantic-system.folded.txt",
-         "semantic-token.pb.gz": "semantic-token.folded.txt"}
-SPEEDSCOPE = {"semantic-system.speedscope.json": "semantic-system.folded.txt",
-              "semantic-token.speedscope.json": "semantic-token.folded.txt"}
+PPROF = {
+    "semantic-system.pb.gz": "semantic-system.folded.txt",
+    "semantic-token.pb.gz": "semantic-token.folded.txt",
+}
+SPEEDSCOPE = {
+    "semantic-system.speedscope.json": "semantic-system.folded.txt",
+    "semantic-token.speedscope.json": "semantic-token.folded.txt",
+}
 
 MAIN_FLAMES: tuple[Flame, ...] = (
     Flame("system-flamegraph.svg", FOLDED["system"], "System effects by meaning", "events"),
     Flame("token-flamegraph.svg", FOLDED["token"], "Tokens by meaning", "tokens"),
-    Flame("cost-flamegraph.svg", FOLDED["cost"], "Cost by meaning (US dollars x 10^-6)",
-          "micro-USD"),
-    Flame("time-flamegraph.svg", FOLDED["time"], "Wall time by meaning (tools and LLM calls; "
-          "waiting for the user left out)", "ms"),
+    Flame(
+        "cost-flamegraph.svg", FOLDED["cost"], "Cost by meaning (US dollars x 10^-6)", "micro-USD"
+    ),
+    Flame(
+        "time-flamegraph.svg",
+        FOLDED["time"],
+        "Wall time by meaning (tools and LLM calls; waiting for the user left out)",
+        "ms",
+    ),
 )
 PROJECTION_FLAMES: tuple[Flame, ...] = (
-    Flame("session-system.svg", FOLDED["session-system"], "Session x system projection",
-          "events"),
+    Flame("session-system.svg", FOLDED["session-system"], "Session x system projection", "events"),
     Flame("prompt-system.svg", FOLDED["prompt-system"], "Prompt x system projection", "events"),
     Flame("session-token.svg", FOLDED["session-token"], "Session x token projection", "tokens"),
     Flame("prompt-token.svg", FOLDED["prompt-token"], "Prompt x token projection", "tokens"),
     Flame("llm-token.svg", FOLDED["llm-token"], "LLM call x token projection", "tokens"),
-    Flame("nonsemantic-system.svg", FOLDED["nonsemantic"],
-          "Baseline (no session/prompt frames)", "events"),
+    Flame(
+        "nonsemantic-system.svg",
+        FOLDED["nonsemantic"],
+        "Baseline (no session/prompt frames)",
+        "events",
+    ),
 )
 FLAMES = MAIN_FLAMES + PROJECTION_FLAMES
-CHARTS = ("prompt-tags.svg", "session-tags.svg", "llm-tags.svg", "cost-tags.svg",
-          "command-bars.svg", "timeline.svg")
+CHARTS = (
+    "prompt-tags.svg",
+    "session-tags.svg",
+    "llm-tags.svg",
+    "cost-tags.svg",
+    "command-bars.svg",
+    "timeline.svg",
+)
 REPORT_JSON = "agentpprof.json"
 TAG_CACHE = "tags.json"
 TRACE = "timeline.trace.json"
@@ -58,8 +84,12 @@ DASHBOARD = "index.html"
 
 def _key(name: str) -> str:
     stem = name.split(".", 1)[0].replace("-", "_")
-    kind = {"folded.txt": "folded", "pb.gz": "pprof", "speedscope.json": "speedscope",
-            "svg": "svg"}.get(name.split(".", 1)[1], "")
+    kind = {
+        "folded.txt": "folded",
+        "pb.gz": "pprof",
+        "speedscope.json": "speedscope",
+        "svg": "svg",
+    }.get(name.split(".", 1)[1], "")
     return f"{stem}_{kind}" if kind else stem
 
 

@@ -81,8 +81,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
-                   fragments: list[str], load_seconds: float) -> BenchModel:
+async def _measure(
+    url: str, label: str, path: Path, opts: BenchOptions, fragments: list[str], load_seconds: float
+) -> BenchModel:
     async with LlamaClient(url, timeout=opts.request_timeout, retries=1) as client:
         info = await client.info()
         result = BenchModel(label=label, path=str(path), ok=True, load_seconds=load_seconds)
@@ -100,8 +101,7 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
             tags: list[str] = []
             for run in range(opts.runs):
                 # the server's own timings, from an untimed request of the same prompt
-                comp = await client.complete(render("prompt", cleaned), grammar=None,
-                                             n_predict=1)
+                comp = await client.complete(render("prompt", cleaned), grammar=None, n_predict=1)
                 pps.append(comp.prompt_per_second)
                 tps.append(comp.predicted_per_second)
                 # the latency is exactly one tagging call (uncached; a retry would be in it)
@@ -120,29 +120,41 @@ async def _measure(url: str, label: str, path: Path, opts: BenchOptions,
                         invalid_examples.append(exc.message[:80])
             modal = Counter(tags).most_common(1)[0][0] if tags else None
             stable = len(tags) == opts.runs and len(set(tags)) == 1
-            per_fragment.append(BenchFragment(
-                fragment_id=f"f{i}", fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
-                runs=opts.runs, ok_runs=len(tags), tags=tags, modal_tag=modal, stable=stable,
-                preview=cleaned[:140] if opts.include_previews else None))
+            per_fragment.append(
+                BenchFragment(
+                    fragment_id=f"f{i}",
+                    fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+                    runs=opts.runs,
+                    ok_runs=len(tags),
+                    tags=tags,
+                    modal_tag=modal,
+                    stable=stable,
+                    preview=cleaned[:140] if opts.include_previews else None,
+                )
+            )
         elapsed = (sum(latencies) / 1000.0) if latencies else time.monotonic() - started
         result.invalid_examples = invalid_examples
         result.fragments = per_fragment
         result.stable_fragments = sum(1 for f in per_fragment if f.stable)
         if latencies:
-            result.latency = BenchLatency(mean_ms=round(statistics.fmean(latencies), 1),
-                                          p50_ms=round(_pct(latencies, 0.5), 1),
-                                          p95_ms=round(_pct(latencies, 0.95), 1))
+            result.latency = BenchLatency(
+                mean_ms=round(statistics.fmean(latencies), 1),
+                p50_ms=round(_pct(latencies, 0.5), 1),
+                p95_ms=round(_pct(latencies, 0.95), 1),
+            )
         result.tags_per_second = round(result.successes / elapsed, 3) if elapsed else None
         result.prompt_tokens_per_second = round(statistics.fmean(pps), 1) if pps else None
         result.generation_tokens_per_second = round(statistics.fmean(tps), 1) if tps else None
         if opts.eval_file is not None:
-            ev = await evaluate(client, info.model_id, opts.eval_file, info.total_slots,
-                                opts.vocabulary)
+            ev = await evaluate(
+                client, info.model_id, opts.eval_file, info.total_slots, opts.vocabulary
+            )
             result.quality = round(ev.hit_rate, 4)
             result.quality_items = ev.items
         if opts.eval_corpus is not None:
-            cells = await evaluate_real(client, info.model_id, opts.eval_corpus,
-                                        info.total_slots, opts.vocabulary)
+            cells = await evaluate_real(
+                client, info.model_id, opts.eval_corpus, info.total_slots, opts.vocabulary
+            )
             result.quality_real = {k: QualityCell(**v) for k, v in cells.items()}
         return result
 
@@ -153,29 +165,42 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
     for label, path in opts.models:
         log(f"{label}: starting llama-server with {path}")
         if not path.is_file():
-            models.append(BenchModel(label=label, path=str(path), ok=False,
-                                     error=f"model file not found: {path}"))
+            models.append(
+                BenchModel(
+                    label=label, path=str(path), ok=False, error=f"model file not found: {path}"
+                )
+            )
             continue
         server = LlamaServer(opts.llama_server, path, extra_args=opts.server_args, parallel=1)
         try:
             server.start()
             load = server.wait_ready(opts.load_timeout)
-            log(f"{label}: ready in {load:.1f} s; tagging {len(fragments)} fragments "
-                f"x {opts.runs} runs")
-            models.append(asyncio.run(_measure(server.url, label, path, opts, fragments,
-                                               round(load, 2))))
+            log(
+                f"{label}: ready in {load:.1f} s; tagging {len(fragments)} fragments "
+                f"x {opts.runs} runs"
+            )
+            models.append(
+                asyncio.run(_measure(server.url, label, path, opts, fragments, round(load, 2)))
+            )
         except AgentpprofError as exc:
-            models.append(BenchModel(label=label, path=str(path), ok=False,
-                                     error=exc.message.splitlines()[0][:300]))
+            models.append(
+                BenchModel(
+                    label=label, path=str(path), ok=False, error=exc.message.splitlines()[0][:300]
+                )
+            )
         finally:
             server.stop()
     return BenchResult(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        agentpprof_version=__version__, llama_server=str(opts.llama_server),
-        server_args=opts.server_args, runs=opts.runs,
+        agentpprof_version=__version__,
+        llama_server=str(opts.llama_server),
+        server_args=opts.server_args,
+        runs=opts.runs,
         eval_file=str(opts.eval_file) if opts.eval_file else None,
         eval_split="test" if opts.eval_corpus else None,
-        eval_split_sha256=split_sha256("test") if opts.eval_corpus else None, models=models)
+        eval_split_sha256=split_sha256("test") if opts.eval_corpus else None,
+        models=models,
+    )
 
 
 def quality_latency_svg(result: BenchResult) -> str:
@@ -185,25 +210,28 @@ def quality_latency_svg(result: BenchResult) -> str:
     width, height, left, bottom, top, right = 640, 360, 60, 50, 40, 30
     ok = [m for m in result.models if m.ok and m.latency is not None]
     xmax = max((m.latency.mean_ms for m in ok if m.latency), default=1.0) * 1.2 or 1.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'font-family="Verdana,sans-serif" font-size="11">',
-             f'<rect width="{width}" height="{height}" fill="#fff"/>',
-             '<text x="12" y="22" font-size="14" font-weight="bold">Tag quality vs latency'
-             '</text>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
-             f'y2="{height - bottom}" stroke="#999"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean latency per '
-             f'tag (ms, 0-{xmax:.0f})</text>',
-             f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
-             f'text-anchor="middle">hit rate (0-1)</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="Verdana,sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+        '<text x="12" y="22" font-size="14" font-weight="bold">Tag quality vs latency</text>',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+        f'y2="{height - bottom}" stroke="#999"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>',
+        f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean latency per '
+        f"tag (ms, 0-{xmax:.0f})</text>",
+        f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
+        f'text-anchor="middle">hit rate (0-1)</text>',
+    ]
     for m in ok:
         assert m.latency is not None
         x = left + (width - left - right) * m.latency.mean_ms / xmax
         q = m.quality if m.quality is not None else 0.0
         y = height - bottom - (height - top - bottom) * q
-        parts.append(f'<g><title>{escape(m.label)}: {m.latency.mean_ms} ms, quality {q}</title>'
-                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#3b7dd8"/>'
-                     f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{escape(m.label)}</text></g>')
+        parts.append(
+            f"<g><title>{escape(m.label)}: {m.latency.mean_ms} ms, quality {q}</title>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#3b7dd8"/>'
+            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{escape(m.label)}</text></g>'
+        )
     parts.append("</svg>")
     return "\n".join(parts)

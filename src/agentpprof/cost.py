@@ -49,29 +49,44 @@ class PriceTable:
 
 def _prices(raw: dict[str, Any]) -> Prices:
     inp = float(raw["input"])
-    vals = (inp, float(raw["output"]), float(raw["cache_read"]),
-            float(raw.get("cache_write_5m", inp)), float(raw.get("cache_write_1h", inp)))
+    vals = (
+        inp,
+        float(raw["output"]),
+        float(raw["cache_read"]),
+        float(raw.get("cache_write_5m", inp)),
+        float(raw.get("cache_write_1h", inp)),
+    )
     tier = raw.get("tier")
     if not isinstance(tier, dict):
         return Prices(*vals)
-    tiered = tuple(float(tier.get(k, v)) for k, v in zip(
-        ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h"), vals,
-        strict=True))
-    return Prices(*vals, tier_scope=str(tier.get("scope", "kind")),
-                  threshold=int(tier.get("threshold", 0)),
-                  tier=tiered)  # type: ignore[arg-type]
+    tiered = tuple(
+        float(tier.get(k, v))
+        for k, v in zip(
+            ("input", "output", "cache_read", "cache_write_5m", "cache_write_1h"), vals, strict=True
+        )
+    )
+    return Prices(
+        *vals,
+        tier_scope=str(tier.get("scope", "kind")),
+        threshold=int(tier.get("threshold", 0)),
+        tier=tiered,  # type: ignore[arg-type]
+    )
 
 
 @functools.cache
 def price_table() -> PriceTable:
     text = resources.files("agentpprof").joinpath("data/prices.json").read_text("utf-8")
     doc = json.loads(text)
-    return PriceTable(source=str(doc.get("source", "")), derived_at=str(doc.get("derived_at", "")),
-                      models={m: _prices(p) for m, p in doc["models"].items()})
+    return PriceTable(
+        source=str(doc.get("source", "")),
+        derived_at=str(doc.get("derived_at", "")),
+        models={m: _prices(p) for m, p in doc["models"].items()},
+    )
 
 
-def kind_costs(call: LlmCall, table: PriceTable | None = None
-               ) -> tuple[float, float, float, float, float] | None:
+def kind_costs(
+    call: LlmCall, table: PriceTable | None = None
+) -> tuple[float, float, float, float, float] | None:
     """US dollars per token kind (TOKEN_KINDS order: input, cache_read, cache_write, output,
     reasoning) of one LLM call; None when its model has no price and it used tokens."""
     t = call.tokens
@@ -81,13 +96,19 @@ def kind_costs(call: LlmCall, table: PriceTable | None = None
     if prices is None:
         return None
     h1 = min(call.cache_write_1h, t.cache_write)
-    base = (prices.input, prices.cache_read, prices.cache_write_5m, prices.cache_write_1h,
-            prices.output)
+    base = (
+        prices.input,
+        prices.cache_read,
+        prices.cache_write_5m,
+        prices.cache_write_1h,
+        prices.output,
+    )
     # reasoning is priced as output; output and reasoning share one tier count
     counts = (t.input, t.cache_read, t.cache_write - h1, h1, t.output + t.reasoning)
     tier = prices.tier
-    if tier is None or (prices.tier_scope == "call"
-                        and t.input + t.cache_read + t.cache_write <= prices.threshold):
+    if tier is None or (
+        prices.tier_scope == "call" and t.input + t.cache_read + t.cache_write <= prices.threshold
+    ):
         c = [n * p for n, p in zip(counts, base, strict=True)]
     else:
         over = (tier[0], tier[2], tier[3], tier[4], tier[1])  # same order as base
@@ -95,8 +116,10 @@ def kind_costs(call: LlmCall, table: PriceTable | None = None
             c = [n * q for n, q in zip(counts, over, strict=True)]
         else:
             cap = prices.threshold
-            c = [min(n, cap) * p + max(n - cap, 0) * q
-                 for n, p, q in zip(counts, base, over, strict=True)]
+            c = [
+                min(n, cap) * p + max(n - cap, 0) * q
+                for n, p, q in zip(counts, base, over, strict=True)
+            ]
     out_total = t.output + t.reasoning
     reasoning = c[4] * t.reasoning / out_total if out_total else 0.0
     return (c[0], c[1], c[2] + c[3], c[4] - reasoning, reasoning)
@@ -142,11 +165,12 @@ def surcharge(call: LlmCall) -> tuple[float, float, float, float, float] | None:
         if not call.cache_write_1h:
             return None
     elif prices.tier_scope == "call":
-        if t.input + t.cache_read + t.cache_write <= prices.threshold \
-                and not call.cache_write_1h:
+        if t.input + t.cache_read + t.cache_write <= prices.threshold and not call.cache_write_1h:
             return None
-    elif max(t.input, t.cache_read, t.cache_write, t.output + t.reasoning) <= prices.threshold \
-            and not call.cache_write_1h:
+    elif (
+        max(t.input, t.cache_read, t.cache_write, t.output + t.reasoning) <= prices.threshold
+        and not call.cache_write_1h
+    ):
         return None
     exact = kind_costs(call)
     lin = linear_prices(call.model)
@@ -159,8 +183,9 @@ def cost_weights(token: dict[str, int], extra: dict[str, float]) -> dict[str, in
     """Micro-dollars per token-shape stack: each stack's tokens at its model's linear price,
     plus the per-call surcharges gathered in ``extra``; stacks of unpriced models left out."""
     out: dict[str, float] = dict(extra)
-    kinds = {k: i for i, k in enumerate(("input", "cache_read", "cache_write", "output",
-                                         "reasoning"))}
+    kinds = {
+        k: i for i, k in enumerate(("input", "cache_read", "cache_write", "output", "reasoning"))
+    }
     memo: dict[str, tuple[float, float, float, float, float] | None] = {}
     for stack, tokens in token.items():
         head, _, kind = stack.rpartition(";kind:")

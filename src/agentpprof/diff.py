@@ -45,8 +45,12 @@ SVG_WIDTH, MIN_WIDTH_PX = 1200, 0.5  # as the report's flame graphs
 # folded file -> (title, unit) for the profiles the dashboard knows, plus the optional time and
 # cost profiles; any other *.folded.txt is diffed under its own name in "events".
 PROFILE_INFO: dict[str, tuple[str, str]] = {fl.folded: (fl.title, fl.unit) for fl in FLAMES}
-MAIN_PROFILES = ("semantic-system.folded.txt", "semantic-token.folded.txt",
-                 "semantic-time.folded.txt", "semantic-cost.folded.txt")
+MAIN_PROFILES = (
+    "semantic-system.folded.txt",
+    "semantic-token.folded.txt",
+    "semantic-time.folded.txt",
+    "semantic-cost.folded.txt",
+)
 # (dimension, profile, frame prefix): weights grouped by the first frame with that prefix
 DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("session tag · tokens", "semantic-token.folded.txt", "session:"),
@@ -115,8 +119,10 @@ class DiffReport(_Model):
     base: SideInfo
     new: SideInfo
     normalized: bool
-    comparable: bool = Field(description="false when the two reports were tagged under "
-                             "different models or prompt versions")
+    comparable: bool = Field(
+        description="false when the two reports were tagged under "
+        "different models or prompt versions"
+    )
     warnings: list[str]
     totals: list[TotalRow]
     profiles: list[ProfileDiff]
@@ -155,30 +161,39 @@ class Done:
 def load_side(folder: Path, label: str) -> Side:
     """A report folder, checked: its agentpprof.json must be a schema-1 report."""
     if not folder.is_dir():
-        raise AgentpprofError(f"{label} report folder not found: {folder}",
-                              hint="pass two folders written by `agentpprof report --out DIR`")
+        raise AgentpprofError(
+            f"{label} report folder not found: {folder}",
+            hint="pass two folders written by `agentpprof report --out DIR`",
+        )
     path = folder / "agentpprof.json"
     try:
         doc = json.loads(path.read_bytes())
     except FileNotFoundError:
-        raise AgentpprofError(f"{path} does not exist: {folder} is not an agentpprof report "
-                              "folder", hint="pass a folder written by `agentpprof report`") \
-            from None
+        raise AgentpprofError(
+            f"{path} does not exist: {folder} is not an agentpprof report folder",
+            hint="pass a folder written by `agentpprof report`",
+        ) from None
     except (OSError, ValueError) as exc:
         raise AgentpprofError(f"{path} is not valid JSON: {exc}"[:300]) from None
-    if not isinstance(doc, dict) or doc.get("schema_version") != 1 \
-            or not isinstance(doc.get("summary"), dict):
+    if (
+        not isinstance(doc, dict)
+        or doc.get("schema_version") != 1
+        or not isinstance(doc.get("summary"), dict)
+    ):
         version = doc.get("schema_version") if isinstance(doc, dict) else None
-        raise AgentpprofError(f"{path} is not an agentpprof report of schema version 1 "
-                              f"(schema_version: {version!r})")
+        raise AgentpprofError(
+            f"{path} is not an agentpprof report of schema version 1 (schema_version: {version!r})"
+        )
     side = Side(folder, doc)
     for fpath in sorted(folder.glob(f"*{FOLDED_SUFFIX}")):
         if fpath.name.endswith(".diff" + FOLDED_SUFFIX):
             continue
         side.folded[fpath.name] = fpath
     if not side.folded:
-        raise AgentpprofError(f"{folder} holds no *.folded.txt profiles",
-                              hint="run `agentpprof report` again into that folder")
+        raise AgentpprofError(
+            f"{folder} holds no *.folded.txt profiles",
+            hint="run `agentpprof report` again into that folder",
+        )
     return side
 
 
@@ -252,11 +267,13 @@ def _changes(groups: dict[str, tuple[int, int]]) -> tuple[list[Change], list[Cha
 
 def _side_info(side: Side) -> SideInfo:
     tagger = side.report.get("llm_tagger") or {}
-    return SideInfo(folder=display_path(side.folder.resolve()),
-                    generated_at=str(side.report.get("generated_at", "")),
-                    agentpprof_version=str(side.report.get("agentpprof_version", "")),
-                    model=str(tagger.get("model", "")),
-                    prompt_version=str(tagger.get("prompt_version", "")))
+    return SideInfo(
+        folder=display_path(side.folder.resolve()),
+        generated_at=str(side.report.get("generated_at", "")),
+        agentpprof_version=str(side.report.get("agentpprof_version", "")),
+        model=str(tagger.get("model", "")),
+        prompt_version=str(tagger.get("prompt_version", "")),
+    )
 
 
 def _totals(base: Side, new: Side) -> list[TotalRow]:
@@ -269,8 +286,7 @@ def _totals(base: Side, new: Side) -> list[TotalRow]:
     btok, ntok = bt.get("tokens") or {}, nt.get("tokens") or {}
     for name in TOKEN_FIELDS:
         b, n = int(btok.get(name) or 0), int(ntok.get(name) or 0)
-        rows.append(TotalRow(name=f"tokens {name.replace('_', ' ')}", base=b, new=n,
-                             delta=n - b))
+        rows.append(TotalRow(name=f"tokens {name.replace('_', ' ')}", base=b, new=n, delta=n - b))
     return rows
 
 
@@ -292,25 +308,40 @@ def diff_profile(job: Job) -> Done:
     write_atomic(job.out / files["two_column"], two_column_text(pairs))
     svgs: dict[str, str] = {}
     if job.name in MAIN_PROFILES:
-        files.update(pprof=f"{stem}.diff.pb.gz", svg=f"{stem}.diff.svg",
-                     svg_base=f"{stem}.diff-base.svg")
-        write_atomic(job.out / files["pprof"],
-                     pprof_diff_bytes(bc, nc, unit, "count", f"agentpprof diff: {title}"))
+        files.update(
+            pprof=f"{stem}.diff.pb.gz", svg=f"{stem}.diff.svg", svg_base=f"{stem}.diff-base.svg"
+        )
+        write_atomic(
+            job.out / files["pprof"],
+            pprof_diff_bytes(bc, nc, unit, "count", f"agentpprof diff: {title}"),
+        )
         note = "normalised base; " if scale != 1.0 else ""
         tree = build_diff_tree(pairs, min_frac=MIN_WIDTH_PX / (SVG_WIDTH - 20))
         for kind, widths in (("svg", "new"), ("svg_base", "base")):
-            svg = render_tree(tree, title=f"{title}: {widths} widths, red grew, blue shrank",
-                              unit=unit, diff=widths, subtitle=note, width=SVG_WIDTH,
-                              min_width=MIN_WIDTH_PX,
-                              element_id=files[kind].removesuffix(".svg").replace(".", "-"))
+            svg = render_tree(
+                tree,
+                title=f"{title}: {widths} widths, red grew, blue shrank",
+                unit=unit,
+                diff=widths,
+                subtitle=note,
+                width=SVG_WIDTH,
+                min_width=MIN_WIDTH_PX,
+                element_id=files[kind].removesuffix(".svg").replace(".", "-"),
+            )
             write_atomic(job.out / files[kind], svg)
             svgs[files[kind]] = for_page(svg)
-    profile = ProfileDiff(folded=job.name, unit=unit, base_total=btotal, new_total=ntotal,
-                          delta=ntotal - btotal, stacks_base=len(bc), stacks_new=len(nc),
-                          stacks_changed=sum(1 for b, n in pairs.values() if b != n),
-                          files=files)
-    groups = {prefix: group(pairs, prefix) for _l, prof, prefix in DIMENSIONS
-              if prof == job.name}
+    profile = ProfileDiff(
+        folded=job.name,
+        unit=unit,
+        base_total=btotal,
+        new_total=ntotal,
+        delta=ntotal - btotal,
+        stacks_base=len(bc),
+        stacks_new=len(nc),
+        stacks_changed=sum(1 for b, n in pairs.values() if b != n),
+        files=files,
+    )
+    groups = {prefix: group(pairs, prefix) for _l, prof, prefix in DIMENSIONS if prof == job.name}
     return Done(profile, warnings, svgs, groups)
 
 
@@ -320,22 +351,27 @@ def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = Fals
     new = load_side(new_dir, "new")
     resolved = out.resolve()
     if resolved in (base_dir.resolve(), new_dir.resolve()):
-        raise AgentpprofError(f"--out {out} is one of the report folders being compared",
-                              hint="choose another folder (default .agentsight/agentpprof/diff)")
+        raise AgentpprofError(
+            f"--out {out} is one of the report folders being compared",
+            hint="choose another folder (default .agentsight/agentpprof/diff)",
+        )
     binfo, ninfo = _side_info(base), _side_info(new)
     warnings: list[str] = []
     comparable = True
     if binfo.model != ninfo.model:
         comparable = False
-        warnings.append(f"the reports were tagged by different models ({binfo.model or '?'} vs "
-                        f"{ninfo.model or '?'}): tags may not be comparable")
+        warnings.append(
+            f"the reports were tagged by different models ({binfo.model or '?'} vs "
+            f"{ninfo.model or '?'}): tags may not be comparable"
+        )
     if binfo.prompt_version != ninfo.prompt_version:
         comparable = False
-        warnings.append(f"the reports were tagged under different prompt versions "
-                        f"({binfo.prompt_version or '?'} vs {ninfo.prompt_version or '?'}): tags "
-                        "may not be comparable")
-    names = sorted(set(base.folded) | set(new.folded),
-                   key=lambda n: (n not in MAIN_PROFILES, n))
+        warnings.append(
+            f"the reports were tagged under different prompt versions "
+            f"({binfo.prompt_version or '?'} vs {ninfo.prompt_version or '?'}): tags "
+            "may not be comparable"
+        )
+    names = sorted(set(base.folded) | set(new.folded), key=lambda n: (n not in MAIN_PROFILES, n))
     for name in names:
         for side, label in ((base, "base"), (new, "new")):
             if name not in side.folded:
@@ -345,8 +381,9 @@ def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = Fals
     except OSError as exc:
         raise AgentpprofError(f"cannot create the output folder {out}: {exc.strerror}") from None
 
-    jobs = [Job(name, base.folded.get(name), new.folded.get(name), out, normalize)
-            for name in names]
+    jobs = [
+        Job(name, base.folded.get(name), new.folded.get(name), out, normalize) for name in names
+    ]
     sizes = [sum(file_size(p) for p in (j.base, j.new) if p) for j in jobs]
     done = pmap(diff_profile, jobs, sizes)  # forked per profile when the files are big
     svgs: dict[str, str] = {}
@@ -363,15 +400,32 @@ def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = Fals
         if prof not in by_name:
             continue
         growth, shrink = _changes(by_name[prof].groups[prefix])
-        dims.append(Dimension(name=label, unit=PROFILE_INFO.get(prof, ("", "events"))[1],
-                              growth=growth, shrink=shrink))
+        dims.append(
+            Dimension(
+                name=label,
+                unit=PROFILE_INFO.get(prof, ("", "events"))[1],
+                growth=growth,
+                shrink=shrink,
+            )
+        )
     profiles = [d.profile for d in done]
-    result = DiffReport(agentpprof_version=__version__, base=binfo, new=ninfo,
-                        normalized=normalize, comparable=comparable, warnings=warnings,
-                        totals=_totals(base, new), profiles=profiles, dimensions=dims,
-                        artifacts=artifacts)
+    result = DiffReport(
+        agentpprof_version=__version__,
+        base=binfo,
+        new=ninfo,
+        normalized=normalize,
+        comparable=comparable,
+        warnings=warnings,
+        totals=_totals(base, new),
+        profiles=profiles,
+        dimensions=dims,
+        artifacts=artifacts,
+    )
     write_atomic(out / "diff.json", result.model_dump_json(indent=1) + "\n")
-    html = get_env().get_template("diff.html.j2").render(
-        diff=json.loads(result.model_dump_json()), svgs=svgs)
+    html = (
+        get_env()
+        .get_template("diff.html.j2")
+        .render(diff=json.loads(result.model_dump_json()), svgs=svgs)
+    )
     write_atomic(out / "diff.html", html)
     return result

@@ -63,7 +63,7 @@ def display_path(path: Path | str) -> str:
     text = str(path)
     home = os.environ.get("HOME") or str(Path.home())  # Path.home() reads HOME first anyway
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
-        return "~" + text[len(home):]
+        return "~" + text[len(home) :]
     return text
 
 
@@ -80,8 +80,9 @@ class _PayloadProbe(msgspec.Struct, gc=False):
 _CWD = msgspec.json.Decoder(_CwdProbe)
 
 
-def probe(path: Path, max_lines: int = 200,
-          agent_lines: int = 40) -> tuple[Agent | None, str | None, str | None]:
+def probe(
+    path: Path, max_lines: int = 200, agent_lines: int = 40
+) -> tuple[Agent | None, str | None, str | None]:
     """(agent, first cwd, first sessionId) from one read of a file's head.
 
     The agent is judged from the first ``agent_lines`` records (as :func:`detect_agent`), the
@@ -156,9 +157,14 @@ class Scan:
     codex_root: Path
 
 
-def scan(*, project_root: Path, claude_root: Path | None = None,
-         codex_root: Path | None = None, scan_files: int = defaults.SCAN_FILES,
-         since: float | None = None) -> Scan:
+def scan(
+    *,
+    project_root: Path,
+    claude_root: Path | None = None,
+    codex_root: Path | None = None,
+    scan_files: int = defaults.SCAN_FILES,
+    since: float | None = None,
+) -> Scan:
     """Every session file under both roots, newest first; with ``since`` (epoch seconds) only
     the files written since then (an older file cannot hold newer events)."""
     croot = claude_root or default_claude_root()
@@ -167,8 +173,13 @@ def scan(*, project_root: Path, claude_root: Path | None = None,
     if since is not None:
         candidates = [(m, p) for m, p in candidates if m >= since]
     candidates.sort(key=lambda item: (-item[0], str(item[1])))
-    return Scan(candidates, [p for _m, p in candidates[: max(scan_files, 0)]],
-                str(project_root.resolve()), croot, xroot)
+    return Scan(
+        candidates,
+        [p for _m, p in candidates[: max(scan_files, 0)]],
+        str(project_root.resolve()),
+        croot,
+        xroot,
+    )
 
 
 def may_keep(path: Path, found: Probe, root: str) -> bool:
@@ -209,8 +220,7 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
     seen = {ref.path for ref in kept}
     for path, _cwd, sid in subagents:
         owner = _session_dir_of(path)
-        if (sid in kept_ids or (owner is not None and owner.name in kept_ids)) \
-                and path not in seen:
+        if (sid in kept_ids or (owner is not None and owner.name in kept_ids)) and path not in seen:
             kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
             seen.add(path)
     beside: dict[Path, list[Path]] = {}
@@ -225,8 +235,9 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
             if path not in seen:
                 kept.append(SessionRef(path, display_path(path), Agent.CLAUDE))
                 seen.add(path)
-    return Discovery(refs=kept, claude_root=sc.claude_root, codex_root=sc.codex_root,
-                     scanned=len(sc.scanned))
+    return Discovery(
+        refs=kept, claude_root=sc.claude_root, codex_root=sc.codex_root, scanned=len(sc.scanned)
+    )
 
 
 def discover_sessions(
@@ -240,17 +251,32 @@ def discover_sessions(
     since: float | None = None,
 ) -> Discovery:
     if session_files:
-        refs = [SessionRef(Path(p), display_path(Path(p)), None, explicit=True)
-                for p in session_files]
-        return Discovery(refs=refs, claude_root=claude_root or default_claude_root(),
-                         codex_root=codex_root or default_codex_root(), scanned=len(refs))
-    sc = scan(project_root=project_root, claude_root=claude_root, codex_root=codex_root,
-              scan_files=scan_files, since=since)
+        refs = [
+            SessionRef(Path(p), display_path(Path(p)), None, explicit=True) for p in session_files
+        ]
+        return Discovery(
+            refs=refs,
+            claude_root=claude_root or default_claude_root(),
+            codex_root=codex_root or default_codex_root(),
+            scanned=len(refs),
+        )
+    sc = scan(
+        project_root=project_root,
+        claude_root=claude_root,
+        codex_root=codex_root,
+        scan_files=scan_files,
+        since=since,
+    )
     return select(sc, probe, max_sessions)
 
 
 def discover_from(opts: DiscoverOptions) -> Discovery:
-    return discover_sessions(project_root=opts.project_root, session_files=opts.session_files,
-                             claude_root=opts.claude_root, codex_root=opts.codex_root,
-                             scan_files=opts.scan_files, max_sessions=opts.max_sessions,
-                             since=opts.time_range.since_epoch)
+    return discover_sessions(
+        project_root=opts.project_root,
+        session_files=opts.session_files,
+        claude_root=opts.claude_root,
+        codex_root=opts.codex_root,
+        scan_files=opts.scan_files,
+        max_sessions=opts.max_sessions,
+        since=opts.time_range.since_epoch,
+    )

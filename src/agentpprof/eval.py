@@ -48,15 +48,22 @@ def load_eval(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
         except ValueError:
             row = None
-        if not (isinstance(row, dict) and isinstance(row.get("text"), str)
-                and isinstance(row.get("accept"), list)):
-            raise AgentpprofError(f"{path}:{n}: expected {{\"text\": …, \"accept\": [...]}}")
+        if not (
+            isinstance(row, dict)
+            and isinstance(row.get("text"), str)
+            and isinstance(row.get("accept"), list)
+        ):
+            raise AgentpprofError(f'{path}:{n}: expected {{"text": …, "accept": [...]}}')
         rows.append(row)
     return rows
 
 
-async def tag_uncached(backend: LlamaBackend, fragments: list[Fragment], concurrency: int,
-                       vocabulary: Vocabulary = "kinds") -> dict[int, str | None]:
+async def tag_uncached(
+    backend: LlamaBackend,
+    fragments: list[Fragment],
+    concurrency: int,
+    vocabulary: Vocabulary = "kinds",
+) -> dict[int, str | None]:
     """Every fragment through the product's ``tag_one``, the cache bypassed, as many in flight
     as ``concurrency``; ``id(fragment)`` -> its tag, or None where the model gave no valid tag
     after the retry (a miss). A server error is raised, not counted."""
@@ -76,12 +83,15 @@ async def tag_uncached(backend: LlamaBackend, fragments: list[Fragment], concurr
     return out
 
 
-async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
-                   vocabulary: Vocabulary = "kinds") -> EvalResult:
+async def evaluate(
+    client: Any, identity: str, path: Path, concurrency: int, vocabulary: Vocabulary = "kinds"
+) -> EvalResult:
     rows = load_eval(path)
     backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
-    frags = [Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]), None)
-             for i, row in enumerate(rows, 1)]
+    frags = [
+        Fragment(row.get("kind", "prompt"), str(path), i, clean_fragment(row["text"]), None)
+        for i, row in enumerate(rows, 1)
+    ]
     tags = await tag_uncached(backend, frags, concurrency, vocabulary)
     res = EvalResult(items=len(rows))
     for frag, row in zip(frags, rows, strict=True):
@@ -90,14 +100,20 @@ async def evaluate(client: Any, identity: str, path: Path, concurrency: int,
         if tag is not None and tag in row["accept"]:
             res.hits += 1
         else:
-            res.misses.append({"text": row["text"], "tag": tag or "",
-                               "category": row.get("category", "")})
+            res.misses.append(
+                {"text": row["text"], "tag": tag or "", "category": row.get("category", "")}
+            )
     return res
 
 
-async def evaluate_real(client: Any, identity: str, corpus: Path, concurrency: int,
-                        vocabulary: Vocabulary = "kinds", split: str = "test"
-                        ) -> dict[str, dict[str, Any]]:
+async def evaluate_real(
+    client: Any,
+    identity: str,
+    corpus: Path,
+    concurrency: int,
+    vocabulary: Vocabulary = "kinds",
+    split: str = "test",
+) -> dict[str, dict[str, Any]]:
     """The acceptable share per fragment kind on the real labelled split (uncached)."""
     res = resolve(load_labels(split), corpus)  # type: ignore[arg-type]
     backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))

@@ -51,8 +51,17 @@ def load_labels(split: Split) -> list[Label]:
     out = []
     for line in split_text(split).decode().splitlines():
         row = json.loads(line)
-        out.append(Label(row["file"], row["kind"], int(row["line"]), row["hash"], row["lang"],
-                         frozenset(row["accept"]), split))
+        out.append(
+            Label(
+                row["file"],
+                row["kind"],
+                int(row["line"]),
+                row["hash"],
+                row["lang"],
+                frozenset(row["accept"]),
+                split,
+            )
+        )
     return out
 
 
@@ -82,9 +91,10 @@ class Resolved:
 def resolve(labels: list[Label], corpus: Path) -> Resolved:
     """Parse the labelled files found under ``corpus`` and pair each label with its fragment."""
     if not corpus.is_dir():
-        raise AgentpprofError(f"eval corpus folder not found: {corpus}",
-                              hint="pass the folder that holds the labelled session files "
-                                   "(e.g. shared/corpus-eval)")
+        raise AgentpprofError(
+            f"eval corpus folder not found: {corpus}",
+            hint="pass the folder that holds the labelled session files (e.g. shared/corpus-eval)",
+        )
     by_name = {p.name: p for p in corpus.rglob("*.jsonl")}
     wanted = sorted({lab.file for lab in labels})
     missing = [f for f in wanted if f not in by_name]
@@ -121,9 +131,12 @@ class Cell:
 
     def as_dict(self) -> dict[str, float | int | list[float]]:
         lo, hi = wilson(self.hits, self.n)
-        return {"n": self.n, "hits": self.hits,
-                "rate": round(self.hits / self.n, 4) if self.n else 0.0,
-                "ci95": [round(lo, 4), round(hi, 4)]}
+        return {
+            "n": self.n,
+            "hits": self.hits,
+            "rate": round(self.hits / self.n, 4) if self.n else 0.0,
+            "ci95": [round(lo, 4), round(hi, 4)],
+        }
 
 
 @dataclass(slots=True)
@@ -146,8 +159,9 @@ class Score:
         return {
             "by_kind": {k: c.as_dict() for k, c in sorted(self.by_kind.items())},
             "by_kind_lang": {k: c.as_dict() for k, c in sorted(self.by_kind_lang.items())},
-            "top_wrong_answers": [{"kind": k, "tag": t, "count": n}
-                                  for (k, t), n in self.confusions.most_common(top)],
+            "top_wrong_answers": [
+                {"kind": k, "tag": t, "count": n} for (k, t), n in self.confusions.most_common(top)
+            ],
         }
 
 

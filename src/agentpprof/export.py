@@ -70,15 +70,21 @@ class _Strings:
         return idx
 
 
-def pprof_bytes(counter: Counter[str], sample_type: str, unit: str = "count",
-                comment: str = "") -> bytes:
+def pprof_bytes(
+    counter: Counter[str], sample_type: str, unit: str = "count", comment: str = ""
+) -> bytes:
     """A gzip-compressed profile.proto with one sample per folded stack."""
-    return _profile(((stack, weight, False) for stack, weight in sorted_items(counter)),
-                    sample_type, unit, comment)
+    return _profile(
+        ((stack, weight, False) for stack, weight in sorted_items(counter)),
+        sample_type,
+        unit,
+        comment,
+    )
 
 
-def pprof_diff_bytes(base: Counter[str], new: Counter[str], sample_type: str,
-                     unit: str = "count", comment: str = "") -> bytes:
+def pprof_diff_bytes(
+    base: Counter[str], new: Counter[str], sample_type: str, unit: str = "count", comment: str = ""
+) -> bytes:
     """What ``go tool pprof -diff_base BASE NEW`` builds: NEW's samples as they are, BASE's with
     negated values and the label ``pprof::base=true``, so every total is NEW - BASE. Samples
     keep the counters' order (the folded files' order), so the same inputs give the same bytes."""
@@ -87,8 +93,9 @@ def pprof_diff_bytes(base: Counter[str], new: Counter[str], sample_type: str,
     return _profile(samples, sample_type, unit, comment)
 
 
-def _profile(items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str,
-             comment: str) -> bytes:
+def _profile(
+    items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str, comment: str
+) -> bytes:
     strings = _Strings()
     st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
     # frame -> (varint of its function/location id, its encoded sample label or b"")
@@ -108,8 +115,9 @@ def _profile(items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str
             fid = len(known) + len(fids) + 1
             fids[frame] = fid
             name = strings(frame)
-            functions.append(_len(5, _int(1, fid) + _int(2, name) + _int(3, name)
-                                  + _int(4, file_idx)))
+            functions.append(
+                _len(5, _int(1, fid) + _int(2, name) + _int(3, name) + _int(4, file_idx))
+            )
             line = _len(4, _int(1, fid) + _int(2, 1))
             locations.append(_len(4, _int(1, fid) + line))
         for frame in new:
@@ -133,8 +141,9 @@ def _profile(items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str
                 base_label = _len(3, _int(1, strings("pprof::base")) + _int(2, strings("true")))
             labels = base_label + labels
         wb = _varint(weight)
-        payload = b"".join((ids_key, _varint(len(packed)), packed, value_key, _varint(len(wb)),
-                            wb, labels))
+        payload = b"".join(
+            (ids_key, _varint(len(packed)), packed, value_key, _varint(len(wb)), wb, labels)
+        )
         samples.append(_key(2, 2) + _varint(len(payload)) + payload)
     body = bytearray()
     body += st
@@ -176,14 +185,16 @@ def speedscope_json(counter: Counter[str], name: str, unit: str = "none") -> str
         "name": name,
         "activeProfileIndex": 0,
         "shared": {"frames": [{"name": f} for f in frames]},
-        "profiles": [{
-            "type": "sampled",
-            "name": name,
-            "unit": unit,
-            "startValue": 0,
-            "endValue": total,
-            "samples": samples,
-            "weights": weights,
-        }],
+        "profiles": [
+            {
+                "type": "sampled",
+                "name": name,
+                "unit": unit,
+                "startValue": 0,
+                "endValue": total,
+                "samples": samples,
+                "weights": weights,
+            }
+        ],
     }
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

@@ -19,9 +19,18 @@ from agentpprof.templates import asset_text
 
 FAMILY_HUES: dict[str, tuple[int, int]] = {
     # family: (base hue, hue spread)
-    "project": (220, 10), "agent": (265, 20), "session": (30, 25), "prompt": (45, 20),
-    "call": (5, 20), "process": (120, 30), "effect": (185, 20), "path": (330, 25),
-    "domain": (300, 20), "status": (95, 10), "model": (200, 25), "kind": (160, 25),
+    "project": (220, 10),
+    "agent": (265, 20),
+    "session": (30, 25),
+    "prompt": (45, 20),
+    "call": (5, 20),
+    "process": (120, 30),
+    "effect": (185, 20),
+    "path": (330, 25),
+    "domain": (300, 20),
+    "status": (95, 10),
+    "model": (200, 25),
+    "kind": (160, 25),
 }
 STATUS_COLORS = {"status:ok": "#7bc47f", "status:fail": "#e4605e", "status:observed": "#c9c9c9"}
 
@@ -89,8 +98,9 @@ def build_diff_tree(pairs: dict[str, tuple[int, int]], min_frac: float = 0.0) ->
             cut = key.find("\0", start)
             frame = key[start:] if cut < 0 else key[start:cut]
             j = bisect.bisect_left(keys, prefix + frame + "\x01", i, hi)
-            child = node.children[frame] = Node(frame, cum_new[j] - cum_new[i],
-                                                cum_base[j] - cum_base[i])
+            child = node.children[frame] = Node(
+                frame, cum_new[j] - cum_new[i], cum_base[j] - cum_base[i]
+            )
             if min_frac <= 0 or 0 < child.value >= thr_new or 0 < child.base >= thr_base:
                 todo.append((child, prefix + frame + "\0", i, j))
             i = j
@@ -115,8 +125,9 @@ class Rect:
     delta: int = 0
 
 
-def layout(root: Node, width_px: float, min_width_px: float,
-           by_base: bool = False) -> tuple[list[Rect], int]:
+def layout(
+    root: Node, width_px: float, min_width_px: float, by_base: bool = False
+) -> tuple[list[Rect], int]:
     """Rects for frames at least ``min_width_px`` wide; children sorted by name (like
     flamegraph.pl) so the picture is stable. ``by_base``: widths from a differential tree's base
     weights. Returns (rects, max depth)."""
@@ -141,17 +152,42 @@ def layout(root: Node, width_px: float, min_width_px: float,
     return rects, max_depth
 
 
-def render_flamegraph(counter: Counter[str], *, title: str, unit: str, width: int = 1200,
-                      frame_height: int = 18, min_width: float = 0.5,
-                      inverted: bool = False, element_id: str = "flame") -> str:
-    return render_tree(build_tree(counter), title=title, unit=unit, width=width,
-                       frame_height=frame_height, min_width=min_width, inverted=inverted,
-                       element_id=element_id)
+def render_flamegraph(
+    counter: Counter[str],
+    *,
+    title: str,
+    unit: str,
+    width: int = 1200,
+    frame_height: int = 18,
+    min_width: float = 0.5,
+    inverted: bool = False,
+    element_id: str = "flame",
+) -> str:
+    return render_tree(
+        build_tree(counter),
+        title=title,
+        unit=unit,
+        width=width,
+        frame_height=frame_height,
+        min_width=min_width,
+        inverted=inverted,
+        element_id=element_id,
+    )
 
 
-def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
-                frame_height: int = 18, min_width: float = 0.5, inverted: bool = False,
-                element_id: str = "flame", diff: str = "", subtitle: str = "") -> str:
+def render_tree(
+    root: Node,
+    *,
+    title: str,
+    unit: str,
+    width: int = 1200,
+    frame_height: int = 18,
+    min_width: float = 0.5,
+    inverted: bool = False,
+    element_id: str = "flame",
+    diff: str = "",
+    subtitle: str = "",
+) -> str:
     """The SVG of a built tree. ``diff`` ("new" or "base": which weights of a
     :func:`build_diff_tree` tree give the widths): frames coloured by their delta (red grew,
     blue shrank) and the delta in each frame's tooltip."""
@@ -171,17 +207,20 @@ def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
         f'font-size="11">'
     )
     out.append(_style())
-    out.append(f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" '
-               f'fill="#f8f8f4"/>')
-    out.append(f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
-               f'font-size="16">{escape(title)}</text>')
-    out.append(f'<text class="subtitle" x="10" y="42">total {total:,} {escape(unit)}; '
-               f'{escape(subtitle)}click a frame to zoom, search to highlight</text>')
-    out.append(f'<text class="btn reset" x="{width - 250}" y="42" '
-               f'visibility="hidden">Reset zoom</text>')
+    out.append(f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" fill="#f8f8f4"/>')
+    out.append(
+        f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
+        f'font-size="16">{escape(title)}</text>'
+    )
+    out.append(
+        f'<text class="subtitle" x="10" y="42">total {total:,} {escape(unit)}; '
+        f"{escape(subtitle)}click a frame to zoom, search to highlight</text>"
+    )
+    out.append(
+        f'<text class="btn reset" x="{width - 250}" y="42" visibility="hidden">Reset zoom</text>'
+    )
     out.append(f'<text class="btn search" x="{width - 150}" y="42">Search</text>')
-    out.append(f'<text class="matched" x="{width - 10}" y="{height - 8}" '
-               f'text-anchor="end"></text>')
+    out.append(f'<text class="matched" x="{width - 10}" y="{height - 8}" text-anchor="end"></text>')
     out.append(f'<text class="details" x="10" y="{height - 8}"></text>')
     out.append('<g class="frames">')
     for r in rects:
@@ -203,7 +242,7 @@ def render_tree(root: Node, *, title: str, unit: str, width: int = 1200,
         out.append(
             f'<g class="f" data-x="{r.x:.6f}" data-w="{r.w:.6f}" data-d="{r.depth}" '
             f'data-v="{r.value}"><title>{name} ({r.value:,} {escape(unit)}, {pct:.2f}%'
-            f'{escape(extra)})</title>'
+            f"{escape(extra)})</title>"
             f'<rect x="{x:.2f}" y="{y}" width="{max(w - 0.5, 0.1):.2f}" '
             f'height="{frame_height - 1}" fill="{fill}" rx="2"/>'
             f'<text x="{x + 3:.2f}" y="{y + frame_height - 5}">{escape(label)}</text></g>'

@@ -24,10 +24,28 @@ if TYPE_CHECKING:
     from agentpprof.agentsight import Correlation
 
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
-    "session-system": ("project", "agent", "session", "call", "process", "effect", "path",
-                       "domain", "status"),
-    "prompt-system": ("project", "agent", "prompt", "call", "process", "effect", "path",
-                      "domain", "status"),
+    "session-system": (
+        "project",
+        "agent",
+        "session",
+        "call",
+        "process",
+        "effect",
+        "path",
+        "domain",
+        "status",
+    ),
+    "prompt-system": (
+        "project",
+        "agent",
+        "prompt",
+        "call",
+        "process",
+        "effect",
+        "path",
+        "domain",
+        "status",
+    ),
 }
 TOKEN_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "session-token": ("project", "agent", "session", "model", "kind"),
@@ -84,9 +102,11 @@ class Heads:
         if head is None:
             s, tags = self.sessions[si], self.tags
             word = tags.prompt(si, index) or self.inherited.get(si) or NONE_TAG
-            head = (f"{self.proj};agent:{s.agent.value};"
-                    f"session:{safe_frame(tags.session(si) or NONE_TAG)};"
-                    f"prompt:{safe_frame(word)}")
+            head = (
+                f"{self.proj};agent:{s.agent.value};"
+                f"session:{safe_frame(tags.session(si) or NONE_TAG)};"
+                f"prompt:{safe_frame(word)}"
+            )
             self._memo[(si, index)] = head
         return head
 
@@ -113,20 +133,25 @@ def tool_stacks(head: str, tc: ToolCall) -> list[str]:
 
 def llm_stack(head: str, call: LlmCall, tag: str) -> str:
     """An LLM call's stack down to its model frame."""
-    return (f"{head};call:llm/{safe_frame(tag or NONE_TAG)}"
-            f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')}")
+    return (
+        f"{head};call:llm/{safe_frame(tag or NONE_TAG)}"
+        f";model:{safe_frame(call.model.rsplit('/', 1)[-1] or 'unknown')}"
+    )
 
 
-def observed_stacks(head: str, tc: ToolCall, chain: list[str], status: Status,
-                    hosts: list[str]) -> list[str]:
+def observed_stacks(
+    head: str, tc: ToolCall, chain: list[str], status: Status, hosts: list[str]
+) -> list[str]:
     """A tool event's stacks with what a runtime trace saw it run: the observed process chain
     and exit status, plus one ``effect:network;domain:<host>`` stack per host it talked to."""
-    seen = msgspec.structs.replace(tc, process_chain=[safe_frame(c) for c in chain],
-                                   status=status)
+    seen = msgspec.structs.replace(tc, process_chain=[safe_frame(c) for c in chain], status=status)
     out = tool_stacks(head, seen)
     procs = "".join(";process:" + safe_frame(c) for c in chain)
-    out += [f"{head};call:tool/{safe_frame(tc.category)}{procs};effect:network;"
-            f"domain:{safe_frame(h)};status:{status}" for h in hosts]
+    out += [
+        f"{head};call:tool/{safe_frame(tc.category)}{procs};effect:network;"
+        f"domain:{safe_frame(h)};status:{status}"
+        for h in hosts
+    ]
     return out
 
 
@@ -135,8 +160,9 @@ def untracked_stack(head: str, chain: list[str], status: Status) -> str:
     return f"{head};call:tool/untracked{procs};effect:process;status:{status}"
 
 
-def fold_sessions(sessions: list[Session], tags: Tags, project: str,
-                  correlation: Correlation | None = None) -> Profiles:
+def fold_sessions(
+    sessions: list[Session], tags: Tags, project: str, correlation: Correlation | None = None
+) -> Profiles:
     prof = Profiles()
     system, token = prof.system, prof.token
     dollars: dict[str, float] = {}
@@ -147,16 +173,21 @@ def fold_sessions(sessions: list[Session], tags: Tags, project: str,
         for ti, tc in enumerate(s.tool_calls):
             obs = observed.get((si, ti))
             head = head_of[tc.prompt_index]
-            stacks = (tool_stacks(head, tc) if obs is None else
-                      observed_stacks(head, tc, obs.chain, obs.status, obs.hosts))
+            stacks = (
+                tool_stacks(head, tc)
+                if obs is None
+                else observed_stacks(head, tc, obs.chain, obs.status, obs.hosts)
+            )
             for stack in stacks:
                 system[stack] += 1
         for call in s.llm_calls:
-            base = llm_stack(head_of[call.prompt_index], call, tags.call(si, call.index)) \
-                + ";kind:"
+            base = llm_stack(head_of[call.prompt_index], call, tags.call(si, call.index)) + ";kind:"
             t = call.tokens
-            for kind, count in zip(TOKEN_KINDS, (t.input, t.cache_read, t.cache_write,
-                                                 t.output, t.reasoning), strict=True):
+            for kind, count in zip(
+                TOKEN_KINDS,
+                (t.input, t.cache_read, t.cache_write, t.output, t.reasoning),
+                strict=True,
+            ):
                 if count > 0:
                     token[base + kind] += count
             extra = surcharge(call)  # the linear part is priced per stack below
@@ -169,8 +200,10 @@ def fold_sessions(sessions: list[Session], tags: Tags, project: str,
         system[untracked_stack(head, u.chain, u.status)] += 1
         for h in u.hosts:
             procs = "".join(";process:" + safe_frame(c) for c in u.chain)
-            system[f"{head};call:tool/untracked{procs};effect:network;domain:{safe_frame(h)};"
-                   f"status:{u.status}"] += 1
+            system[
+                f"{head};call:tool/untracked{procs};effect:network;domain:{safe_frame(h)};"
+                f"status:{u.status}"
+            ] += 1
     prof.cost = Counter(cost_weights(token, dollars))
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_frames(prof.system, keep)
@@ -180,8 +213,9 @@ def fold_sessions(sessions: list[Session], tags: Tags, project: str,
     return prof
 
 
-def project_frames(counter: Counter[str], families: Iterable[str], *,
-            keep: bool = True) -> Counter[str]:
+def project_frames(
+    counter: Counter[str], families: Iterable[str], *, keep: bool = True
+) -> Counter[str]:
     """Stacks with only the frames of these families (``keep``) or without them (``keep=False``),
     weights of stacks that become equal merged."""
     chosen = set(families)
@@ -229,8 +263,9 @@ class Mixing:
     examples: list[MixedBucket]
 
 
-def mixing(system: Counter[str], drop: tuple[str, ...] = ("session", "prompt"),
-           top: int = 20) -> Mixing:
+def mixing(
+    system: Counter[str], drop: tuple[str, ...] = ("session", "prompt"), top: int = 20
+) -> Mixing:
     """Baseline stacks into which 2+ distinct session/prompt tag combinations fold."""
     groups: dict[str, Counter[str]] = {}
     for stack, weight in system.items():
@@ -243,8 +278,9 @@ def mixing(system: Counter[str], drop: tuple[str, ...] = ("session", "prompt"),
     mixed_weight = sum(sum(v.values()) for _, v in mixed)
     mixed.sort(key=lambda bv: (-sum(bv[1].values()), bv[0]))
     examples = [
-        MixedBucket(base, sum(v.values()), len(v),
-                    sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
+        MixedBucket(
+            base, sum(v.values()), len(v), sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+        )
         for base, v in mixed[:top]
     ]
     pct = round(100.0 * mixed_weight / total, 3) if total else 0.0

@@ -64,14 +64,26 @@ class InventoryRow(msgspec.Struct, forbid_unknown_fields=True):
 def inventory_row(s: Session) -> InventoryRow:
     t = s.tokens
     return InventoryRow(
-        file=s.file, agent=s.agent.value, session_id=s.session_id,
-        parent_session_id=s.parent_session_id, is_subagent=s.is_subagent,
-        cwd=display_path(s.cwd) if s.cwd else None, models=list(s.models),
-        start=s.start, end=s.end, prompts=len(s.prompts), llm_calls=len(s.llm_calls),
+        file=s.file,
+        agent=s.agent.value,
+        session_id=s.session_id,
+        parent_session_id=s.parent_session_id,
+        is_subagent=s.is_subagent,
+        cwd=display_path(s.cwd) if s.cwd else None,
+        models=list(s.models),
+        start=s.start,
+        end=s.end,
+        prompts=len(s.prompts),
+        llm_calls=len(s.llm_calls),
         tool_calls=len(s.tool_calls),
-        tokens=InventoryTokens(input=t.input, cache_read=t.cache_read,
-                               cache_write=t.cache_write, output=t.output,
-                               reasoning=t.reasoning, total=t.total),
+        tokens=InventoryTokens(
+            input=t.input,
+            cache_read=t.cache_read,
+            cache_write=t.cache_write,
+            output=t.output,
+            reasoning=t.reasoning,
+            total=t.total,
+        ),
         cost_usd=None if (usd := session_cost(s.llm_calls)[0]) is None else round(usd, 6),
         warnings=[str(w) for w in s.warnings],
     )
@@ -87,13 +99,22 @@ def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
         return [r for r in _rows(found.refs, str(opts.project_root.resolve()), rng) if r]
     # every scanned file of the project is kept: probe and parse in one parallel pass, so
     # discovery's reads are spread over the cores instead of running before them
-    sc = scan(project_root=opts.project_root, claude_root=opts.claude_root,
-              codex_root=opts.codex_root, scan_files=opts.scan_files, since=rng.since_epoch)
-    done = pmap(partial(_probe_and_row, root=sc.root, rng=rng), sc.scanned,
-                [file_size(p) for p in sc.scanned])
+    sc = scan(
+        project_root=opts.project_root,
+        claude_root=opts.claude_root,
+        codex_root=opts.codex_root,
+        scan_files=opts.scan_files,
+        since=rng.since_epoch,
+    )
+    done = pmap(
+        partial(_probe_and_row, root=sc.root, rng=rng),
+        sc.scanned,
+        [file_size(p) for p in sc.scanned],
+    )
     probes = dict(zip(sc.scanned, (d[0] for d in done), strict=True))
     rows: dict[Path, InventoryRow | None] = {
-        p: d[2] for p, d in zip(sc.scanned, done, strict=True) if d[1]}
+        p: d[2] for p, d in zip(sc.scanned, done, strict=True) if d[1]
+    }
     refs = select(sc, probes.__getitem__, opts.max_sessions).refs
     beside = [r for r in refs if r.path not in rows]  # sub-agents kept from beside a parent
     rows.update(zip((r.path for r in beside), _rows(beside, sc.root, rng), strict=True))
@@ -105,21 +126,30 @@ def _row_in(s: Session, rng: TimeRange) -> InventoryRow | None:
     return inventory_row(clipped) if clipped is not None else None
 
 
-def _rows(refs: list[SessionRef], root: str,
-          rng: TimeRange = ALL_TIME) -> list[InventoryRow | None]:
-    return map_sessions([(r.path, r.display, r.agent) for r in refs], root,
-                        partial(_row_in, rng=rng), keep_text=False)
+def _rows(
+    refs: list[SessionRef], root: str, rng: TimeRange = ALL_TIME
+) -> list[InventoryRow | None]:
+    return map_sessions(
+        [(r.path, r.display, r.agent) for r in refs],
+        root,
+        partial(_row_in, rng=rng),
+        keep_text=False,
+    )
 
 
-def _probe_and_row(path: Path, root: str,
-                   rng: TimeRange) -> tuple[Probe, bool, InventoryRow | None]:
+def _probe_and_row(
+    path: Path, root: str, rng: TimeRange
+) -> tuple[Probe, bool, InventoryRow | None]:
     """(what the probe found, whether the file may be kept, its row: None when nothing of it
     is in the time range)."""
     found = probe(path)
     if not may_keep(path, found, root):
         return found, False, None
-    return found, True, _row_in(parse_session(path, display_path(path), root, found[0],
-                                              keep_text=False), rng)
+    return (
+        found,
+        True,
+        _row_in(parse_session(path, display_path(path), root, found[0], keep_text=False), rng),
+    )
 
 
 def encode_json(rows: list[InventoryRow]) -> bytes:

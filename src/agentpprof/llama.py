@@ -28,8 +28,10 @@ from agentpprof import defaults
 from agentpprof.errors import EndpointDown, LlamaServerError
 
 DEFAULT_URL = defaults.LLAMA_URL
-UNREACHABLE_HINT = ("start one with `agentpprof serve` (in another terminal), or let this run "
-                    "manage its own with `--start-server`")
+UNREACHABLE_HINT = (
+    "start one with `agentpprof serve` (in another terminal), or let this run "
+    "manage its own with `--start-server`"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,9 @@ class LlamaClient:
         await self.aclose()
 
     def _unreachable(self, exc: Exception) -> LlamaServerError:
-        return EndpointDown(f"no llama.cpp server answers at {self.base_url} ({exc})",
-                                hint=UNREACHABLE_HINT)
+        return EndpointDown(
+            f"no llama.cpp server answers at {self.base_url} ({exc})", hint=UNREACHABLE_HINT
+        )
 
     async def _request(self, method: str, path: str, json: Any = None) -> Any:
         deadline = time.monotonic() + self.timeout
@@ -90,7 +93,8 @@ class LlamaClient:
                         f"llama.cpp server at {self.base_url} did not answer {path} "
                         f"after {attempt} tries ({type(exc).__name__})",
                         hint="the server may have crashed or be overloaded; raise --timeout "
-                             "or check the server log") from None
+                        "or check the server log",
+                    ) from None
                 await asyncio.sleep(min(delay, 2.0))
                 delay *= 2
                 continue
@@ -106,17 +110,20 @@ class LlamaClient:
                 raise EndpointDown(
                     f"llama.cpp server at {self.base_url} answered {path} with HTTP "
                     f"{resp.status_code} {attempt} times: {resp.text[:200]}",
-                    hint="check the server log")
+                    hint="check the server log",
+                )
             if resp.status_code >= 400:
                 raise LlamaServerError(
                     f"llama.cpp server at {self.base_url} answered {path} with HTTP "
                     f"{resp.status_code}: {resp.text[:200]}",
-                    hint="is this a llama.cpp server? check --llama-url")
+                    hint="is this a llama.cpp server? check --llama-url",
+                )
             try:
                 return resp.json()
             except ValueError:
-                raise LlamaServerError(f"llama.cpp server at {self.base_url} sent non-JSON "
-                                       f"for {path}") from None
+                raise LlamaServerError(
+                    f"llama.cpp server at {self.base_url} sent non-JSON for {path}"
+                ) from None
 
     async def info(self) -> ServerInfo:
         props = await self._request("GET", "/props")
@@ -135,12 +142,16 @@ class LlamaClient:
         if meta:
             ident += f":{meta.get('n_params', '')}:{meta.get('size', '')}:{meta.get('n_vocab', '')}"
         slots = props.get("total_slots")
-        return ServerInfo(model_id=ident, model_path=name,
-                          total_slots=slots if isinstance(slots, int) and slots > 0 else 1,
-                          build=str(props.get("build_info") or ""))
+        return ServerInfo(
+            model_id=ident,
+            model_path=name,
+            total_slots=slots if isinstance(slots, int) and slots > 0 else 1,
+            build=str(props.get("build_info") or ""),
+        )
 
-    async def complete(self, prompt: str, *, grammar: str | None,
-                       n_predict: int = 16) -> Completion:
+    async def complete(
+        self, prompt: str, *, grammar: str | None, n_predict: int = 16
+    ) -> Completion:
         body: dict[str, Any] = {
             "prompt": prompt,
             "n_predict": n_predict,
@@ -163,15 +174,22 @@ class LlamaClient:
             predicted_per_second=float(t.get("predicted_per_second") or 0.0),
         )
 
-
-    async def next_token_logprobs(self, prompt: str, n_probs: int,
-                                  slot: int = -1) -> dict[str, float]:
+    async def next_token_logprobs(
+        self, prompt: str, n_probs: int, slot: int = -1
+    ) -> dict[str, float]:
         """Log-probabilities of the ``n_probs`` likeliest next tokens (raw softmax of the
         logits, before any sampler), keyed by token text. One request, one token generated;
         ``slot`` pins it to one server slot (-1: any idle slot)."""
         body: dict[str, Any] = {
-            "prompt": prompt, "n_predict": 1, "n_probs": n_probs, "temperature": 0.0,
-            "top_k": 1, "seed": 42, "cache_prompt": True, "stream": False, "id_slot": slot,
+            "prompt": prompt,
+            "n_predict": 1,
+            "n_probs": n_probs,
+            "temperature": 0.0,
+            "top_k": 1,
+            "seed": 42,
+            "cache_prompt": True,
+            "stream": False,
+            "id_slot": slot,
         }
         data = await self._request("POST", "/completion", json=body)
         return parse_top_logprobs(data)
@@ -182,14 +200,21 @@ class LlamaClient:
         time: without this, the tokens it shares with the request before it are reused and the
         rest is computed in a batch of another size, which moves log-probabilities by ~0.1 and
         flips close choices from one run to the next (measured: 2.7 % of prompts)."""
-        await self._request("POST", "/completion", json={
-            "prompt": prefix, "n_predict": 0, "cache_prompt": True, "stream": False,
-            "id_slot": slot})
+        await self._request(
+            "POST",
+            "/completion",
+            json={
+                "prompt": prefix,
+                "n_predict": 0,
+                "cache_prompt": True,
+                "stream": False,
+                "id_slot": slot,
+            },
+        )
 
     async def pieces(self, text: str) -> list[str]:
         """The texts of the tokens ``text`` is split into (``/tokenize`` with pieces)."""
-        data = await self._request("POST", "/tokenize", json={"content": text,
-                                                              "with_pieces": True})
+        data = await self._request("POST", "/tokenize", json={"content": text, "with_pieces": True})
         tokens = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(tokens, list):
             return []
@@ -222,8 +247,10 @@ class OpenAIClient(LlamaClient):
         models = await self._request("GET", "/v1/models")
         data = models.get("data") if isinstance(models, dict) else None
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
-            raise LlamaServerError(f"{self.base_url}/v1/models lists no model",
-                                   hint="is this an OpenAI-compatible completions server?")
+            raise LlamaServerError(
+                f"{self.base_url}/v1/models lists no model",
+                hint="is this an OpenAI-compatible completions server?",
+            )
         first = data[0]
         self.model_name = str(first.get("id") or "")
         meta = first.get("meta") if isinstance(first.get("meta"), dict) else {}
@@ -234,34 +261,52 @@ class OpenAIClient(LlamaClient):
         with contextlib.suppress(LlamaServerError):  # llama.cpp tells its slots; others do not
             props = await self._request("GET", "/props")
             slots = props.get("total_slots") if isinstance(props, dict) else 0
-        return ServerInfo(model_id=ident, model_path=Path(self.model_name).name,
-                          total_slots=slots if isinstance(slots, int) and slots > 0 else 0,
-                          build="openai")
+        return ServerInfo(
+            model_id=ident,
+            model_path=Path(self.model_name).name,
+            total_slots=slots if isinstance(slots, int) and slots > 0 else 0,
+            build="openai",
+        )
 
     def _body(self, prompt: str, max_tokens: int) -> dict[str, Any]:
-        body: dict[str, Any] = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0,
-                                "seed": 42, "stream": False}
+        body: dict[str, Any] = {
+            "prompt": prompt,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "seed": 42,
+            "stream": False,
+        }
         if self.model_name:
             body["model"] = self.model_name
         return body
 
-    async def complete(self, prompt: str, *, grammar: str | None,
-                       n_predict: int = 16) -> Completion:
+    async def complete(
+        self, prompt: str, *, grammar: str | None, n_predict: int = 16
+    ) -> Completion:
         body = self._body(prompt, n_predict)
         if grammar:
             body["grammar"] = grammar  # llama.cpp
             body["guided_regex"] = OPEN_WORD_REGEX  # vLLM guided decoding
         data = await self._request("POST", "/v1/completions", json=body)
         choices = data.get("choices") if isinstance(data, dict) else None
-        text = choices[0].get("text") if isinstance(choices, list) and choices and \
-            isinstance(choices[0], dict) else ""
+        text = (
+            choices[0].get("text")
+            if isinstance(choices, list) and choices and isinstance(choices[0], dict)
+            else ""
+        )
         usage = data.get("usage") or {}
-        return Completion(text=str(text or ""), prompt_n=int(usage.get("prompt_tokens") or 0),
-                          cache_n=0, predicted_n=int(usage.get("completion_tokens") or 0),
-                          prompt_per_second=0.0, predicted_per_second=0.0)
+        return Completion(
+            text=str(text or ""),
+            prompt_n=int(usage.get("prompt_tokens") or 0),
+            cache_n=0,
+            predicted_n=int(usage.get("completion_tokens") or 0),
+            prompt_per_second=0.0,
+            predicted_per_second=0.0,
+        )
 
-    async def next_token_logprobs(self, prompt: str, n_probs: int,
-                                  slot: int = -1) -> dict[str, float]:
+    async def next_token_logprobs(
+        self, prompt: str, n_probs: int, slot: int = -1
+    ) -> dict[str, float]:
         while True:
             body = self._body(prompt, 1)
             body["logprobs"] = min(n_probs, self.max_logprobs)
@@ -292,8 +337,9 @@ class OpenAIClient(LlamaClient):
         data = await self._request("POST", "/tokenize", json=body)
         out: list[str] = []
         for tok in data.get("tokens") or [] if isinstance(data, dict) else []:
-            back = await self._request("POST", "/detokenize",
-                                       json={"model": self.model_name, "tokens": [tok]})
+            back = await self._request(
+                "POST", "/detokenize", json={"model": self.model_name, "tokens": [tok]}
+            )
             piece = back.get("prompt") if isinstance(back, dict) else None
             out.append(piece if isinstance(piece, str) else "")
         return out
@@ -307,8 +353,11 @@ def parse_openai_logprobs(data: Any) -> dict[str, float]:
     shape (``top_logprobs: [{token: logprob}]``, vLLM) or llama.cpp's (``content[0]
     .top_logprobs: [{token, logprob}]``)."""
     choices = data.get("choices") if isinstance(data, dict) else None
-    lp = choices[0].get("logprobs") if isinstance(choices, list) and choices and \
-        isinstance(choices[0], dict) else None
+    lp = (
+        choices[0].get("logprobs")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict)
+        else None
+    )
     out: dict[str, float] = {}
     if isinstance(lp, dict) and isinstance(lp.get("content"), list) and lp["content"]:
         for entry in lp["content"][0].get("top_logprobs") or []:
@@ -320,14 +369,14 @@ def parse_openai_logprobs(data: Any) -> dict[str, float]:
             for tok, value in first.items():
                 out.setdefault(str(tok), float(value))
     if not out:
-        raise LlamaServerError("the completions server sent no token log-probabilities",
-                               hint="the kinds vocabulary needs `logprobs`; try --vocabulary "
-                                    "open")
+        raise LlamaServerError(
+            "the completions server sent no token log-probabilities",
+            hint="the kinds vocabulary needs `logprobs`; try --vocabulary open",
+        )
     return out
 
 
-def make_client(url: str, api: str, timeout: float = 60.0,
-                retries: int = 3) -> LlamaClient:
+def make_client(url: str, api: str, timeout: float = 60.0, retries: int = 3) -> LlamaClient:
     """The client for ``--api llama`` (llama.cpp's native routes) or ``--api openai``."""
     if api == "openai":
         return OpenAIClient(url, timeout=timeout, retries=retries)
@@ -340,8 +389,10 @@ def parse_top_logprobs(data: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     probs = data.get("completion_probabilities") if isinstance(data, dict) else None
     if not isinstance(probs, list) or not probs or not isinstance(probs[0], dict):
-        raise LlamaServerError("llama.cpp server sent no token probabilities",
-                               hint="use a llama.cpp server recent enough to support n_probs")
+        raise LlamaServerError(
+            "llama.cpp server sent no token probabilities",
+            hint="use a llama.cpp server recent enough to support n_probs",
+        )
     first = probs[0]
     for entry in first.get("top_logprobs") or first.get("probs") or []:
         if not isinstance(entry, dict):
@@ -375,9 +426,17 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 class LlamaServer:
     """A llama-server child process on a loopback port; always stopped on exit."""
 
-    def __init__(self, binary: Path, model: Path, *, port: int | None = None,
-                 host: str = "127.0.0.1", extra_args: list[str] | None = None,
-                 parallel: int | None = None, ctx_size: int = 8192) -> None:
+    def __init__(
+        self,
+        binary: Path,
+        model: Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        extra_args: list[str] | None = None,
+        parallel: int | None = None,
+        ctx_size: int = 8192,
+    ) -> None:
         self.binary = binary
         self.model = model
         self.host = host
@@ -395,8 +454,15 @@ class LlamaServer:
         return f"http://{self.host}:{self.port}"
 
     def command(self) -> list[str]:
-        args = [str(self.binary), "-m", str(self.model), "--host", self.host,
-                "--port", str(self.port)]
+        args = [
+            str(self.binary),
+            "-m",
+            str(self.model),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+        ]
         given = set(self.extra_args)
         if not given & {"-np", "--parallel"}:
             args += ["-np", str(self.parallel)]
@@ -410,18 +476,24 @@ class LlamaServer:
 
     def start(self) -> None:
         if not self.model.is_file():
-            raise LlamaServerError(f"model file not found: {self.model}",
-                                   hint="run `agentpprof setup` or pass --model PATH.gguf")
+            raise LlamaServerError(
+                f"model file not found: {self.model}",
+                hint="run `agentpprof setup` or pass --model PATH.gguf",
+            )
         log = self.log_path.open("wb")
         try:
             self.proc = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent if os.name == "posix" else None,
             )
         except OSError as exc:
-            raise LlamaServerError(f"cannot start {self.binary}: {exc}",
-                                   hint="run `agentpprof setup` or pass --llama-server PATH") \
-                from None
+            raise LlamaServerError(
+                f"cannot start {self.binary}: {exc}",
+                hint="run `agentpprof setup` or pass --llama-server PATH",
+            ) from None
         finally:
             log.close()
 
@@ -444,14 +516,17 @@ class LlamaServer:
                     raise LlamaServerError(
                         f"llama-server exited with code {code} before it was ready\n"
                         f"{self.log_tail()}",
-                        hint=f"is {self.model.name} a GGUF model? full log: {self.log_path}")
+                        hint=f"is {self.model.name} a GGUF model? full log: {self.log_path}",
+                    )
                 with contextlib.suppress(httpx.HTTPError):
                     if client.get(f"{self.url}/health").status_code == 200:
                         return time.monotonic() - start
                 if time.monotonic() >= deadline:
                     self.stop()
-                    raise LlamaServerError(f"llama-server was not ready within {timeout:.0f} s",
-                                           hint=f"log: {self.log_path}")
+                    raise LlamaServerError(
+                        f"llama-server was not ready within {timeout:.0f} s",
+                        hint=f"log: {self.log_path}",
+                    )
                 time.sleep(0.2)
 
     def stop(self) -> None:
@@ -476,6 +551,10 @@ class LlamaServer:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -45,14 +45,13 @@ class Inputs(_Model):
 class EndpointStats(_Model):
     base_url: str
     model: str
-    capacity: int = Field(description="requests in flight at most (server slots or "
-                          "--concurrency)")
+    capacity: int = Field(description="requests in flight at most (server slots or --concurrency)")
     requests: int = Field(description="requests answered")
-    failures: int = Field(description="requests that failed here and were sent to another "
-                          "endpoint")
+    failures: int = Field(description="requests that failed here and were sent to another endpoint")
     requests_per_second: float
-    alive: bool = Field(description="false: it stopped answering during the run and was "
-                        "taken out of the pool")
+    alive: bool = Field(
+        description="false: it stopped answering during the run and was taken out of the pool"
+    )
     error: str = ""
 
 
@@ -68,8 +67,10 @@ class TaggerStats(_Model):
     failures: int
     seconds: float
     tags_per_second: float
-    endpoints: list[EndpointStats] = Field(default_factory=list, description="one row per "
-                                           "tagging endpoint (none when every tag was cached)")
+    endpoints: list[EndpointStats] = Field(
+        default_factory=list,
+        description="one row per tagging endpoint (none when every tag was cached)",
+    )
 
 
 class PromptRow(_Model):
@@ -93,8 +94,9 @@ class LlmCallColumns(_Model):
     prompt_index: list[int | None]
     tag: list[str]
     model: list[str]
-    tokens: list[list[int]] = Field(description="per call: [input, cache_read, cache_write, "
-                                                "output, reasoning]")
+    tokens: list[list[int]] = Field(
+        description="per call: [input, cache_read, cache_write, output, reasoning]"
+    )
     tools: list[list[str]]
     preview: list[str] | None = None
 
@@ -103,10 +105,14 @@ class SessionTime(_Model):
     wall_ms: int = Field(description="the session's end - start (its own clock)")
     tool_ms: int = Field(description="tools running (parallel tools share the time)")
     llm_ms: int = Field(description="from the event before each LLM response to the response")
-    wait_ms: int = Field(description="waiting for the user: the last event before a prompt "
-                         "to the prompt (kept out of the time profile)")
-    idle_ms: int = Field(description="none of the above (e.g. a response until its tool "
-                         "starts); the four add up to wall_ms")
+    wait_ms: int = Field(
+        description="waiting for the user: the last event before a prompt "
+        "to the prompt (kept out of the time profile)"
+    )
+    idle_ms: int = Field(
+        description="none of the above (e.g. a response until its tool "
+        "starts); the four add up to wall_ms"
+    )
 
 
 class SessionRow(_Model):
@@ -125,10 +131,13 @@ class SessionRow(_Model):
     llm_call_count: int
     tool_call_count: int
     tokens: TokenCounts
-    cost_usd: float | None = Field(description="US dollars from the shipped price table; null "
-                                   "when a model of the session has no price")
-    time: SessionTime | None = Field(description="the session's wall time split; null when it "
-                                     "has no timed event")
+    cost_usd: float | None = Field(
+        description="US dollars from the shipped price table; null "
+        "when a model of the session has no price"
+    )
+    time: SessionTime | None = Field(
+        description="the session's wall time split; null when it has no timed event"
+    )
     effects: dict[str, int]
     statuses: dict[str, int]
     prompts: list[PromptRow]
@@ -221,8 +230,9 @@ class TimeSummary(_Model):
     wait_ms: int
     idle_ms: int
     lanes: int = Field(description="sessions and sub-agent files with timed events")
-    profile_ms: int = Field(description="total weight of semantic-time.folded.txt (tool + LLM "
-                            "time, rounded per stack)")
+    profile_ms: int = Field(
+        description="total weight of semantic-time.folded.txt (tool + LLM time, rounded per stack)"
+    )
 
 
 class Totals(_Model):
@@ -268,17 +278,21 @@ class SessionMatch(_Model):
 
 class CorrelationModel(_Model):
     snapshots: list[SnapshotRow]
-    skew_ms: int = Field(description="clock difference allowed between the snapshot and the "
-                         "logs, either way")
+    skew_ms: int = Field(
+        description="clock difference allowed between the snapshot and the logs, either way"
+    )
     shell_calls: int = Field(description="shell tool calls inside a snapshot's time range")
     matched: int
-    ambiguous: int = Field(description="matched calls with two equally good candidates (the "
-                           "earliest used)")
-    unmatched: int = Field(description="calls with no candidate: they keep the chain read from "
-                           "their command")
+    ambiguous: int = Field(
+        description="matched calls with two equally good candidates (the earliest used)"
+    )
+    unmatched: int = Field(
+        description="calls with no candidate: they keep the chain read from their command"
+    )
     outside: int = Field(description="shell calls outside every snapshot's time range (+ skew)")
-    untracked: int = Field(description="process subtrees no tool call explains, under "
-                           "call:tool/untracked")
+    untracked: int = Field(
+        description="process subtrees no tool call explains, under call:tool/untracked"
+    )
     untracked_programs: dict[str, int]
     per_session: list[SessionMatch]
 
@@ -295,9 +309,9 @@ class Report(_Model):
     prompt_tags: dict[str, str] = Field(description="prompt hash -> tag")
     artifacts: dict[str, str] = Field(description="artifact name -> path relative to the report")
     warnings: list[str]
-    correlation: CorrelationModel | None = Field(default=None, description="AgentSight "
-                                                 "runtime-trace correlation, when snapshots "
-                                                 "were given")
+    correlation: CorrelationModel | None = Field(
+        default=None, description="AgentSight runtime-trace correlation, when snapshots were given"
+    )
 
 
 class BenchLatency(_Model):
@@ -343,9 +357,11 @@ class BenchModel(_Model):
     quality: float | None = Field(default=None, description="hit rate on the labelled eval set")
     quality_items: int = 0
     quality_real: dict[str, QualityCell] = Field(
-        default={}, description="acceptable share on the real labelled split, per fragment "
+        default={},
+        description="acceptable share on the real labelled split, per fragment "
         "kind (prompt, session, llm), with its 95 % Wilson interval; empty without "
-        "--eval-corpus")
+        "--eval-corpus",
+    )
 
 
 class BenchResult(_Model):
@@ -356,7 +372,8 @@ class BenchResult(_Model):
     server_args: list[str]
     runs: int
     eval_file: str | None
-    eval_split: str | None = Field(default=None, description="real labelled split scored "
-                                   "(``test``), with its sha256")
+    eval_split: str | None = Field(
+        default=None, description="real labelled split scored (``test``), with its sha256"
+    )
     eval_split_sha256: str | None = None
     models: list[BenchModel]

@@ -46,8 +46,14 @@ def shares(sizes: Sequence[int], n: int) -> list[list[int]]:
     return out
 
 
-def pmap(fn: Callable[[T], R], items: Sequence[T], sizes: Sequence[int], *,
-         workers: int | None = None, progress: Callable[[int], None] | None = None) -> list[R]:
+def pmap(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    sizes: Sequence[int],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[R]:
     """``[fn(item) for item in items]``, in forked processes when the items are big enough.
 
     ``fn``'s results cross a pipe (pickled), so they should be small. ``sizes`` (bytes per
@@ -90,8 +96,9 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], sizes: Sequence[int], *,
     return [results[i] for i in range(len(items))]
 
 
-def _spawn(fn: Callable[[T], R], items: Sequence[T],
-           share: list[int]) -> tuple[int, int, list[int]]:
+def _spawn(
+    fn: Callable[[T], R], items: Sequence[T], share: list[int]
+) -> tuple[int, int, list[int]]:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, never return into the parent's code

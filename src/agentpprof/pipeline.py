@@ -96,11 +96,19 @@ def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, 
     hooks.stage("parsing sessions", len(found.refs))
     root = str(opts.project_root.resolve())
     started = time.monotonic()
-    sessions = parse_sessions([(r.path, r.display, r.agent) for r in found.refs], root,
-                              progress=lambda n: hooks.advance(n))
+    sessions = parse_sessions(
+        [(r.path, r.display, r.agent) for r in found.refs],
+        root,
+        progress=lambda n: hooks.advance(n),
+    )
     clipped = clip_sessions(sessions, opts.time_range)
-    log.debug("discover + parse: %d files scanned, %d parsed, %d in the time range, %.2f s",
-              found.scanned, len(sessions), len(clipped), time.monotonic() - started)
+    log.debug(
+        "discover + parse: %d files scanned, %d parsed, %d in the time range, %.2f s",
+        found.scanned,
+        len(sessions),
+        len(clipped),
+        time.monotonic() - started,
+    )
     return found, clipped
 
 
@@ -112,9 +120,11 @@ def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[list[str]]:
         return
     binary = find_llama_server(opts.llama_server)
     if binary is None:
-        raise LlamaServerError("no llama-server binary found",
-                               hint="run `agentpprof setup` (builds it once into the cache) "
-                                    "or pass --llama-server PATH")
+        raise LlamaServerError(
+            "no llama-server binary found",
+            hint="run `agentpprof setup` (builds it once into the cache) "
+            "or pass --llama-server PATH",
+        )
     model = _managed_model(opts, hooks)
     server = LlamaServer(binary, model, extra_args=opts.server_args)
     hooks.log(f"starting {binary.name} with {model.name} on {server.url}")
@@ -131,47 +141,66 @@ def _fingerprint(model: Path) -> str:
     return f"{model.resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, cache: TagCache,
-               hooks: Hooks, backend: Backend | None,
-               model_fp: str | None = None) -> tuple[Tags, TagStats, list[dict[str, Any]]]:
+async def _tag(
+    sessions: list[Session],
+    urls: list[str],
+    opts: ReportOptions,
+    cache: TagCache,
+    hooks: Hooks,
+    backend: Backend | None,
+    model_fp: str | None = None,
+) -> tuple[Tags, TagStats, list[dict[str, Any]]]:
     """Tag every fragment; returns the tags, the stats and, per endpoint, what it did."""
     frags = collect_fragments(sessions, opts.tag_llm_calls)
     endpoints: list[dict[str, Any]] = []
     if backend is None:
         api = "llama" if opts.start_server else opts.api
-        pool, info = await open_pool(urls, api=api, timeout=opts.timeout,
-                                     concurrency=opts.concurrency,
-                                     reproducible=opts.reproducible, warn=hooks.log)
+        pool, info = await open_pool(
+            urls,
+            api=api,
+            timeout=opts.timeout,
+            concurrency=opts.concurrency,
+            reproducible=opts.reproducible,
+            warn=hooks.log,
+        )
         try:
             if model_fp:
                 cache.model_ids[model_fp] = info.model_id
-            real = LlamaBackend(pool, info.model_id, pool.capacity,
-                                reproducible=opts.reproducible)
+            real = LlamaBackend(pool, info.model_id, pool.capacity, reproducible=opts.reproducible)
             if api == "openai":
                 real.provider = "openai-compatible"
-            hooks.stage("tagging", len({cache.key(real.identity, f.kind, f.text,
-                                                  opts.vocabulary) for f in frags}))
+            hooks.stage(
+                "tagging",
+                len({cache.key(real.identity, f.kind, f.text, opts.vocabulary) for f in frags}),
+            )
             started = time.monotonic()
 
             def report(n: int, st: TagStats) -> None:
                 rate = st.llm_successes / max(time.monotonic() - started, 1e-6)
                 down = sum(1 for ep in pool.endpoints if not ep.alive)
-                hooks.advance(n, f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
-                                 f"{st.cache_hits} cached"
-                                 + (f" · {len(pool.endpoints)} endpoints" if len(urls) > 1
-                                    else "")
-                                 + (f" ({down} down)" if down else ""))
+                hooks.advance(
+                    n,
+                    f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
+                    f"{st.cache_hits} cached"
+                    + (f" · {len(pool.endpoints)} endpoints" if len(urls) > 1 else "")
+                    + (f" ({down} down)" if down else ""),
+                )
 
-            tags = await tag_fragments(frags, real, cache, progress=report,
-                                       vocabulary=opts.vocabulary)
+            tags = await tag_fragments(
+                frags, real, cache, progress=report, vocabulary=opts.vocabulary
+            )
         finally:
             endpoints = pool.stats()
             await pool.aclose()
     else:
         hooks.stage("tagging", len(frags))
-        tags = await tag_fragments(frags, backend, cache,
-                                   progress=lambda n, st: hooks.advance(n),
-                                   vocabulary=opts.vocabulary)
+        tags = await tag_fragments(
+            frags,
+            backend,
+            cache,
+            progress=lambda n, st: hooks.advance(n),
+            vocabulary=opts.vocabulary,
+        )
     if not opts.tag_llm_calls:
         inherit_llm_tags(sessions, tags)
     return tags, cache.stats, endpoints
@@ -179,8 +208,10 @@ async def _tag(sessions: list[Session], urls: list[str], opts: ReportOptions, ca
 
 def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
     """Folded file name -> its profile (names from the artifact registry)."""
-    files = {FOLDED[field]: getattr(profiles, field)
-             for field in ("system", "token", "nonsemantic", "cost", "time")}
+    files = {
+        FOLDED[field]: getattr(profiles, field)
+        for field in ("system", "token", "nonsemantic", "cost", "time")
+    }
     for name, counter in profiles.projections.items():
         files[FOLDED[name]] = counter
     return files
@@ -190,8 +221,10 @@ def write_profiles(out: Path, profiles: Profiles) -> None:
     files = folded_files(profiles)
     for name, counter in files.items():
         write_atomic(out / name, folded_text(counter))
-    units = {FOLDED["system"]: ("events", "agentpprof system effects"),
-             FOLDED["token"]: ("tokens", "agentpprof tokens")}
+    units = {
+        FOLDED["system"]: ("events", "agentpprof system effects"),
+        FOLDED["token"]: ("tokens", "agentpprof tokens"),
+    }
     for name, folded in PPROF.items():
         sample, comment = units[folded]
         write_atomic(out / name, pprof_bytes(files[folded], sample, "count", comment))
@@ -201,8 +234,9 @@ def write_profiles(out: Path, profiles: Profiles) -> None:
         write_atomic(out / name, speedscope_json(files[folded], title))
 
 
-def run_report(opts: ReportOptions, hooks: Hooks | None = None,
-               backend: Backend | None = None) -> Report:
+def run_report(
+    opts: ReportOptions, hooks: Hooks | None = None, backend: Backend | None = None
+) -> Report:
     """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
     hooks = hooks or NullHooks()
     root = opts.discover.project_root.resolve()
@@ -214,7 +248,8 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
             f"no Claude Code or Codex sessions found for {display_path(root)} "
             f"(scanned {found.scanned} files under {display_path(found.claude_root)} and "
             f"{display_path(found.codex_root)})",
-            hint="pass --project-root, --claude-root/--codex-root, or --session-file PATH")
+            hint="pass --project-root, --claude-root/--codex-root, or --session-file PATH",
+        )
     out = opts.out
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -227,65 +262,97 @@ def run_report(opts: ReportOptions, hooks: Hooks | None = None,
         model = _managed_model(opts, hooks)
         model_fp = _fingerprint(model) if model.is_file() else None
         known = cache.model_ids.get(model_fp) if model_fp else None
-        if known and not all_cached(collect_fragments(sessions, opts.tag_llm_calls), cache,
-                                    known, opts.vocabulary):
+        if known and not all_cached(
+            collect_fragments(sessions, opts.tag_llm_calls), cache, known, opts.vocabulary
+        ):
             known = None
     if known:  # every tag is cached for this model: no server needed
-        tags, stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks,
-                                            CachedOnly(known)))
+        tags, stats, endpoints = asyncio.run(
+            _tag(sessions, urls, opts, cache, hooks, CachedOnly(known))
+        )
     elif sessions:
         with _server(opts, hooks) as urls:
-            tags, stats, endpoints = asyncio.run(_tag(sessions, urls, opts, cache, hooks, backend,
-                                                model_fp))
+            tags, stats, endpoints = asyncio.run(
+                _tag(sessions, urls, opts, cache, hooks, backend, model_fp)
+            )
     else:
         tags, stats, endpoints = Tags(), cache.stats, []
         cache.save()
     hooks.stage("writing profiles", None)
     project = opts.project_name or root.name or "project"
-    log.debug("tagging: %d requests, %d cache hits, %d LLM calls, %.2f s (%s)", stats.requests,
-              stats.cache_hits, stats.llm_calls, stats.seconds, dict(tags.sources()))
+    log.debug(
+        "tagging: %d requests, %d cache hits, %d LLM calls, %.2f s (%s)",
+        stats.requests,
+        stats.cache_hits,
+        stats.llm_calls,
+        stats.seconds,
+        dict(tags.sources()),
+    )
     started = time.monotonic()
-    correlation = (correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots
-                   else None)
+    correlation = correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots else None
     if correlation:
-        log.info("agentsight: %d of %d shell calls matched (%d ambiguous, %d outside), "
-                 "%d untracked subtrees", correlation.matched, correlation.considered,
-                 correlation.ambiguous, correlation.outside, len(correlation.untracked))
+        log.info(
+            "agentsight: %d of %d shell calls matched (%d ambiguous, %d outside), "
+            "%d untracked subtrees",
+            correlation.matched,
+            correlation.considered,
+            correlation.ambiguous,
+            correlation.outside,
+            len(correlation.untracked),
+        )
     profiles = fold_sessions(sessions, tags, project, correlation)
     timeline = build_timeline(sessions, tags, project, correlation)
     profiles.time = timeline.profile
     write_profiles(out, profiles)
-    log.debug("fold + timeline + profile files: %d system / %d token stacks, %.2f s",
-              len(profiles.system), len(profiles.token), time.monotonic() - started)
+    log.debug(
+        "fold + timeline + profile files: %d system / %d token stacks, %.2f s",
+        len(profiles.system),
+        len(profiles.token),
+        time.monotonic() - started,
+    )
     trace = trace_json(timeline, project)
     write_atomic(out / TRACE, trace)
     artifacts = dict(FILES)
     warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
     llm = cache.llm
     report = build_report(
-        sessions=sessions, tags=tags, profiles=profiles,
-        project=Project(name=opts.project_name or root.name or "project",
-                        root=display_path(root)),
-        inputs=Inputs(claude_root=display_path(found.claude_root),
-                      codex_root=display_path(found.codex_root),
-                      session_files=[display_path(p) for p in opts.discover.session_files],
-                      scan_files=opts.discover.scan_files,
-                      max_sessions=opts.discover.max_sessions, files_scanned=found.scanned,
-                      files_profiled=len(sessions), tag_llm_calls=opts.tag_llm_calls,
-                      include_previews=opts.include_previews),
-        tagger=TaggerStats(provider=llm.get("provider", "llama.cpp"),
-                           base_url=llm.get("base_url", ", ".join(urls)),
-                           model=llm.get("model", ""),
-                           prompt_version=f"{PROMPT_VERSION}-{opts.vocabulary}",
-                           requests=stats.requests,
-                           cache_hits=stats.cache_hits, llm_calls=stats.llm_calls,
-                           llm_successes=stats.llm_successes, failures=stats.failures,
-                           seconds=round(stats.seconds, 3),
-                           tags_per_second=round(stats.llm_successes / stats.seconds, 3)
-                           if stats.seconds > 0 else 0.0,
-                           endpoints=[EndpointStats(**e) for e in endpoints]),
-        artifacts=artifacts, warnings=warnings, include_previews=opts.include_previews,
-        hash_key=cache.hash_key, timeline=timeline, correlation=correlation,
+        sessions=sessions,
+        tags=tags,
+        profiles=profiles,
+        project=Project(name=opts.project_name or root.name or "project", root=display_path(root)),
+        inputs=Inputs(
+            claude_root=display_path(found.claude_root),
+            codex_root=display_path(found.codex_root),
+            session_files=[display_path(p) for p in opts.discover.session_files],
+            scan_files=opts.discover.scan_files,
+            max_sessions=opts.discover.max_sessions,
+            files_scanned=found.scanned,
+            files_profiled=len(sessions),
+            tag_llm_calls=opts.tag_llm_calls,
+            include_previews=opts.include_previews,
+        ),
+        tagger=TaggerStats(
+            provider=llm.get("provider", "llama.cpp"),
+            base_url=llm.get("base_url", ", ".join(urls)),
+            model=llm.get("model", ""),
+            prompt_version=f"{PROMPT_VERSION}-{opts.vocabulary}",
+            requests=stats.requests,
+            cache_hits=stats.cache_hits,
+            llm_calls=stats.llm_calls,
+            llm_successes=stats.llm_successes,
+            failures=stats.failures,
+            seconds=round(stats.seconds, 3),
+            tags_per_second=round(stats.llm_successes / stats.seconds, 3)
+            if stats.seconds > 0
+            else 0.0,
+            endpoints=[EndpointStats(**e) for e in endpoints],
+        ),
+        artifacts=artifacts,
+        warnings=warnings,
+        include_previews=opts.include_previews,
+        hash_key=cache.hash_key,
+        timeline=timeline,
+        correlation=correlation,
     )
     write_atomic(out / REPORT_JSON, report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)

@@ -86,8 +86,12 @@ class Pool:
                 ep.failures += 1
                 if ep.alive:
                     ep.alive, ep.error = False, exc.message
-                    log.warning("tagging endpoint %s stopped answering (%s); its requests go "
-                                "to the other endpoints", ep.url, exc.message)
+                    log.warning(
+                        "tagging endpoint %s stopped answering (%s); its requests go "
+                        "to the other endpoints",
+                        ep.url,
+                        exc.message,
+                    )
                     if not self.alive():
                         self._free.put_nowait(None)
                         raise self._all_down() from None
@@ -103,19 +107,31 @@ class Pool:
         detail = "; ".join(f"{ep.url}: {ep.error}" for ep in self.endpoints)
         if len(self.endpoints) == 1:
             ep = self.endpoints[0]
-            return LlamaServerError(ep.error or f"{ep.url} stopped answering",
-                                    hint="check the server; every tag obtained so far is kept "
-                                         "in tags.json")
-        return LlamaServerError(f"every tagging endpoint stopped answering ({detail})"[:600],
-                                hint="every tag obtained so far is kept in tags.json; start "
-                                     "the servers again and rerun")
+            return LlamaServerError(
+                ep.error or f"{ep.url} stopped answering",
+                hint="check the server; every tag obtained so far is kept in tags.json",
+            )
+        return LlamaServerError(
+            f"every tagging endpoint stopped answering ({detail})"[:600],
+            hint="every tag obtained so far is kept in tags.json; start "
+            "the servers again and rerun",
+        )
 
     def stats(self) -> list[dict[str, Any]]:
         seconds = max(time.monotonic() - self.started, 1e-6)
-        return [{"base_url": ep.url, "model": ep.model, "capacity": ep.capacity,
-                 "requests": ep.requests, "failures": ep.failures,
-                 "requests_per_second": round(ep.requests / seconds, 3), "alive": ep.alive,
-                 "error": ep.error[:200]} for ep in self.endpoints]
+        return [
+            {
+                "base_url": ep.url,
+                "model": ep.model,
+                "capacity": ep.capacity,
+                "requests": ep.requests,
+                "failures": ep.failures,
+                "requests_per_second": round(ep.requests / seconds, 3),
+                "alive": ep.alive,
+                "error": ep.error[:200],
+            }
+            for ep in self.endpoints
+        ]
 
     async def aclose(self) -> None:
         for ep in self.endpoints:
@@ -124,9 +140,15 @@ class Pool:
                 await close()
 
 
-async def open_pool(urls: Sequence[str], *, api: str = "llama", timeout: float = 60.0,
-                    concurrency: int | None = None, reproducible: bool = False,
-                    warn: Callable[[str], None] | None = None) -> tuple[Pool, ServerInfo]:
+async def open_pool(
+    urls: Sequence[str],
+    *,
+    api: str = "llama",
+    timeout: float = 60.0,
+    concurrency: int | None = None,
+    reproducible: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> tuple[Pool, ServerInfo]:
     """Connect to every endpoint and check they serve one model. An endpoint that does not
     answer at the start is left out with a warning (the run needs one); endpoints serving
     different models stop the run."""
@@ -153,8 +175,10 @@ async def open_pool(urls: Sequence[str], *, api: str = "llama", timeout: float =
             raise res
         errors.append(res)
         if warn:
-            warn(f"tagging endpoint {client.base_url} does not answer and is left out: "
-                 f"{getattr(res, 'message', res)}")
+            warn(
+                f"tagging endpoint {client.base_url} does not answer and is left out: "
+                f"{getattr(res, 'message', res)}"
+            )
     if not endpoints:
         raise errors[0]
     models = {ep.model for ep in endpoints}
@@ -162,7 +186,9 @@ async def open_pool(urls: Sequence[str], *, api: str = "llama", timeout: float =
         listing = ", ".join(f"{ep.url} serves {ep.model}" for ep in endpoints)
         for ep in endpoints:
             await ep.client.aclose()
-        raise LlamaServerError(f"the tagging endpoints serve different models: {listing}",
-                               hint="every endpoint must serve the same model file (the tag "
-                                    "cache is keyed by it); remove the odd one out")
+        raise LlamaServerError(
+            f"the tagging endpoints serve different models: {listing}",
+            hint="every endpoint must serve the same model file (the tag "
+            "cache is keyed by it); remove the odd one out",
+        )
     return Pool(endpoints, slots=reproducible), infos[0]

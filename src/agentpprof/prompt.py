@@ -20,9 +20,29 @@ from agentpprof.records import LlmCall, Prompt, Session, ToolCall
 # default model's vocabulary with a leading space, so the model's next-token distribution
 # ranks all of them in one request.
 WORK_KINDS: tuple[str, ...] = (
-    "testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy", "research",
-    "frontend", "performance", "security", "database", "config", "planning", "review",
-    "build", "setup", "feature", "dependencies", "logging", "data", "editing", "reading",
+    "testing",
+    "debugging",
+    "docs",
+    "refactor",
+    "git",
+    "pipeline",
+    "deploy",
+    "research",
+    "frontend",
+    "performance",
+    "security",
+    "database",
+    "config",
+    "planning",
+    "review",
+    "build",
+    "setup",
+    "feature",
+    "dependencies",
+    "logging",
+    "data",
+    "editing",
+    "reading",
     "summary",
 )
 
@@ -30,102 +50,152 @@ HEADERS = {"prompt": "Request", "session": "Session", "llm": "Agent step"}
 
 _DEMOS: tuple[tuple[str, str, str], ...] = (
     ("prompt", "Add unit tests for the date parser and run pytest", "testing"),
-    ("llm", "Let me read the config loader first. | tools: reads config.py, reads Grep",
-     "reading"),
-    ("prompt", "The app crashes with TypeError when I click save. Traceback (most recent call "
-     "last): File app.py, line 12", "debugging"),
-    ("prompt", "Ajoute une page de réglages avec un thème sombre et des boutons arrondis",
-     "frontend"),
+    ("llm", "Let me read the config loader first. | tools: reads config.py, reads Grep", "reading"),
+    (
+        "prompt",
+        "The app crashes with TypeError when I click save. Traceback (most recent call "
+        "last): File app.py, line 12",
+        "debugging",
+    ),
+    (
+        "prompt",
+        "Ajoute une page de réglages avec un thème sombre et des boutons arrondis",
+        "frontend",
+    ),
     ("prompt", "Commit these changes and push the branch", "git"),
     ("prompt", "Update the README with install steps and a usage example", "docs"),
     ("prompt", "Let's brainstorm the architecture and write a plan with milestones", "planning"),
-    ("llm", "I'll change the handler to validate the payload. | tools: edits handlers.py",
-     "editing"),
-    ("prompt", "yes please | reply: Implemented the new settings dialog and wired it to the "
-     "config file. Next I can add the import button.", "feature"),
-    ("prompt", "Die GitHub Actions Pipeline schlägt beim Lint-Schritt fehl, bitte reparieren",
-     "pipeline"),
-    ("prompt", "Updating a record is very slow because it reloads all the data; make it "
-     "faster", "performance"),
-    ("prompt", "Split utils.py into smaller modules and remove the duplicated helpers",
-     "refactor"),
+    (
+        "llm",
+        "I'll change the handler to validate the payload. | tools: edits handlers.py",
+        "editing",
+    ),
+    (
+        "prompt",
+        "yes please | reply: Implemented the new settings dialog and wired it to the "
+        "config file. Next I can add the import button.",
+        "feature",
+    ),
+    (
+        "prompt",
+        "Die GitHub Actions Pipeline schlägt beim Lint-Schritt fehl, bitte reparieren",
+        "pipeline",
+    ),
+    (
+        "prompt",
+        "Updating a record is very slow because it reloads all the data; make it faster",
+        "performance",
+    ),
+    ("prompt", "Split utils.py into smaller modules and remove the duplicated helpers", "refactor"),
     ("llm", "tools: runs tests pytest", "testing"),
-    ("prompt", "What is the difference between these two libraries? Which one should I use?",
-     "research"),
+    (
+        "prompt",
+        "What is the difference between these two libraries? Which one should I use?",
+        "research",
+    ),
     ("prompt", "Deploy the new version to production on Vercel", "deploy"),
-    ("prompt", "oui | reply: Parfait, on passe à l'étape suivante de l'atelier : les personas "
-     "et les parcours utilisateur.", "planning"),
+    (
+        "prompt",
+        "oui | reply: Parfait, on passe à l'étape suivante de l'atelier : les personas "
+        "et les parcours utilisateur.",
+        "planning",
+    ),
     ("prompt", "It still doesn't work, nothing shows up on the page", "debugging"),
     ("prompt", "Add support for exporting the report to CSV", "feature"),
     ("llm", "tools: git add, git commit, git push", "git"),
-    ("prompt", "Store the API key encrypted and check the upload handler for path traversal",
-     "security"),
+    (
+        "prompt",
+        "Store the API key encrypted and check the upload handler for path traversal",
+        "security",
+    ),
     ("prompt", "Set the default port and log level in config.yaml", "config"),
     ("prompt", "Make sure the whole project compiles with no errors and no warnings", "build"),
     ("prompt", "Install the dependencies and create the virtual environment", "setup"),
-    ("llm", "Done. The export works and the tests pass: added exporter.py and 5 tests.",
-     "summary"),
+    ("llm", "Done. The export works and the tests pass: added exporter.py and 5 tests.", "summary"),
     ("prompt", "请帮我修复启动时报错的问题", "debugging"),
-    ("prompt", "Add an index on orders.user_id and a migration for the new column",
-     "database"),
+    ("prompt", "Add an index on orders.user_id and a migration for the new column", "database"),
     ("prompt", "Review this diff and point out problems before I merge", "review"),
-    ("prompt", "Add structured logging to the worker and write the logs to a file",
-     "logging"),
+    ("prompt", "Add structured logging to the worker and write the logs to a file", "logging"),
     ("prompt", "Bump the library versions and fix the lockfile conflicts", "dependencies"),
-    ("prompt", "I need fake demo data for the positions table that changes every minute",
-     "data"),
-    ("prompt", "Write the spec for this feature: user stories, requirements and tasks",
-     "planning"),
+    ("prompt", "I need fake demo data for the positions table that changes every minute", "data"),
+    ("prompt", "Write the spec for this feature: user stories, requirements and tasks", "planning"),
     ("prompt", "Document the new flags in the user guide and the changelog", "docs"),
     ("llm", "tools: reads main.py, reads rg", "reading"),
-    ("prompt", "Make the table on the dashboard show the price change and fit on small "
-     "screens", "frontend"),
+    (
+        "prompt",
+        "Make the table on the dashboard show the price change and fit on small screens",
+        "frontend",
+    ),
     ("prompt", "Create a pull request for this work, then a new branch from main", "git"),
-    ("prompt", "Write integration tests for the payment API and make sure they all pass",
-     "testing"),
-    ("prompt", "How do I use this tool with my existing files? Explain step by step",
-     "research"),
+    (
+        "prompt",
+        "Write integration tests for the payment API and make sure they all pass",
+        "testing",
+    ),
+    ("prompt", "How do I use this tool with my existing files? Explain step by step", "research"),
     ("llm", "tools: edits app.py", "editing"),
-    ("prompt", "Error: Cannot read properties of undefined (reading 'map') at List.render",
-     "debugging"),
-    ("prompt", "Add a CI matrix for Python 3.10 to 3.13 and fix the failing workflow",
-     "pipeline"),
+    (
+        "prompt",
+        "Error: Cannot read properties of undefined (reading 'map') at List.render",
+        "debugging",
+    ),
+    ("prompt", "Add a CI matrix for Python 3.10 to 3.13 and fix the failing workflow", "pipeline"),
     ("prompt", "Clean up the code: remove unused imports and dead functions", "refactor"),
     ("prompt", "Publish the docs site to GitHub Pages and release version 2.0", "deploy"),
-    ("prompt", "The package manager cannot resolve the versions of torch and its plugins",
-     "dependencies"),
-    ("prompt", "2 | reply: Great choice — next we define the user journeys and the "
-     "wireframes.", "planning"),
+    (
+        "prompt",
+        "The package manager cannot resolve the versions of torch and its plugins",
+        "dependencies",
+    ),
+    (
+        "prompt",
+        "2 | reply: Great choice — next we define the user journeys and the wireframes.",
+        "planning",
+    ),
     ("llm", "tools: runs cargo build", "build"),
     ("prompt", "Add an environment variable to switch the new engine on at start", "config"),
     ("prompt", "The container should not get more permissions than it needs", "security"),
-    ("prompt", "continue | reply: Next I'll add the remaining generators for the other "
-     "formats and wire them into the menu.", "feature"),
+    (
+        "prompt",
+        "continue | reply: Next I'll add the remaining generators for the other "
+        "formats and wire them into the menu.",
+        "feature",
+    ),
     ("prompt", "What are the biggest weaknesses of this project?", "review"),
     ("prompt", "What command shows the logs of the running server?", "logging"),
     ("llm", "tools: plans TodoWrite", "planning"),
     ("prompt", "Parse the CSV export and aggregate the numbers per month", "data"),
     ("prompt", "Which database should I use for this app, Postgres or SQLite?", "database"),
-    ("prompt", "Initialise the project structure: folders, readme stubs and the config",
-     "setup"),
-    ("llm", "Let me check why the server does not answer. | tools: fetches curl, runs ps",
-     "debugging"),
+    ("prompt", "Initialise the project structure: folders, readme stubs and the config", "setup"),
+    (
+        "llm",
+        "Let me check why the server does not answer. | tools: fetches curl, runs ps",
+        "debugging",
+    ),
     ("prompt", "Mets à jour la documentation de l'API avec les nouveaux paramètres", "docs"),
     ("prompt", "Profile the startup and cut the memory use in half", "performance"),
     ("llm", "tools: fetches WebSearch, fetches WebFetch", "research"),
-    ("session", "The CI badge is red | fix the workflow | push and check the run",
-     "pipeline"),
+    ("session", "The CI badge is red | fix the workflow | push and check the run", "pipeline"),
     ("llm", "Voici la synthèse des idées validées et la suite de l'atelier.", "summary"),
-    ("prompt", "yes to all | reply: Added the importer for the second format, with tests, "
-     "and committed.", "feature"),
+    (
+        "prompt",
+        "yes to all | reply: Added the importer for the second format, with tests, and committed.",
+        "feature",
+    ),
     ("prompt", "Write a short guide that explains how to run the app and the tests", "docs"),
-    ("prompt", "Can we add a dark mode toggle to the toolbar and keep the icons aligned?",
-     "frontend"),
-    ("prompt", "ok | reply: The changelog and the notes are updated with today's changes.",
-     "docs"),
+    (
+        "prompt",
+        "Can we add a dark mode toggle to the toolbar and keep the icons aligned?",
+        "frontend",
+    ),
+    ("prompt", "ok | reply: The changelog and the notes are updated with today's changes.", "docs"),
     ("prompt", "The login test fails on CI but passes locally", "testing"),
-    ("prompt", "c | reply: On continue l'atelier : définissons maintenant les écrans clés et "
-     "les composants de l'interface.", "planning"),
+    (
+        "prompt",
+        "c | reply: On continue l'atelier : définissons maintenant les écrans clés et "
+        "les composants de l'interface.",
+        "planning",
+    ),
     ("prompt", "Implement the websocket client so the prices update in real time", "feature"),
     ("prompt", "Move the buttons into a new menu and add tooltips to every field", "frontend"),
     ("prompt", "Why do we need this call at all? Explain how the queue works", "research"),
@@ -133,19 +203,20 @@ _DEMOS: tuple[tuple[str, str, str], ...] = (
     ("prompt", "pixi install fails: failed to resolve the requirements", "dependencies"),
     ("prompt", "Turn off branch protection and make main the default branch", "git"),
     ("prompt", "The deploy on the server returns an HTTP error for the webhook URL", "debugging"),
-    ("prompt", "Run the tests, the linter and the type check to make sure all is green",
-     "testing"),
+    ("prompt", "Run the tests, the linter and the type check to make sure all is green", "testing"),
     ("prompt", "Можешь добавить страницу настроек в интерфейс?", "frontend"),
     ("prompt", "cargo build fails with a linker error in the release profile", "build"),
     ("prompt", "Fix the compiler warnings so the build is clean", "build"),
     ("prompt", "Erstelle einen sauberen Release-Build der Desktop-App", "build"),
     ("prompt", "The page takes 8 seconds to load, find the slow query", "performance"),
     ("prompt", "Rename the modules and move the helpers into a shared package", "refactor"),
-    ("prompt", "Roll out the new image to the staging cluster and check it is healthy",
-     "deploy"),
+    ("prompt", "Roll out the new image to the staging cluster and check it is healthy", "deploy"),
     ("prompt", "Only allow signed requests and rotate the leaked token", "security"),
-    ("prompt", "Read the port and the API URL from environment variables instead of "
-     "hardcoding them", "config"),
+    (
+        "prompt",
+        "Read the port and the API URL from environment variables instead of hardcoding them",
+        "config",
+    ),
     ("prompt", "Create the folders and the starter files for the new project", "setup"),
     ("prompt", "Write a SQL query that sums the sales per region", "database"),
     ("prompt", "Is this design sound? Check the code for problems and risks", "review"),
@@ -154,14 +225,19 @@ _DEMOS: tuple[tuple[str, str, str], ...] = (
     ("prompt", "Push to the remote repo and open a pull request", "git"),
     ("prompt", "The nightly workflow on GitHub Actions is red again", "pipeline"),
     ("prompt", "Look up how other projects solve this and summarise the options", "research"),
-    ("prompt", "Upgrade React to the latest major version and fix the peer dependencies",
-     "dependencies"),
+    (
+        "prompt",
+        "Upgrade React to the latest major version and fix the peer dependencies",
+        "dependencies",
+    ),
     ("prompt", "Füge eine neue Funktion für Benachrichtigungen per E-Mail hinzu", "feature"),
     ("prompt", "请把这个命令的性能优化一下，现在太慢了", "performance"),
-    ("session", "Brainstorm the product brief | interview about the daily workflow | write "
-     "the brief", "planning"),
+    (
+        "session",
+        "Brainstorm the product brief | interview about the daily workflow | write the brief",
+        "planning",
+    ),
 )
-
 
 
 def _ordered(demos: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str, str]]:
@@ -180,14 +256,17 @@ def _ordered(demos: tuple[tuple[str, str, str], ...]) -> list[tuple[str, str, st
                     out.append(by[word].pop(0))
         return out
 
-    return (round_robin([d for d in demos if d[0] != "llm"])
-            + round_robin([d for d in demos if d[0] == "llm"]))
+    return round_robin([d for d in demos if d[0] != "llm"]) + round_robin(
+        [d for d in demos if d[0] == "llm"]
+    )
 
 
-PREFIX = ("Each item of coding-agent work is labelled with one word for the kind of work: "
-          + ", ".join(WORK_KINDS) + ".\n\n"
-          + "".join(f"{HEADERS[kind]}: {text}\nWork: {word}\n\n"
-                    for kind, text, word in _ordered(_DEMOS)))
+PREFIX = (
+    "Each item of coding-agent work is labelled with one word for the kind of work: "
+    + ", ".join(WORK_KINDS)
+    + ".\n\n"
+    + "".join(f"{HEADERS[kind]}: {text}\nWork: {word}\n\n" for kind, text, word in _ordered(_DEMOS))
+)
 
 # Words that name what one LLM call does rather than what a person asked for: a prompt or a
 # session is not tagged with them.
@@ -256,8 +335,23 @@ def activity(tools: Iterable[ToolCall]) -> str:
                 git[verb] += 1
         elif t.process_chain:
             prog = t.process_chain[-1]
-            if prog not in {"bash", "sh", "zsh", "sed", "cat", "ls", "rg", "grep", "nl", "head",
-                            "tail", "find", "echo", "apply_patch", "powershell.exe"}:
+            if prog not in {
+                "bash",
+                "sh",
+                "zsh",
+                "sed",
+                "cat",
+                "ls",
+                "rg",
+                "grep",
+                "nl",
+                "head",
+                "tail",
+                "find",
+                "echo",
+                "apply_patch",
+                "powershell.exe",
+            }:
                 programs[prog] += 1
     parts = []
     if effects["write"]:
@@ -298,8 +392,12 @@ def _first_replies(s: Session) -> dict[int, str]:
 SHORT_PROMPT = 40  # characters: below this a prompt says little by itself ("yes", "1", "ok")
 
 
-def prompt_fragment(s: Session, p: Prompt, tools: list[ToolCall] | None = None,
-                    replies: dict[int, str] | None = None) -> str:
+def prompt_fragment(
+    s: Session,
+    p: Prompt,
+    tools: list[ToolCall] | None = None,
+    replies: dict[int, str] | None = None,
+) -> str:
     """The prompt's own words. A prompt too short to say what it is about ("yes please",
     "1", "continue", "ok 開始") gets the start of the agent's reply to it, or, when the agent
     answered only with tools, what those tools did: the tag then follows the work done.
@@ -310,8 +408,9 @@ def prompt_fragment(s: Session, p: Prompt, tools: list[ToolCall] | None = None,
     reply = (replies if replies is not None else _first_replies(s)).get(p.index, "")
     if reply:
         return clean_fragment(text + " | reply: " + clean_fragment(reply, 140))
-    done = activity(tools if tools is not None else
-                    [t for t in s.tool_calls if t.prompt_index == p.index])
+    done = activity(
+        tools if tools is not None else [t for t in s.tool_calls if t.prompt_index == p.index]
+    )
     return clean_fragment(text + (" | then the agent: " + done if done else ""))
 
 
@@ -324,8 +423,16 @@ def session_fragment(s: Session) -> str:
     return clean_fragment(" | ".join(x for x in parts if x) or "(empty)")
 
 
-_EFFECT_WORDS = {"read": "reads", "write": "edits", "test": "runs tests", "repo": "git",
-                 "network": "fetches", "process": "runs", "plan": "plans", "agent": "delegates"}
+_EFFECT_WORDS = {
+    "read": "reads",
+    "write": "edits",
+    "test": "runs tests",
+    "repo": "git",
+    "network": "fetches",
+    "process": "runs",
+    "plan": "plans",
+    "agent": "delegates",
+}
 
 
 def describe_tool(hint: str) -> str:
@@ -378,8 +485,9 @@ def fragments_of(s: Session, tag_llm_calls: bool) -> list[tuple[str, int, str, o
     first = s.prompts[0].line if s.prompts else 1
     out: list[tuple[str, int, str, object]] = [("session", first, session_fragment(s), s)]
     for p in s.prompts:
-        out.append(("prompt", p.line,
-                    prompt_fragment(s, p, by_prompt.get(p.index, []), replies), p))
+        out.append(
+            ("prompt", p.line, prompt_fragment(s, p, by_prompt.get(p.index, []), replies), p)
+        )
     if tag_llm_calls:
         for c in s.llm_calls:
             out.append(("llm", c.line, llm_fragment(c), c))

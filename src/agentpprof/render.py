@@ -32,29 +32,44 @@ from agentpprof.timeline import waterfall_data
 def render_charts(report: Report) -> dict[str, str]:
     s = report.summary
     return {
-        "prompt-tags.svg": bar_chart([(t.tag, t.count) for t in s.top_prompt_tags],
-                                     title="Prompt tags", unit="prompts"),
-        "session-tags.svg": bar_chart([(t.tag, t.count) for t in s.top_session_tags],
-                                      title="Session tags", unit="sessions"),
-        "llm-tags.svg": bar_chart(sorted(((t.tag, t.tokens) for t in s.top_llm_tags),
-                                         key=lambda kv: (-kv[1], kv[0])),
-                                  title="LLM-call tags by tokens", unit="tokens"),
-        "cost-tags.svg": bar_chart([(t.tag, round(t.usd * 100)) for t in s.cost.by_prompt_tag],
-                                   title="Cost by prompt tag (US cents)", unit="cents"),
+        "prompt-tags.svg": bar_chart(
+            [(t.tag, t.count) for t in s.top_prompt_tags], title="Prompt tags", unit="prompts"
+        ),
+        "session-tags.svg": bar_chart(
+            [(t.tag, t.count) for t in s.top_session_tags], title="Session tags", unit="sessions"
+        ),
+        "llm-tags.svg": bar_chart(
+            sorted(((t.tag, t.tokens) for t in s.top_llm_tags), key=lambda kv: (-kv[1], kv[0])),
+            title="LLM-call tags by tokens",
+            unit="tokens",
+        ),
+        "cost-tags.svg": bar_chart(
+            [(t.tag, round(t.usd * 100)) for t in s.cost.by_prompt_tag],
+            title="Cost by prompt tag (US cents)",
+            unit="cents",
+        ),
         "command-bars.svg": bar_chart(
             [(f"{c.agent}:{c.command}:{c.effect}:{c.status}", c.count) for c in s.commands],
-            title="Commands and effects (agent:command:effect:status)", unit="events",
-            color_by_label=False),
-        "timeline.svg": timeline_chart([(d.date, d.sessions, d.tokens) for d in s.timeline],
-                                       title="Timeline: sessions and tokens per day"),
+            title="Commands and effects (agent:command:effect:status)",
+            unit="events",
+            color_by_label=False,
+        ),
+        "timeline.svg": timeline_chart(
+            [(d.date, d.sessions, d.tokens) for d in s.timeline],
+            title="Timeline: sessions and tokens per day",
+        ),
     }
 
 
 def render_flamegraphs(folded: dict[str, Counter[str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for fl in FLAMES:
-        out[fl.svg] = render_flamegraph(folded.get(fl.folded, Counter()), title=fl.title,
-                                        unit=fl.unit, element_id=fl.svg.removesuffix(".svg"))
+        out[fl.svg] = render_flamegraph(
+            folded.get(fl.folded, Counter()),
+            title=fl.title,
+            unit=fl.unit,
+            element_id=fl.svg.removesuffix(".svg"),
+        )
     return out
 
 
@@ -66,13 +81,19 @@ def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = N
     # embedded in a <script type="application/json">: "</" must not end the script element
     payload = json.dumps(waterfall, separators=(",", ":")).replace("</", "<\\/")
     inline = {k: for_page(v) for k, v in svgs.items()}
-    return template.render(report=data, svgs=inline, main_flames=MAIN_FLAMES,
-                           projection_flames=PROJECTION_FLAMES, charts=CHARTS,
-                           waterfall_json=payload)
+    return template.render(
+        report=data,
+        svgs=inline,
+        main_flames=MAIN_FLAMES,
+        projection_flames=PROJECTION_FLAMES,
+        charts=CHARTS,
+        waterfall_json=payload,
+    )
 
 
-def render_all(out: Path, report: Report, folded: dict[str, Counter[str]],
-               trace: str | None = None) -> None:
+def render_all(
+    out: Path, report: Report, folded: dict[str, Counter[str]], trace: str | None = None
+) -> None:
     svgs = render_flamegraphs(folded)
     svgs.update(render_charts(report))
     for name, text in svgs.items():
@@ -86,9 +107,9 @@ def rerender(out: Path) -> Path:
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AgentpprofError(f"{path} does not exist",
-                              hint="run `agentpprof report` first, or pass its --out folder") \
-            from None
+        raise AgentpprofError(
+            f"{path} does not exist", hint="run `agentpprof report` first, or pass its --out folder"
+        ) from None
     except ValueError as exc:
         raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
     folded: dict[str, Counter[str]] = {}

@@ -29,8 +29,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def render_schemas() -> dict[str, str]:
-    return {name: json.dumps(fn(), indent=2, sort_keys=True) + "\n"
-            for name, fn in SCHEMAS.items()}
+    return {name: json.dumps(fn(), indent=2, sort_keys=True) + "\n" for name, fn in SCHEMAS.items()}
 
 
 def main(argv: list[str]) -> int:

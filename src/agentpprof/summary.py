@@ -52,9 +52,14 @@ def short_hash(text: str, n: int = 16, key: str = "") -> str:
 
 
 def token_counts(t: Tokens) -> TokenCounts:
-    return TokenCounts.model_construct(input=t.input, cache_read=t.cache_read,
-                                       cache_write=t.cache_write, output=t.output,
-                                       reasoning=t.reasoning, total=t.total)
+    return TokenCounts.model_construct(
+        input=t.input,
+        cache_read=t.cache_read,
+        cache_write=t.cache_write,
+        output=t.output,
+        reasoning=t.reasoning,
+        total=t.total,
+    )
 
 
 def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSummary:
@@ -62,7 +67,9 @@ def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSumma
     unique = sum(1 for v in counter.values() if v > 0)
     items = sorted_items(counter)
     return StackSummary(
-        file=file, total_weight=total, unique_stacks=unique,
+        file=file,
+        total_weight=total,
+        unique_stacks=unique,
         compression_ratio=round(total / unique, 3) if unique else 0.0,
         max_stack_weight=items[0][1] if items else 0,
         top=[StackWeight(stack=k, weight=v) for k, v in items[:top]],
@@ -71,20 +78,31 @@ def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSumma
 
 def _mixing_model(kind: str, m: Mixing) -> MixingModel:
     return MixingModel(
-        kind="flat" if kind == "flat" else "nonsemantic", total_weight=m.total_weight,
-        baseline_buckets=m.baseline_buckets, mixed_buckets=m.mixed_buckets,
-        mixed_weight=m.mixed_weight, mixed_weight_pct=m.mixed_weight_pct,
-        examples=[MixedBucketModel(baseline_stack=b.baseline_stack, weight=b.weight,
-                                   semantic_variant_count=b.semantic_variant_count,
-                                   top_semantic_variants=[Variant(semantic=s, weight=w)
-                                                          for s, w in b.top_semantic_variants])
-                  for b in m.examples],
+        kind="flat" if kind == "flat" else "nonsemantic",
+        total_weight=m.total_weight,
+        baseline_buckets=m.baseline_buckets,
+        mixed_buckets=m.mixed_buckets,
+        mixed_weight=m.mixed_weight,
+        mixed_weight_pct=m.mixed_weight_pct,
+        examples=[
+            MixedBucketModel(
+                baseline_stack=b.baseline_stack,
+                weight=b.weight,
+                semantic_variant_count=b.semantic_variant_count,
+                top_semantic_variants=[
+                    Variant(semantic=s, weight=w) for s, w in b.top_semantic_variants
+                ],
+            )
+            for b in m.examples
+        ],
     )
 
 
 def _tag_counts(counter: Counter[str], tokens: Counter[str] | None = None) -> list[TagCount]:
-    return [TagCount(tag=t, count=c, tokens=(tokens or Counter())[t])
-            for t, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        TagCount(tag=t, count=c, tokens=(tokens or Counter())[t])
+        for t, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def _session_key(s: Session) -> str:
@@ -146,37 +164,66 @@ def build_report(
             ptag = tags.prompt(index, p.index)
             prompt_tags[h] = ptag
             prompt_tag_counts[ptag] += 1
-            prows.append(PromptRow.model_construct(
-                                   index=p.index, line=p.line, timestamp=p.timestamp, hash=h,
-                                   tag=ptag, llm_calls=per_prompt_calls[p.index],
-                                   tool_calls=per_prompt_tools[p.index],
-                                   tokens=per_prompt_tokens[p.index],
-                                   preview=p.text[:200] if include_previews else None))
+            prows.append(
+                PromptRow.model_construct(
+                    index=p.index,
+                    line=p.line,
+                    timestamp=p.timestamp,
+                    hash=h,
+                    tag=ptag,
+                    llm_calls=per_prompt_calls[p.index],
+                    tool_calls=per_prompt_tools[p.index],
+                    tokens=per_prompt_tokens[p.index],
+                    preview=p.text[:200] if include_previews else None,
+                )
+            )
         calls = s.llm_calls
         crows = LlmCallColumns.model_construct(
-            index=[c.index for c in calls], line=[c.line for c in calls],
+            index=[c.index for c in calls],
+            line=[c.line for c in calls],
             timestamp=[c.timestamp for c in calls],
             prompt_index=[c.prompt_index for c in calls],
             tag=[tags.call(index, c.index) for c in calls],
             model=[c.model for c in calls],
-            tokens=[[c.tokens.input, c.tokens.cache_read, c.tokens.cache_write, c.tokens.output,
-                     c.tokens.reasoning] for c in calls],
+            tokens=[
+                [
+                    c.tokens.input,
+                    c.tokens.cache_read,
+                    c.tokens.cache_write,
+                    c.tokens.output,
+                    c.tokens.reasoning,
+                ]
+                for c in calls
+            ],
             tools=[sorted(set(c.tool_names)) for c in calls],
-            preview=[c.text[:200] for c in calls] if include_previews else None)
-        rows.append(SessionRow(
-            key=_session_key(s), agent=s.agent.value, session_id=s.session_id,
-            file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
-            cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None, is_subagent=s.is_subagent,
-            parent_session_id=s.parent_session_id, models=list(s.models), start=s.start,
-            end=s.end, session_tag=stag, prompt_count=len(s.prompts),
-            llm_call_count=len(s.llm_calls), tool_call_count=len(s.tool_calls),
-            tokens=token_counts(stoks), cost_usd=None if scost is None else round(scost, 6),
-            time=_session_time(lane_of.get(index)),
-            effects=dict(Counter(tc.effect for tc in s.tool_calls)),
-            statuses=dict(Counter(tc.status for tc in s.tool_calls)),
-            prompts=prows, llm_calls=crows,
-            title=s.title[:200] if include_previews and s.title else None,
-        ))
+            preview=[c.text[:200] for c in calls] if include_previews else None,
+        )
+        rows.append(
+            SessionRow(
+                key=_session_key(s),
+                agent=s.agent.value,
+                session_id=s.session_id,
+                file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
+                cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None,
+                is_subagent=s.is_subagent,
+                parent_session_id=s.parent_session_id,
+                models=list(s.models),
+                start=s.start,
+                end=s.end,
+                session_tag=stag,
+                prompt_count=len(s.prompts),
+                llm_call_count=len(s.llm_calls),
+                tool_call_count=len(s.tool_calls),
+                tokens=token_counts(stoks),
+                cost_usd=None if scost is None else round(scost, 6),
+                time=_session_time(lane_of.get(index)),
+                effects=dict(Counter(tc.effect for tc in s.tool_calls)),
+                statuses=dict(Counter(tc.status for tc in s.tool_calls)),
+                prompts=prows,
+                llm_calls=crows,
+                title=s.title[:200] if include_previews and s.title else None,
+            )
+        )
         day = (s.start or "")[:10] or "unknown"
         d = days.setdefault(day, [0, 0, 0, 0, 0])
         d[0] += 1
@@ -186,37 +233,52 @@ def build_report(
         d[4] += stoks.total
     flat = _flat(profiles)
     summary = Summary(
-        totals=Totals(sessions=len(sessions),
-                      subagent_sessions=sum(1 for s in sessions if s.is_subagent),
-                      prompts=sum(len(s.prompts) for s in sessions),
-                      llm_calls=sum(len(s.llm_calls) for s in sessions),
-                      tool_calls=sum(len(s.tool_calls) for s in sessions),
-                      tokens=token_counts(total)),
+        totals=Totals(
+            sessions=len(sessions),
+            subagent_sessions=sum(1 for s in sessions if s.is_subagent),
+            prompts=sum(len(s.prompts) for s in sessions),
+            llm_calls=sum(len(s.llm_calls) for s in sessions),
+            tool_calls=sum(len(s.tool_calls) for s in sessions),
+            tokens=token_counts(total),
+        ),
         system=stack_summary(artifacts.get("semantic_system_folded", ""), profiles.system),
         token=stack_summary(artifacts.get("semantic_token_folded", ""), profiles.token),
-        nonsemantic_system=stack_summary(artifacts.get("nonsemantic_system_folded", ""),
-                                         profiles.nonsemantic),
-        projections={name: stack_summary(artifacts.get(name.replace("-", "_") + "_folded", ""),
-                                         c, top=8)
-                     for name, c in profiles.projections.items()},
+        nonsemantic_system=stack_summary(
+            artifacts.get("nonsemantic_system_folded", ""), profiles.nonsemantic
+        ),
+        projections={
+            name: stack_summary(artifacts.get(name.replace("-", "_") + "_folded", ""), c, top=8)
+            for name, c in profiles.projections.items()
+        },
         top_session_tags=_tag_counts(session_tag_counts),
         top_prompt_tags=_tag_counts(prompt_tag_counts),
         top_llm_tags=_tag_counts(llm_tag_counts, llm_tag_tokens),
-        commands=[CommandCount(agent=a, tool=t, command=c, effect=e, status=st, count=n)
-                  for (a, t, c, e, st), n in sorted(commands.items(),
-                                                    key=lambda kv: (-kv[1], kv[0]))[:60]],
+        commands=[
+            CommandCount(agent=a, tool=t, command=c, effect=e, status=st, count=n)
+            for (a, t, c, e, st), n in sorted(commands.items(), key=lambda kv: (-kv[1], kv[0]))[:60]
+        ],
         effects=dict(sorted(effects.items(), key=lambda kv: (-kv[1], kv[0]))),
-        timeline=[DayCount(date=k, sessions=v[0], prompts=v[1], llm_calls=v[2],
-                           tool_calls=v[3], tokens=v[4]) for k, v in sorted(days.items())],
+        timeline=[
+            DayCount(
+                date=k, sessions=v[0], prompts=v[1], llm_calls=v[2], tool_calls=v[3], tokens=v[4]
+            )
+            for k, v in sorted(days.items())
+        ],
         mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
         cost=costs.summary(),
         time=_time_summary(timeline),
     )
     return Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        agentpprof_version=__version__, project=project, inputs=inputs, llm_tagger=tagger,
-        sessions=rows, summary=summary, prompt_tags=dict(sorted(prompt_tags.items())),
-        artifacts=artifacts, warnings=warnings,
+        agentpprof_version=__version__,
+        project=project,
+        inputs=inputs,
+        llm_tagger=tagger,
+        sessions=rows,
+        summary=summary,
+        prompt_tags=dict(sorted(prompt_tags.items())),
+        artifacts=artifacts,
+        warnings=warnings,
         correlation=_correlation(correlation, sessions),
     )
 
@@ -224,35 +286,53 @@ def build_report(
 def _correlation(corr: Correlation | None, sessions: list[Session]) -> CorrelationModel | None:
     if corr is None:
         return None
-    per = [SessionMatch(key=_session_key(sessions[i]), shell_calls=n, matched=m,
-                        rate=round(m / n, 3) if n else 0.0)
-           for i, (m, n) in sorted(corr.per_session.items())]
+    per = [
+        SessionMatch(
+            key=_session_key(sessions[i]),
+            shell_calls=n,
+            matched=m,
+            rate=round(m / n, 3) if n else 0.0,
+        )
+        for i, (m, n) in sorted(corr.per_session.items())
+    ]
     programs = Counter(u.chain[0] for u in corr.untracked if u.chain)
     return CorrelationModel(
         snapshots=[SnapshotRow.model_validate(row) for row in corr.snapshots],
-        skew_ms=corr.skew_ms, shell_calls=corr.considered, matched=corr.matched,
-        ambiguous=corr.ambiguous, unmatched=corr.unmatched, outside=corr.outside,
+        skew_ms=corr.skew_ms,
+        shell_calls=corr.considered,
+        matched=corr.matched,
+        ambiguous=corr.ambiguous,
+        unmatched=corr.unmatched,
+        outside=corr.outside,
         untracked=len(corr.untracked),
         untracked_programs=dict(sorted(programs.items(), key=lambda kv: (-kv[1], kv[0]))),
-        per_session=per)
+        per_session=per,
+    )
 
 
 def _session_time(lane: Lane | None) -> SessionTime | None:
     if lane is None:
         return None
-    return SessionTime(wall_ms=round(lane.end - lane.start), tool_ms=round(lane.tool_ms),
-                       llm_ms=round(lane.llm_ms), wait_ms=round(lane.wait_ms),
-                       idle_ms=round(lane.idle_ms))
+    return SessionTime(
+        wall_ms=round(lane.end - lane.start),
+        tool_ms=round(lane.tool_ms),
+        llm_ms=round(lane.llm_ms),
+        wait_ms=round(lane.wait_ms),
+        idle_ms=round(lane.idle_ms),
+    )
 
 
 def _time_summary(timeline: Timeline | None) -> TimeSummary:
     lanes = timeline.lanes if timeline else []
-    return TimeSummary(wall_ms=round(sum(ln.end - ln.start for ln in lanes)),
-                       tool_ms=round(sum(ln.tool_ms for ln in lanes)),
-                       llm_ms=round(sum(ln.llm_ms for ln in lanes)),
-                       wait_ms=round(sum(ln.wait_ms for ln in lanes)),
-                       idle_ms=round(sum(ln.idle_ms for ln in lanes)), lanes=len(lanes),
-                       profile_ms=sum(timeline.profile.values()) if timeline else 0)
+    return TimeSummary(
+        wall_ms=round(sum(ln.end - ln.start for ln in lanes)),
+        tool_ms=round(sum(ln.tool_ms for ln in lanes)),
+        llm_ms=round(sum(ln.llm_ms for ln in lanes)),
+        wait_ms=round(sum(ln.wait_ms for ln in lanes)),
+        idle_ms=round(sum(ln.idle_ms for ln in lanes)),
+        lanes=len(lanes),
+        profile_ms=sum(timeline.profile.values()) if timeline else 0,
+    )
 
 
 class _Costs:
@@ -262,8 +342,7 @@ class _Costs:
         self.total = 0.0
         self.priced = self.unpriced = 0
         self.unknown: Counter[str] = Counter()
-        self.by: dict[str, dict[str, float]] = {"session": {}, "prompt": {}, "llm": {},
-                                                "model": {}}
+        self.by: dict[str, dict[str, float]] = {"session": {}, "prompt": {}, "llm": {}, "model": {}}
 
     def _add(self, dim: str, key: str, usd: float) -> None:
         self.by[dim][key] = self.by[dim].get(key, 0.0) + usd
@@ -289,18 +368,27 @@ class _Costs:
 
     def summary(self) -> CostSummary:
         def rows(dim: str) -> list[TagCost]:
-            return [TagCost(tag=k, usd=round(v, 6)) for k, v in
-                    sorted(self.by[dim].items(), key=lambda kv: (-kv[1], kv[0]))[:20]]
+            return [
+                TagCost(tag=k, usd=round(v, 6))
+                for k, v in sorted(self.by[dim].items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+            ]
 
         table = price_table()
-        return CostSummary(total_usd=round(self.total, 6), complete=self.unpriced == 0,
-                           priced_calls=self.priced, unpriced_calls=self.unpriced,
-                           unknown_models=dict(sorted(self.unknown.items())),
-                           by_session_tag=rows("session"), by_prompt_tag=rows("prompt"),
-                           by_llm_tag=rows("llm"), by_model=rows("model"),
-                           price_table=f"{table.source}, {table.derived_at}")
+        return CostSummary(
+            total_usd=round(self.total, 6),
+            complete=self.unpriced == 0,
+            priced_calls=self.priced,
+            unpriced_calls=self.unpriced,
+            unknown_models=dict(sorted(self.unknown.items())),
+            by_session_tag=rows("session"),
+            by_prompt_tag=rows("prompt"),
+            by_llm_tag=rows("llm"),
+            by_model=rows("model"),
+            price_table=f"{table.source}, {table.derived_at}",
+        )
 
 
 def _flat(profiles: Profiles) -> MixingModel:
-    return _mixing_model("flat", mixing(profiles.system,
-                                        drop=("project", "agent", "session", "prompt")))
+    return _mixing_model(
+        "flat", mixing(profiles.system, drop=("project", "agent", "session", "prompt"))
+    )

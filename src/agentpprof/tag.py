@@ -63,7 +63,8 @@ CALIBRATION = 0.6
 WORD_RE = re.compile(r"^[a-z]{3,12}$")
 
 # generic and function words are not tags
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 task tasks work working misc thing things stuff other others the and but why how what when where
 who whom this that these those with for you your yours please thanks thank hello okay yes not
 none null unknown user agent assistant model request requests activity topic word words label
@@ -73,7 +74,8 @@ been being are was were its our out off let lets get got make made use used usin
 one two three very more most much many such same each every only own fragment session prompt
 call calls response reply message messages continue done good great nice sure code coding
 generic something anything everything nothing general
-""".split())
+""".split()
+)
 
 
 def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt") -> str:
@@ -82,9 +84,11 @@ def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt"
     if not invalid:
         return render(kind, fragment)
     head = HEADERS.get(kind, "Request")
-    return (f"{PREFIX}{head}: {fragment}\nWork: {invalid}\n"
-            f"(\"{invalid}\" does not name the kind of work; answer with the kind of work)\n"
-            f"{head}: {fragment}\nWork:")
+    return (
+        f"{PREFIX}{head}: {fragment}\nWork: {invalid}\n"
+        f'("{invalid}" does not name the kind of work; answer with the kind of work)\n'
+        f"{head}: {fragment}\nWork:"
+    )
 
 
 def normalise(raw: str) -> str:
@@ -96,9 +100,29 @@ _LETTERS_RE = re.compile(r"[^a-z]+")
 
 # kinds of work that are activities; a fragment that names one ("fix the failing *tests*") is
 # well labelled by it. Subject-area words ("config", "logging") copied from the text are not.
-ACTIVITIES = frozenset({"testing", "debugging", "docs", "refactor", "git", "pipeline", "deploy",
-                        "research", "review", "planning", "release", "cleanup", "migration",
-                        "build", "setup", "design", "feature", "editing", "reading"})
+ACTIVITIES = frozenset(
+    {
+        "testing",
+        "debugging",
+        "docs",
+        "refactor",
+        "git",
+        "pipeline",
+        "deploy",
+        "research",
+        "review",
+        "planning",
+        "release",
+        "cleanup",
+        "migration",
+        "build",
+        "setup",
+        "design",
+        "feature",
+        "editing",
+        "reading",
+    }
+)
 
 
 def copies_fragment(word: str, fragment: str) -> bool:
@@ -139,8 +163,9 @@ class Backend(Protocol):
     base_url: str
     concurrency: int
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
-                     kind: str = "prompt") -> str:
+    async def answer(
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+    ) -> str:
         """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
         ...
 
@@ -185,8 +210,11 @@ class TagCache:
             tags = data["tags"]
             if not isinstance(tags, dict):
                 raise ValueError("tags is not an object")
-            cache.entries = {k: v for k, v in tags.items()
-                             if isinstance(v, dict) and isinstance(v.get("tag"), str)}
+            cache.entries = {
+                k: v
+                for k, v in tags.items()
+                if isinstance(v, dict) and isinstance(v.get("tag"), str)
+            }
             ids = data.get("model_ids")
             if isinstance(ids, dict):
                 cache.model_ids = {k: v for k, v in ids.items() if isinstance(v, str)}
@@ -200,16 +228,18 @@ class TagCache:
             aside = path.with_name(f"{path.name}.corrupt-{stamp}")
             try:
                 os.replace(path, aside)
-                cache.warnings.append(f"{path}: unreadable tag cache ({exc}); moved aside to "
-                                      f"{aside.name} and starting empty")
+                cache.warnings.append(
+                    f"{path}: unreadable tag cache ({exc}); moved aside to "
+                    f"{aside.name} and starting empty"
+                )
             except OSError:
                 cache.warnings.append(f"{path}: unreadable tag cache ({exc}); starting empty")
         return cache
 
-    def key(self, identity: str, kind: str, fragment: str,
-            vocabulary: Vocabulary = "kinds") -> str:
-        return keyed_hash(self.hash_key,
-                          f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}", 32)
+    def key(self, identity: str, kind: str, fragment: str, vocabulary: Vocabulary = "kinds") -> str:
+        return keyed_hash(
+            self.hash_key, f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}", 32
+        )
 
     def get(self, key: str) -> str | None:
         entry = self.entries.get(key)
@@ -235,14 +265,24 @@ class TagCache:
             return
         st = self.stats
         doc = TagsFile(
-            schema_version=1, created_by="agentpprof", updated_at=_now(), llm=dict(self.llm),
-            stats=CacheStats(requests=st.requests, cache_hits=st.cache_hits,
-                             llm_calls=st.llm_calls, llm_successes=st.llm_successes,
-                             failures=st.failures),
+            schema_version=1,
+            created_by="agentpprof",
+            updated_at=_now(),
+            llm=dict(self.llm),
+            stats=CacheStats(
+                requests=st.requests,
+                cache_hits=st.cache_hits,
+                llm_calls=st.llm_calls,
+                llm_successes=st.llm_successes,
+                failures=st.failures,
+            ),
             tags={k: _entry(v) for k, v in sorted(self.entries.items())},
-            model_ids=dict(sorted(self.model_ids.items())), hash_key=self.hash_key)
-        write_atomic(self.path, json.dumps(msgspec.to_builtins(doc), indent=1, sort_keys=True)
-                     + "\n")
+            model_ids=dict(sorted(self.model_ids.items())),
+            hash_key=self.hash_key,
+        )
+        write_atomic(
+            self.path, json.dumps(msgspec.to_builtins(doc), indent=1, sort_keys=True) + "\n"
+        )
         self._dirty = 0
         self._last_write = time.monotonic()
 
@@ -250,16 +290,20 @@ class TagCache:
 def _entry(v: dict[str, Any]) -> TagEntry:
     """A cache entry in the file's typed shape (fields an older version wrote are dropped)."""
     llm = v.get("llm")
-    return TagEntry(tag=str(v["tag"]), kind=str(v.get("kind", "")),
-                    source_hash=str(v.get("source_hash", "")),
-                    created_at=str(v.get("created_at", "")),
-                    llm={str(a): str(b) for a, b in llm.items()} if isinstance(llm, dict) else {})
+    return TagEntry(
+        tag=str(v["tag"]),
+        kind=str(v.get("kind", "")),
+        source_hash=str(v.get("source_hash", "")),
+        created_at=str(v.get("created_at", "")),
+        llm={str(a): str(b) for a, b in llm.items()} if isinstance(llm, dict) else {},
+    )
 
 
 def keyed_hash(key: str, text: str, n: int = 16) -> str:
     """HMAC-SHA-256 of ``text`` under a cache's secret, as ``n`` hex digits."""
-    return hmac.new(bytes.fromhex(key), text.encode("utf-8", errors="replace"),
-                    hashlib.sha256).hexdigest()[:n]
+    return hmac.new(
+        bytes.fromhex(key), text.encode("utf-8", errors="replace"), hashlib.sha256
+    ).hexdigest()[:n]
 
 
 def _now() -> str:
@@ -271,13 +315,22 @@ def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Frag
     for si, s in enumerate(sessions):
         for kind, line, text, record in fragments_of(s, tag_llm_calls):
             index = -1 if kind == "session" else int(getattr(record, "index", -1))
-            frags.append(Fragment(kind, s.file, line, text, record,  # type: ignore[arg-type]
-                                  ref=(kind, si, index)))
+            frags.append(
+                Fragment(
+                    kind,  # type: ignore[arg-type]
+                    s.file,
+                    line,
+                    text,
+                    record,
+                    ref=(kind, si, index),
+                )
+            )
     return frags
 
 
-async def tag_one(backend: Backend, cache: TagCache, frag: Fragment,
-                   vocabulary: Vocabulary = "kinds") -> str:
+async def tag_one(
+    backend: Backend, cache: TagCache, frag: Fragment, vocabulary: Vocabulary = "kinds"
+) -> str:
     stats = cache.stats
     stats.requests += 1
     hit = cache.get(frag.key)
@@ -305,7 +358,8 @@ async def tag_one(backend: Backend, cache: TagCache, frag: Fragment,
         f"the model gave no valid tag for a {frag.kind} fragment at {frag.file}:{frag.line} "
         f"after a retry (last answer: {raw.strip()[:60]!r}: "
         f"{invalid_reason(normalise(raw))})",
-        hint="try a larger model with --model, or check that the server runs a text model")
+        hint="try a larger model with --model, or check that the server runs a text model",
+    )
 
 
 async def tag_fragments(
@@ -320,8 +374,11 @@ async def tag_fragments(
     started = time.monotonic()
     for frag in fragments:
         frag.key = cache.key(backend.identity, frag.kind, frag.text, vocabulary)
-    cache.llm = {"provider": backend.provider, "base_url": backend.base_url,
-                 "model": backend.identity}
+    cache.llm = {
+        "provider": backend.provider,
+        "base_url": backend.base_url,
+        "model": backend.identity,
+    }
     # identical fragments are asked once
     unique: dict[str, Fragment] = {}
     for frag in fragments:
@@ -382,15 +439,18 @@ class CachedOnly:
         self.identity = identity
         self.concurrency = 1
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
-                     kind: str = "prompt") -> str:
+    async def answer(
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+    ) -> str:
         raise LlamaServerError("a cache miss needs the llama.cpp server")
 
 
-def all_cached(fragments: list[Fragment], cache: TagCache, identity: str,
-               vocabulary: Vocabulary = "kinds") -> bool:
-    return all(cache.get(cache.key(identity, f.kind, f.text, vocabulary)) is not None
-               for f in fragments)
+def all_cached(
+    fragments: list[Fragment], cache: TagCache, identity: str, vocabulary: Vocabulary = "kinds"
+) -> bool:
+    return all(
+        cache.get(cache.key(identity, f.kind, f.text, vocabulary)) is not None for f in fragments
+    )
 
 
 class LlamaBackend:
@@ -407,16 +467,24 @@ class LlamaBackend:
 
     provider = "llama.cpp"
 
-    def __init__(self, client: Any, identity: str, concurrency: int, n_probs: int = N_PROBS,
-                 calibrate: bool = True, slots: int | None = None,
-                 reproducible: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        identity: str,
+        concurrency: int,
+        n_probs: int = N_PROBS,
+        calibrate: bool = True,
+        slots: int | None = None,
+        reproducible: bool = False,
+    ) -> None:
         # ``client``: a Pool of endpoints, or one client (wrapped in a pool of one)
         if isinstance(client, Pool):
             self.pool = client
         else:
             places = (slots or 1) if reproducible else max(1, concurrency)
-            self.pool = Pool([Endpoint(client, places, model=identity)],
-                             slots=reproducible and bool(slots))
+            self.pool = Pool(
+                [Endpoint(client, places, model=identity)], slots=reproducible and bool(slots)
+            )
         self.base_url: str = self.pool.base_url
         self.identity = identity
         self.concurrency = self.pool.capacity if isinstance(client, Pool) else concurrency
@@ -432,8 +500,9 @@ class LlamaBackend:
         self._prior: dict[str, dict[str, float]] = {}  # fragment kind -> first token -> lp
         self._lock = asyncio.Lock()
 
-    async def answer(self, fragment: str, invalid: str | None, closed: bool = False,
-                     kind: str = "prompt") -> str:
+    async def answer(
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+    ) -> str:
         if closed:
             return await self.choose(kind, fragment, retry=invalid is not None)
         prompt = build_prompt(fragment, invalid, kind)
@@ -465,8 +534,9 @@ class LlamaBackend:
     async def _setup(self, kind: str) -> dict[str, float]:
         async with self._lock:
             if self._pieces is None:
-                self._pieces = {w: (await self._pieces_of(" " + w)) or [" " + w]
-                                for w in WORK_KINDS}
+                self._pieces = {
+                    w: (await self._pieces_of(" " + w)) or [" " + w] for w in WORK_KINDS
+                }
                 self._groups = first_token_groups(self._pieces)
             if kind not in self._prior:
                 prior: dict[str, float] = dict.fromkeys(self._groups, 0.0)
@@ -508,8 +578,9 @@ def first_token_groups(pieces: dict[str, list[str]]) -> dict[str, tuple[str, ...
     return {k: tuple(v) for k, v in out.items()}
 
 
-def kind_logprobs(top: dict[str, float], groups: Mapping[str, object],
-                  fill: bool = False) -> dict[str, float]:
+def kind_logprobs(
+    top: dict[str, float], groups: Mapping[str, object], fill: bool = False
+) -> dict[str, float]:
     """The log-probabilities of the first tokens of kinds of work found among the top
     tokens. With ``fill`` (for the content-free prior) a first token not among them gets the
     lowest log-probability seen."""

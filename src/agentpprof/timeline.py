@@ -76,8 +76,9 @@ def _ms(ts: str | None) -> float | None:
         return None
 
 
-def _spans(s: Session, si: int, heads: Heads, tags: Tags,
-           observed: dict[int, Observed] | None = None) -> list[Span]:
+def _spans(
+    s: Session, si: int, heads: Heads, tags: Tags, observed: dict[int, Observed] | None = None
+) -> list[Span]:
     spans: list[Span] = []
     # events that end an interval: prompts, tool results, LLM responses
     marks: list[tuple[float, str]] = []
@@ -99,8 +100,11 @@ def _spans(s: Session, si: int, heads: Heads, tags: Tags,
         if tc.process_chain:
             name += " " + tc.process_chain[-1]
         head = heads(si, tc.prompt_index)
-        stacks = (tool_stacks(head, tc) if obs is None else
-                  observed_stacks(head, tc, obs.chain, obs.status, obs.hosts))
+        stacks = (
+            tool_stacks(head, tc)
+            if obs is None
+            else observed_stacks(head, tc, obs.chain, obs.status, obs.hosts)
+        )
         spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks))
         marks.append((t1, "result"))
     responses = sorted((t, c) for c in s.llm_calls if (t := _ms(c.timestamp)) is not None)
@@ -112,8 +116,16 @@ def _spans(s: Session, si: int, heads: Heads, tags: Tags,
         i = bisect.bisect_left(times, t) - 1  # the latest mark strictly before the response
         start = times[i] if i >= 0 else t
         word = tags.call(si, c.index) or NONE_TAG
-        spans.append(Span(start, t, "llm", f"llm/{safe_frame(word)}", word,
-                          [llm_stack(heads(si, c.prompt_index), c, word)]))
+        spans.append(
+            Span(
+                start,
+                t,
+                "llm",
+                f"llm/{safe_frame(word)}",
+                word,
+                [llm_stack(heads(si, c.prompt_index), c, word)],
+            )
+        )
     for t in prompt_at:
         i = bisect.bisect_left(times, t) - 1
         if i >= 0 and times[i] < t and marks[i][1] != "prompt":
@@ -168,8 +180,9 @@ def _attribute(lane: Lane, acc: dict[str, float]) -> None:
         lane.idle_ms += lane.end - at
 
 
-def build_timeline(sessions: list[Session], tags: Tags, project: str,
-                   correlation: Correlation | None = None) -> Timeline:
+def build_timeline(
+    sessions: list[Session], tags: Tags, project: str, correlation: Correlation | None = None
+) -> Timeline:
     heads = Heads(sessions, tags, project)
     lanes: list[Lane] = []
     acc: dict[str, float] = {}
@@ -187,8 +200,15 @@ def build_timeline(sessions: list[Session], tags: Tags, project: str,
         sid = (s.agent_id or s.session_id or "")[:8]
         word = tags.session(index) or NONE_TAG
         name = f"{s.agent.value} · {safe_frame(word)} · {safe_frame(sid)}"
-        lane = Lane(name + (" (sub-agent)" if s.is_subagent else ""),
-                    s.session_id, index, s.is_subagent, start, end, spans)
+        lane = Lane(
+            name + (" (sub-agent)" if s.is_subagent else ""),
+            s.session_id,
+            index,
+            s.is_subagent,
+            start,
+            end,
+            spans,
+        )
         _attribute(lane, acc)
         lanes.append(lane)
     lanes = _ordered(lanes, sessions)
@@ -218,21 +238,48 @@ def trace_json(tl: Timeline, project: str) -> str:
     thread per lane, complete ("X") events in microseconds from the first span."""
     origin = min((ln.start for ln in tl.lanes), default=0.0)
     events: list[dict[str, object]] = [
-        {"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
-         "args": {"name": f"agentpprof {safe_frame(project)}"}}]
+        {
+            "name": "process_name",
+            "ph": "M",
+            "pid": 1,
+            "tid": 0,
+            "args": {"name": f"agentpprof {safe_frame(project)}"},
+        }
+    ]
     for tid, lane in enumerate(tl.lanes, 1):
-        events.append({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
-                       "args": {"name": lane.name}})
-        events.append({"name": "thread_sort_index", "ph": "M", "pid": 1, "tid": tid,
-                       "args": {"sort_index": tid}})
+        events.append(
+            {"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": lane.name}}
+        )
+        events.append(
+            {
+                "name": "thread_sort_index",
+                "ph": "M",
+                "pid": 1,
+                "tid": tid,
+                "args": {"sort_index": tid},
+            }
+        )
         for sp in lane.spans:
-            events.append({"name": sp.name, "cat": sp.kind, "ph": "X", "pid": 1, "tid": tid,
-                           "ts": round((sp.start - origin) * 1000),
-                           "dur": max(round((sp.end - sp.start) * 1000), 1),
-                           "args": {"tag": sp.tag} if sp.tag else {}})
-    return json.dumps({"traceEvents": events, "displayTimeUnit": "ms",
-                       "otherData": {"exporter": "agentpprof", "origin_ms": round(origin)}},
-                      separators=(",", ":"))
+            events.append(
+                {
+                    "name": sp.name,
+                    "cat": sp.kind,
+                    "ph": "X",
+                    "pid": 1,
+                    "tid": tid,
+                    "ts": round((sp.start - origin) * 1000),
+                    "dur": max(round((sp.end - sp.start) * 1000), 1),
+                    "args": {"tag": sp.tag} if sp.tag else {},
+                }
+            )
+    return json.dumps(
+        {
+            "traceEvents": events,
+            "displayTimeUnit": "ms",
+            "otherData": {"exporter": "agentpprof", "origin_ms": round(origin)},
+        },
+        separators=(",", ":"),
+    )
 
 
 def waterfall_data(trace: str) -> dict[str, object]:
@@ -248,9 +295,16 @@ def waterfall_data(trace: str) -> dict[str, object]:
         elif ev.get("ph") == "X":
             start = ev["ts"] / 1000
             spans.setdefault(tid, []).append(
-                [round(start, 3), round(start + ev["dur"] / 1000, 3), ev.get("cat", ""),
-                 ev.get("name", ""), (ev.get("args") or {}).get("tag", "")])
-    lanes = [{"name": names.get(tid, str(tid)), "spans": spans.get(tid, [])}
-             for tid in sorted(names)]
+                [
+                    round(start, 3),
+                    round(start + ev["dur"] / 1000, 3),
+                    ev.get("cat", ""),
+                    ev.get("name", ""),
+                    (ev.get("args") or {}).get("tag", ""),
+                ]
+            )
+    lanes = [
+        {"name": names.get(tid, str(tid)), "spans": spans.get(tid, [])} for tid in sorted(names)
+    ]
     origin = (doc.get("otherData") or {}).get("origin_ms", 0)
     return {"origin_ms": origin, "lanes": lanes}

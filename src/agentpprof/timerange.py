@@ -66,8 +66,9 @@ def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> 
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError("expected YYYY-MM-DD, an ISO-8601 time, or a relative 90m / 12h / "
-                         "7d / 2w") from None
+        raise ValueError(
+            "expected YYYY-MM-DD, an ISO-8601 time, or a relative 90m / 12h / 7d / 2w"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
@@ -95,8 +96,11 @@ def clip_session(s: Session, rng: TimeRange) -> Session | None:
 
     calls = [c for c in s.llm_calls if inside(c.timestamp) is not False]
     tools = [t for t in s.tool_calls if inside(t.timestamp) is not False]
-    timed = (any(inside(c.timestamp) for c in calls) or any(inside(t.timestamp) for t in tools)
-             or any(inside(p.timestamp) for p in s.prompts))
+    timed = (
+        any(inside(c.timestamp) for c in calls)
+        or any(inside(t.timestamp) for t in tools)
+        or any(inside(p.timestamp) for p in s.prompts)
+    )
     if not timed:
         return None
     used = {c.prompt_index for c in calls} | {t.prompt_index for t in tools}
@@ -107,18 +111,32 @@ def clip_session(s: Session, rng: TimeRange) -> Session | None:
         return remap.get(index) if index is not None else None
 
     prompts = [replace(p, index=i) for i, p in enumerate(kept)]
-    new_calls = [replace(c, index=i, prompt_index=moved(c.prompt_index))
-                 for i, c in enumerate(calls)]
-    new_tools = [replace(t, index=i, prompt_index=moved(t.prompt_index))
-                 for i, t in enumerate(tools)]
-    times = sorted(normal_ts(ts) for ts in
-                   (*(p.timestamp for p in kept), *(c.timestamp for c in calls),
-                    *(t.timestamp for t in tools), *(t.end for t in tools)) if ts)
+    new_calls = [
+        replace(c, index=i, prompt_index=moved(c.prompt_index)) for i, c in enumerate(calls)
+    ]
+    new_tools = [
+        replace(t, index=i, prompt_index=moved(t.prompt_index)) for i, t in enumerate(tools)
+    ]
+    times = sorted(
+        normal_ts(ts)
+        for ts in (
+            *(p.timestamp for p in kept),
+            *(c.timestamp for c in calls),
+            *(t.timestamp for t in tools),
+            *(t.end for t in tools),
+        )
+        if ts
+    )
     inside_times = [t for t in times if lo <= t <= hi]
-    return replace(s, prompts=prompts, llm_calls=new_calls, tool_calls=new_tools,
-                   agent_links={k: moved(v) for k, v in s.agent_links.items()},
-                   start=inside_times[0] if inside_times else None,
-                   end=inside_times[-1] if inside_times else None)
+    return replace(
+        s,
+        prompts=prompts,
+        llm_calls=new_calls,
+        tool_calls=new_tools,
+        agent_links={k: moved(v) for k, v in s.agent_links.items()},
+        start=inside_times[0] if inside_times else None,
+        end=inside_times[-1] if inside_times else None,
+    )
 
 
 def clip_sessions(sessions: list[Session], rng: TimeRange) -> list[Session]:

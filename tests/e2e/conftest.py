@@ -78,6 +78,7 @@ def chromium() -> str:
 def go_binary() -> str:
     return _tool("go (golang-go)", "go")
 
+
 def count_servers() -> int:
     """llama-server processes now running (to prove none is left behind)."""
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout

@@ -18,15 +18,35 @@ pytestmark = pytest.mark.llama
 def test_report_with_a_snapshot(tmp_path: Path, llama_url: str) -> None:
     session, snap = _session(tmp_path), _snapshot(tmp_path)
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(out),
-                          "--llama-url", llama_url, "--session-file", str(session),
-                          "--agentsight-snapshot", str(snap)],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "report",
+            "-q",
+            "--out",
+            str(out),
+            "--llama-url",
+            llama_url,
+            "--session-file",
+            str(session),
+            "--agentsight-snapshot",
+            str(snap),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads((out / "agentpprof.json").read_text())
     corr = doc["correlation"]
-    assert (corr["shell_calls"], corr["matched"], corr["unmatched"], corr["untracked"]) == \
-        (4, 3, 1, 1)
+    assert (corr["shell_calls"], corr["matched"], corr["unmatched"], corr["untracked"]) == (
+        4,
+        3,
+        1,
+        1,
+    )
     assert corr["snapshots"][0]["file"] == "snap.json"
     assert corr["per_session"][0]["rate"] == 0.75
     system = (out / "semantic-system.folded.txt").read_text()

@@ -16,27 +16,45 @@ from tests.e2e.conftest import count_servers
 pytestmark = pytest.mark.llama
 
 
-
-def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
-                                            default_model: Path) -> None:
+def test_bench_default_model_and_bad_models(
+    tmp_path: Path, llama_binary: Path, default_model: Path
+) -> None:
     bad = tmp_path / "not-a-model.gguf"
     bad.write_text("this is not a GGUF file\n")
     out = tmp_path / "bench.json"
     before = count_servers()
     res = subprocess.run(
-        [sys.executable, "-m", "agentpprof", "bench", "--model", f"default={default_model}",
-         "--model", str(tmp_path / "missing.gguf"), "--model", f"junk={bad}",
-         "--runs", "2", "--llama-server", str(llama_binary), "--out", str(out),
-         "--load-timeout", "60"],
-        capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "bench",
+            "--model",
+            f"default={default_model}",
+            "--model",
+            str(tmp_path / "missing.gguf"),
+            "--model",
+            f"junk={bad}",
+            "--runs",
+            "2",
+            "--llama-server",
+            str(llama_binary),
+            "--out",
+            str(out),
+            "--load-timeout",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 3, res.stderr  # some models failed
     assert "Traceback" not in res.stderr
     data = json.loads(out.read_text())
     by = {m["label"]: m for m in data["models"]}
     good = by["default"]
     assert good["ok"] and good["successes"] > 0
-    assert good["latency"]["mean_ms"] > 0 and good["latency"]["p95_ms"] >= good["latency"][
-        "p50_ms"]
+    assert good["latency"]["mean_ms"] > 0 and good["latency"]["p95_ms"] >= good["latency"]["p50_ms"]
     assert 0.0 <= good["quality"] <= 1.0 and good["quality_items"] >= 60
     assert good["load_seconds"] is not None and good["tags_per_second"] > 0
     assert not by["missing"]["ok"] and "not found" in by["missing"]["error"]
@@ -46,14 +64,33 @@ def test_bench_default_model_and_bad_models(tmp_path: Path, llama_binary: Path,
 
 
 @needs_eval_corpus
-def test_bench_scores_the_real_test_split(tmp_path: Path, llama_binary: Path,
-                                         default_model: Path) -> None:
+def test_bench_scores_the_real_test_split(
+    tmp_path: Path, llama_binary: Path, default_model: Path
+) -> None:
     out = tmp_path / "bench.json"
     res = subprocess.run(
-        [sys.executable, "-m", "agentpprof", "bench", "--model", f"default={default_model}",
-         "--runs", "1", "--fragment", "Fix the failing unit tests", "--llama-server",
-         str(llama_binary), "--out", str(out), "--eval-corpus", str(EVAL_CORPUS)],
-        capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "bench",
+            "--model",
+            f"default={default_model}",
+            "--runs",
+            "1",
+            "--fragment",
+            "Fix the failing unit tests",
+            "--llama-server",
+            str(llama_binary),
+            "--out",
+            str(out),
+            "--eval-corpus",
+            str(EVAL_CORPUS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
     assert data["eval_split"] == "test" and data["eval_split_sha256"] == split_sha256("test")

@@ -15,8 +15,16 @@ from tests.synth import cached
 
 pytestmark = [pytest.mark.browser, pytest.mark.llama]
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +41,17 @@ def browser(chromium: str) -> Iterator[Any]:
 def report(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
     out = tmp_path_factory.mktemp("browser-report")
     files = cached(1)
-    args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(out),
-            "--llama-url", llama_url]
+    args = [
+        sys.executable,
+        "-m",
+        "agentpprof",
+        "report",
+        "-q",
+        "--out",
+        str(out),
+        "--llama-url",
+        llama_url,
+    ]
     for f in files:
         args += ["--session-file", str(f)]
     res = subprocess.run(args, capture_output=True, text=True, timeout=600)
@@ -67,7 +84,8 @@ def test_dashboard_zoom_and_search(browser: Any, report: Path) -> None:
     page.wait_for_timeout(100)
     after = _width(page, frame)
     assert after > before or page.eval_on_selector(
-        "#system-flamegraph", "s => s.getAttribute('data-zoomed')")
+        "#system-flamegraph", "s => s.getAttribute('data-zoomed')"
+    )
     page.locator("button[data-reset='system-flamegraph']").click()
     page.fill("input[data-search='system-flamegraph']", "effect:(read|write)")
     page.wait_for_timeout(100)
@@ -110,9 +128,11 @@ def test_empty_report_page(browser: Any, tmp_path: Path) -> None:
 def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
     """speedscope's own importer (from its npm package) loads the speedscope and folded files."""
     app = npm_file("speedscope/dist/release/index.html")
-    for name, expect in (("semantic-token.speedscope.json", "agentpprof tokens"),
-                         ("semantic-system.folded.txt", "semantic-system.folded.txt"),
-                         ("timeline.trace.json", "(tid 1)")):
+    for name, expect in (
+        ("semantic-token.speedscope.json", "agentpprof tokens"),
+        ("semantic-system.folded.txt", "semantic-system.folded.txt"),
+        ("timeline.trace.json", "(tid 1)"),
+    ):
         page, errors = _open(browser, app.as_uri())
         page.set_input_files("input[type=file]", str(report / name))
         page.wait_for_timeout(1500)
@@ -122,21 +142,41 @@ def test_speedscope_imports_our_files(browser: Any, report: Path) -> None:
         page.close()
 
 
-def test_diff_page_zoom_search_and_tables(browser: Any, report: Path, llama_url: str,
-                                          tmp_path: Path) -> None:
+def test_diff_page_zoom_search_and_tables(
+    browser: Any, report: Path, llama_url: str, tmp_path: Path
+) -> None:
     """`agentpprof diff` of the real report against a real report of one of its sessions."""
     import shutil
 
     smaller = tmp_path / "smaller"
     smaller.mkdir()
     shutil.copy(report / "tags.json", smaller / "tags.json")  # same tags, no new requests
-    res = subprocess.run([sys.executable, "-m", "agentpprof", "report", "-q", "--out",
-                          str(smaller), "--llama-url", llama_url, "--session-file",
-                          str(cached(1)[-1])], capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "report",
+            "-q",
+            "--out",
+            str(smaller),
+            "--llama-url",
+            llama_url,
+            "--session-file",
+            str(cached(1)[-1]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
     out = tmp_path / "diff"
-    res = subprocess.run([sys.executable, "-m", "agentpprof", "diff", str(smaller), str(report),
-                          "--out", str(out)], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "agentpprof", "diff", str(smaller), str(report), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     page, errors = _open(browser, (out / "diff.html").as_uri())
     assert page.title() == "agentpprof diff"
@@ -148,7 +188,8 @@ def test_diff_page_zoom_search_and_tables(browser: Any, report: Path, llama_url:
     page.locator(f"#{fid} g.f[data-d='3']").first.click()
     page.wait_for_timeout(100)
     assert _width(page, sel) > before or page.eval_on_selector(
-        f"#{fid}", "s => s.getAttribute('data-zoomed')")
+        f"#{fid}", "s => s.getAttribute('data-zoomed')"
+    )
     page.locator(f"button[data-reset='{fid}']").click()
     page.fill(f"input[data-search='{fid}']", "agent:")
     page.wait_for_timeout(100)

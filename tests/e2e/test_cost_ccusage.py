@@ -27,27 +27,39 @@ def _ccusage(agent: str, files: list[Path], tmp: Path) -> dict[str, dict[str, ob
     folder.mkdir(parents=True)
     for f in files:
         shutil.copy(f, folder / f.name)
-    env = dict(os.environ, **{"CLAUDE_CONFIG_DIR" if agent == "claude" else "CODEX_HOME":
-                              str(home)})
-    res = subprocess.run([str(binary), agent, "session", "--json", "--offline"], env=env,
-                         capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ, **{"CLAUDE_CONFIG_DIR" if agent == "claude" else "CODEX_HOME": str(home)}
+    )
+    res = subprocess.run(
+        [str(binary), agent, "session", "--json", "--offline"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
-    return {str(s.get("sessionFile") or s["sessionId"]).rsplit("/", 1)[-1]: s
-            for s in json.loads(res.stdout)["sessions"]}
+    return {
+        str(s.get("sessionFile") or s["sessionId"]).rsplit("/", 1)[-1]: s
+        for s in json.loads(res.stdout)["sessions"]
+    }
 
 
 def test_cost_equals_ccusage_offline(tmp_path: Path) -> None:
     files = corpus_files()
-    oracle = {**_ccusage("claude", [f for f in files if f.parent.name == "claude"], tmp_path),
-              **_ccusage("codex", [f for f in files if f.parent.name == "codex"], tmp_path)}
+    oracle = {
+        **_ccusage("claude", [f for f in files if f.parent.name == "claude"], tmp_path),
+        **_ccusage("codex", [f for f in files if f.parent.name == "codex"], tmp_path),
+    }
     compared = 0
     for f in files:
         s = parse_session(f)
         ours, unknown = session_cost(s.llm_calls)
         row = oracle.get(f.stem)
         theirs = None if row is None else float(row.get("totalCost", row.get("costUSD")))  # type: ignore[arg-type]
-        fallback = row is not None and any(m.get("isFallback") for m in  # type: ignore[union-attr]
-                                           (row.get("models") or {}).values())
+        fallback = row is not None and any(
+            m.get("isFallback")
+            for m in (row.get("models") or {}).values()  # type: ignore[union-attr]
+        )
         if theirs is None or fallback or theirs == 0:
             assert ours is None or ours == pytest.approx(0.0), (f.name, ours, unknown)
             continue

@@ -16,23 +16,34 @@ from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.fold import folded_text
 from tests.e2e.conftest import npm_file
 
-COUNTER = Counter({
-    "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
-    "effect:test;status:ok": 7,
-    "project:p;agent:claude;session:testing;prompt:docs;call:tool/edit;effect:write;"
-    "path:README.md;status:ok": 3,
-    "project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;effect:repo;"
-    "status:fail": 2,
-})
+COUNTER = Counter(
+    {
+        "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
+        "effect:test;status:ok": 7,
+        "project:p;agent:claude;session:testing;prompt:docs;call:tool/edit;effect:write;"
+        "path:README.md;status:ok": 3,
+        "project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;effect:repo;"
+        "status:fail": 2,
+    }
+)
 
 
 def test_go_tool_pprof_reads_the_profile(tmp_path: Path, go_binary: str) -> None:
     path = tmp_path / "p.pb.gz"
     path.write_bytes(pprof_bytes(COUNTER, "events"))
-    env = dict(os.environ, GOFLAGS="-mod=mod", GOTOOLCHAIN="local",
-               HOME=os.environ.get("HOME", str(tmp_path)))
-    res = subprocess.run([go_binary, "tool", "pprof", "-top", "-nodecount=100", str(path)],
-                         capture_output=True, text=True, timeout=120, env=env)
+    env = dict(
+        os.environ,
+        GOFLAGS="-mod=mod",
+        GOTOOLCHAIN="local",
+        HOME=os.environ.get("HOME", str(tmp_path)),
+    )
+    res = subprocess.run(
+        [go_binary, "tool", "pprof", "-top", "-nodecount=100", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     m = re.search(r"of (\d+) total", res.stdout)
     assert m and int(m.group(1)) == sum(COUNTER.values()), res.stdout
@@ -53,9 +64,16 @@ def test_speedscope_schema() -> None:
 def _report_folder(path: Path, counter: Counter[str]) -> Path:
     """The two files of a report that `agentpprof diff` and `go tool pprof` read."""
     path.mkdir()
-    (path / "agentpprof.json").write_text(json.dumps({
-        "schema_version": 1, "generated_at": "2026-12-01T00:00:00Z", "summary": {"totals": {}},
-        "llm_tagger": {"model": "m.gguf", "prompt_version": "v"}}))
+    (path / "agentpprof.json").write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "generated_at": "2026-12-01T00:00:00Z",
+                "summary": {"totals": {}},
+                "llm_tagger": {"model": "m.gguf", "prompt_version": "v"},
+            }
+        )
+    )
     (path / "semantic-system.folded.txt").write_text(folded_text(counter))
     (path / "semantic-system.pb.gz").write_bytes(pprof_bytes(counter, "events"))
     return path
@@ -64,9 +82,22 @@ def _report_folder(path: Path, counter: Counter[str]) -> Path:
 def _pprof_top(go_binary: str, *args: str) -> dict[str, tuple[int, int]]:
     """name -> (flat, cum) from `go tool pprof -top`, every node kept."""
     env = dict(os.environ, GOFLAGS="-mod=mod", GOTOOLCHAIN="local")
-    res = subprocess.run([go_binary, "tool", "pprof", "-top", "-nodecount=100000",
-                          "-nodefraction=0", "-edgefraction=0", *args],
-                         capture_output=True, text=True, timeout=120, env=env)
+    res = subprocess.run(
+        [
+            go_binary,
+            "tool",
+            "pprof",
+            "-top",
+            "-nodecount=100000",
+            "-nodefraction=0",
+            "-edgefraction=0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     rows = {}
     for line in res.stdout.splitlines():
@@ -76,15 +107,20 @@ def _pprof_top(go_binary: str, *args: str) -> dict[str, tuple[int, int]]:
     return {k: v for k, v in rows.items() if v != (0, 0)}
 
 
-def test_go_tool_pprof_diff_base_equals_our_two_column_file(tmp_path: Path,
-                                                            go_binary: str) -> None:
+def test_go_tool_pprof_diff_base_equals_our_two_column_file(tmp_path: Path, go_binary: str) -> None:
     new = Counter(COUNTER)
-    new["project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
-        "effect:test;status:ok"] += 2_500_000
-    new["project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;"
-        "effect:repo;status:fail"] = 0
-    new["project:p;agent:codex;session:deploy;prompt:release;call:tool/shell;process:gh;"
-        "effect:network;domain:api.github.com;status:ok"] = 4
+    new[
+        "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
+        "effect:test;status:ok"
+    ] += 2_500_000
+    new[
+        "project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;"
+        "effect:repo;status:fail"
+    ] = 0
+    new[
+        "project:p;agent:codex;session:deploy;prompt:release;call:tool/shell;process:gh;"
+        "effect:network;domain:api.github.com;status:ok"
+    ] = 4
     base_dir = _report_folder(tmp_path / "base", COUNTER)
     new_dir = _report_folder(tmp_path / "new", +new)
     result = run_diff(base_dir, new_dir, tmp_path / "diff")
@@ -99,7 +135,14 @@ def test_go_tool_pprof_diff_base_equals_our_two_column_file(tmp_path: Path,
     expected = {k: (v[0], v[1]) for k, v in want.items() if v != [0, 0]}
     assert expected["status:fail"] == (-2, -2)
     # pprof's own differential view of the two reports' profiles...
-    assert _pprof_top(go_binary, "-diff_base", str(base_dir / "semantic-system.pb.gz"),
-                      str(new_dir / "semantic-system.pb.gz")) == expected
+    assert (
+        _pprof_top(
+            go_binary,
+            "-diff_base",
+            str(base_dir / "semantic-system.pb.gz"),
+            str(new_dir / "semantic-system.pb.gz"),
+        )
+        == expected
+    )
     # ...and our merged diff profile read on its own give the same numbers
     assert _pprof_top(go_binary, str(tmp_path / "diff" / prof.files["pprof"])) == expected

@@ -26,8 +26,22 @@ pytestmark = [pytest.mark.llama, needs_corpus]
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
     out = tmp_path_factory.mktemp("full")
-    args = [sys.executable, "-m", "agentpprof", "report", "-q", "--json", "--out", str(out),
-            "--llama-url", llama_url, "--tag-llm-calls", "false", "--project-name", "corpus"]
+    args = [
+        sys.executable,
+        "-m",
+        "agentpprof",
+        "report",
+        "-q",
+        "--json",
+        "--out",
+        str(out),
+        "--llama-url",
+        llama_url,
+        "--tag-llm-calls",
+        "false",
+        "--project-name",
+        "corpus",
+    ]
     for f in corpus_files():
         args += ["--session-file", str(f)]
     res = subprocess.run(args, capture_output=True, text=True, timeout=1800)
@@ -50,8 +64,9 @@ def test_whole_corpus_contract(full: Path) -> None:
     events = 0
     for f in corpus_files():
         s = parse_session(f)
-        row = next(r for r in rep["sessions"] if r["session_id"] == s.session_id
-                   and r["file"] == f.name)
+        row = next(
+            r for r in rep["sessions"] if r["session_id"] == s.session_id and r["file"] == f.name
+        )
         assert row["tokens"]["total"] == s.tokens.total  # equals `agentpprof sessions`
         expected["session:" + row["session_tag"]] += s.tokens.total
         events += sum(max(1, len(t.path_groups) or len(t.domains)) for t in s.tool_calls)
@@ -79,9 +94,23 @@ def test_whole_corpus_leaks_no_text(full: Path) -> None:
 
 def test_serve_runs_until_interrupted(llama_binary: Path, default_model: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "agentpprof", "serve", "--port", str(port),
-                             "--model", str(default_model), "--llama-server", str(llama_binary)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "serve",
+            "--port",
+            str(port),
+            "--model",
+            str(default_model),
+            "--llama-server",
+            str(llama_binary),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     ok = False
     while time.monotonic() < deadline and not ok:

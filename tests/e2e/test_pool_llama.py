@@ -49,12 +49,15 @@ def _distinct_fragments(files: tuple[Path, ...], root: Path) -> int:
 
 
 def test_two_servers_share_the_work_and_a_killed_one_loses_nothing(
-        tmp_path: Path, llama_url: str, second_server: LlamaServer) -> None:
+    tmp_path: Path, llama_url: str, second_server: LlamaServer
+) -> None:
     files = cached(1)
     out = tmp_path / "out"
-    opts = ReportOptions(discover=DiscoverOptions(project_root=tmp_path,
-                                                  session_files=list(files)),
-                         out=out, llama_urls=[llama_url, second_server.url])
+    opts = ReportOptions(
+        discover=DiscoverOptions(project_root=tmp_path, session_files=list(files)),
+        out=out,
+        llama_urls=[llama_url, second_server.url],
+    )
     hooks = KillAfter(second_server, 12)
     report = run_report(opts, hooks)
     assert hooks.killed_at >= 12  # the second server died mid-run...
@@ -72,14 +75,17 @@ def test_two_servers_share_the_work_and_a_killed_one_loses_nothing(
     assert prompts and all(p.tag and invalid_reason(p.tag) is None for p in prompts)
 
 
-def test_a_server_with_another_model_is_refused(tmp_path: Path, llama_url: str,
-                                                llama_binary: Path, default_model: Path) -> None:
+def test_a_server_with_another_model_is_refused(
+    tmp_path: Path, llama_url: str, llama_binary: Path, default_model: Path
+) -> None:
     other = tmp_path / "other-model.gguf"
     other.symlink_to(default_model)  # same weights, another model identity (the cache key)
     with LlamaServer(llama_binary, other, extra_args=["-t", "1"]) as server:
-        opts = ReportOptions(discover=DiscoverOptions(project_root=tmp_path,
-                                                      session_files=list(cached(1))),
-                             out=tmp_path / "out", llama_urls=[llama_url, server.url])
+        opts = ReportOptions(
+            discover=DiscoverOptions(project_root=tmp_path, session_files=list(cached(1))),
+            out=tmp_path / "out",
+            llama_urls=[llama_url, server.url],
+        )
         with pytest.raises(LlamaServerError) as info:
             run_report(opts)
     assert "serve different models" in info.value.message
@@ -92,16 +98,29 @@ def test_openai_api_tags_through_the_v1_routes(tmp_path: Path, llama_url: str) -
 
     def report(api: str) -> dict[str, str]:
         out = tmp_path / api
-        args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(out),
-                "--llama-url", llama_url, "--api", api, "--no-tag-llm-calls"]
+        args = [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "report",
+            "-q",
+            "--out",
+            str(out),
+            "--llama-url",
+            llama_url,
+            "--api",
+            api,
+            "--no-tag-llm-calls",
+        ]
         for f in files:
             args += ["--session-file", str(f)]
         res = subprocess.run(args, capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stderr
         doc = json.loads((out / "agentpprof.json").read_text())
         assert doc["llm_tagger"]["endpoints"][0]["requests"] > 0
-        return {f"{s['file']}:{p['index']}": p["tag"] for s in doc["sessions"]
-                for p in s["prompts"]}
+        return {
+            f"{s['file']}:{p['index']}": p["tag"] for s in doc["sessions"] for p in s["prompts"]
+        }
 
     via_openai, via_llama = report("openai"), report("llama")
     assert via_openai.keys() == via_llama.keys()

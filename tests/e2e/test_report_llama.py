@@ -25,10 +25,12 @@ pytestmark = pytest.mark.llama
 
 SYSTEM_RE = re.compile(
     r"^project:[^;\s]+;agent:(claude|codex);session:[a-z]+;prompt:[a-z]+;call:tool/[a-z]+"
-    r"(;process:[^;\s]+)*;effect:[a-z]+(;(path|domain):[^;\s]+)?;status:(ok|fail|observed) \d+$")
+    r"(;process:[^;\s]+)*;effect:[a-z]+(;(path|domain):[^;\s]+)?;status:(ok|fail|observed) \d+$"
+)
 TOKEN_RE = re.compile(
     r"^project:[^;\s]+;agent:(claude|codex);session:[a-z]+;prompt:[a-z]+;call:llm/[a-z]+;"
-    r"model:[^;\s]+;kind:(input|cache_read|cache_write|output|reasoning) \d+$")
+    r"model:[^;\s]+;kind:(input|cache_read|cache_write|output|reasoning) \d+$"
+)
 
 
 def _files() -> list[Path]:
@@ -36,12 +38,14 @@ def _files() -> list[Path]:
 
 
 def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agentpprof", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "agentpprof", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
-def _report(out: Path, url: str, files: list[Path], *extra: str) -> subprocess.CompletedProcess[
-        str]:
+def _report(
+    out: Path, url: str, files: list[Path], *extra: str
+) -> subprocess.CompletedProcess[str]:
     args = ["report", "--json", "-q", "--out", str(out), "--llama-url", url]
     for f in files:
         args += ["--session-file", str(f)]
@@ -82,10 +86,12 @@ def test_folded_shapes_and_weights(report_dir: Path) -> None:
     system = (report_dir / "semantic-system.folded.txt").read_text().splitlines()
     token = (report_dir / "semantic-token.folded.txt").read_text().splitlines()
     assert system and token
-    assert all(SYSTEM_RE.match(line) for line in system), [x for x in system
-                                                           if not SYSTEM_RE.match(x)][:3]
-    assert all(TOKEN_RE.match(line) for line in token), [x for x in token
-                                                         if not TOKEN_RE.match(x)][:3]
+    assert all(SYSTEM_RE.match(line) for line in system), [
+        x for x in system if not SYSTEM_RE.match(x)
+    ][:3]
+    assert all(TOKEN_RE.match(line) for line in token), [x for x in token if not TOKEN_RE.match(x)][
+        :3
+    ]
     tok = parse_folded((report_dir / "semantic-token.folded.txt").read_text())
     by_session: Counter[str] = Counter()
     for stack, w in tok.items():
@@ -96,10 +102,15 @@ def test_folded_shapes_and_weights(report_dir: Path) -> None:
         s = parse_session(f)
         row = next(r for r in rep["sessions"] if r["session_id"] == s.session_id)
         assert row["tokens"]["total"] == s.tokens.total
-    events = sum(max(1, len(t.path_groups) or len(t.domains))
-                 for f in _files() for t in parse_session(f).tool_calls)
-    assert sum(parse_folded((report_dir / "semantic-system.folded.txt").read_text()).values()) \
+    events = sum(
+        max(1, len(t.path_groups) or len(t.domains))
+        for f in _files()
+        for t in parse_session(f).tool_calls
+    )
+    assert (
+        sum(parse_folded((report_dir / "semantic-system.folded.txt").read_text()).values())
         == events
+    )
 
 
 def test_no_raw_text_in_outputs(report_dir: Path) -> None:
@@ -134,18 +145,37 @@ def test_pprof_and_speedscope_written(report_dir: Path) -> None:
     assert doc["profiles"][0]["type"] == "sampled"
 
 
-
 def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     files = [p for p in cached(1) if "rollout" in p.name]
     before = count_servers()
-    res = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
-               "--session-file", str(files[0]), "--tag-llm-calls", "false")
+    res = _cli(
+        "report",
+        "--json",
+        "-q",
+        "--start-server",
+        "--out",
+        str(tmp_path),
+        "--session-file",
+        str(files[0]),
+        "--tag-llm-calls",
+        "false",
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["llm_tag_calls"] > 0
     assert count_servers() == before
     # a fully cached rerun does not even start the server
-    again = _cli("report", "--json", "-q", "--start-server", "--out", str(tmp_path),
-                 "--session-file", str(files[0]), "--tag-llm-calls", "false")
+    again = _cli(
+        "report",
+        "--json",
+        "-q",
+        "--start-server",
+        "--out",
+        str(tmp_path),
+        "--session-file",
+        str(files[0]),
+        "--tag-llm-calls",
+        "false",
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["llm_tag_calls"] == 0
     rep = json.loads((tmp_path / "agentpprof.json").read_text())
@@ -163,15 +193,27 @@ def _wait_for_first_tag(out: Path, timeout: float = 120) -> Path:
     return tags_file
 
 
-def test_server_killed_mid_run_keeps_tags(tmp_path: Path, llama_binary: Path,
-                                          default_model: Path) -> None:
+def test_server_killed_mid_run_keeps_tags(
+    tmp_path: Path, llama_binary: Path, default_model: Path
+) -> None:
     from agentpprof.llama import LlamaServer
 
     server = LlamaServer(llama_binary, default_model)
     with server:
         big = list(cached(10))
-        args = [sys.executable, "-m", "agentpprof", "report", "-q", "--out", str(tmp_path),
-                "--llama-url", server.url, "--timeout", "5"]
+        args = [
+            sys.executable,
+            "-m",
+            "agentpprof",
+            "report",
+            "-q",
+            "--out",
+            str(tmp_path),
+            "--llama-url",
+            server.url,
+            "--timeout",
+            "5",
+        ]
         for f in big:
             args += ["--session-file", str(f)]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -201,8 +243,16 @@ def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
 
     before = count_servers()
     files = cached(10)
-    args = [sys.executable, "-m", "agentpprof", "report", "-q", "--start-server", "--out",
-            str(tmp_path)]
+    args = [
+        sys.executable,
+        "-m",
+        "agentpprof",
+        "report",
+        "-q",
+        "--start-server",
+        "--out",
+        str(tmp_path),
+    ]
     for f in files:
         args += ["--session-file", str(f)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -222,6 +272,15 @@ def test_reproducible_cold_runs_give_identical_tags(tmp_path: Path, llama_url: s
         assert res.returncode == 0, res.stderr
         rep = json.loads((tmp_path / name / "agentpprof.json").read_text())
         # each folder keys its cache with its own secret: compare the tags the reports give
-        runs.append([(s["session_id"], s["session_tag"], [p["tag"] for p in s["prompts"]],
-                      s["llm_calls"]["tag"]) for s in rep["sessions"]])
+        runs.append(
+            [
+                (
+                    s["session_id"],
+                    s["session_tag"],
+                    [p["tag"] for p in s["prompts"]],
+                    s["llm_calls"]["tag"],
+                )
+                for s in rep["sessions"]
+            ]
+        )
     assert runs[0] and runs[0] == runs[1]

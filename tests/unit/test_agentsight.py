@@ -38,21 +38,57 @@ def _session(folder: Path) -> Path:
     rows: list[dict[str, Any]] = []
 
     def row(kind: str, ms: int, message: dict[str, Any]) -> None:
-        rows.append({"type": kind, "uuid": f"u{len(rows)}", "parentUuid": None,
-                     "isSidechain": False, "sessionId": sid, "cwd": cwd, "version": "2.1.7",
-                     "timestamp": _iso(ms), "message": message,
-                     **({"requestId": f"req{len(rows)}"} if kind == "assistant" else {})})
+        rows.append(
+            {
+                "type": kind,
+                "uuid": f"u{len(rows)}",
+                "parentUuid": None,
+                "isSidechain": False,
+                "sessionId": sid,
+                "cwd": cwd,
+                "version": "2.1.7",
+                "timestamp": _iso(ms),
+                "message": message,
+                **({"requestId": f"req{len(rows)}"} if kind == "assistant" else {}),
+            }
+        )
 
     row("user", 0, {"role": "user", "content": "Run the tests and check the API"})
     for i, (cmd, t0, t1, failed) in enumerate(CALLS):
-        row("assistant", t0, {"id": f"msg{i}", "type": "message", "role": "assistant",
-                              "model": "claude-sonnet-4-5-20250929",
-                              "content": [{"type": "tool_use", "id": f"toolu_{i}",
-                                           "name": "Bash", "input": {"command": cmd}}],
-                              "usage": {"input_tokens": 5, "output_tokens": 20}})
-        row("user", t1, {"role": "user", "content": [{
-            "type": "tool_result", "tool_use_id": f"toolu_{i}", "is_error": failed,
-            "content": "1 failed\nExit code 1" if failed else "ok"}]})
+        row(
+            "assistant",
+            t0,
+            {
+                "id": f"msg{i}",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5-20250929",
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": f"toolu_{i}",
+                        "name": "Bash",
+                        "input": {"command": cmd},
+                    }
+                ],
+                "usage": {"input_tokens": 5, "output_tokens": 20},
+            },
+        )
+        row(
+            "user",
+            t1,
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": f"toolu_{i}",
+                        "is_error": failed,
+                        "content": "1 failed\nExit code 1" if failed else "ok",
+                    }
+                ],
+            },
+        )
     path = folder / f"{sid}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -63,17 +99,43 @@ def _snapshot(folder: Path, offset_ms: int = 700, name: str = "snap.json") -> Pa
     nodes: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
 
-    def proc(pid: int, ppid: int, start: int, end: int, comm: str, code: int | None,
-             command: str) -> None:
-        nodes.append({"id": f"process-{pid}", "pid": pid, "ppid": ppid, "root_pid": None,
-                      "start_timestamp_ms": base + start, "end_timestamp_ms": base + end,
-                      "comm": comm, "command": f"/usr/bin/{comm}", "argv": [], "cwd": None,
-                      "exit_code": code, "status": "success" if code == 0 else "failed",
-                      "view_source": "view", "confidence": 0.75, "future_field": 1})
-        audits.append({"id": f"a{pid}", "timestamp_ms": base + start, "audit_type": "process",
-                       "pid": pid, "comm": comm, "subject": comm, "action": "exec",
-                       "target": f"/usr/bin/{comm}", "status": "observed", "summary": "",
-                       "details": {"event": "EXEC", "full_command": command, "pid": pid}})
+    def proc(
+        pid: int, ppid: int, start: int, end: int, comm: str, code: int | None, command: str
+    ) -> None:
+        nodes.append(
+            {
+                "id": f"process-{pid}",
+                "pid": pid,
+                "ppid": ppid,
+                "root_pid": None,
+                "start_timestamp_ms": base + start,
+                "end_timestamp_ms": base + end,
+                "comm": comm,
+                "command": f"/usr/bin/{comm}",
+                "argv": [],
+                "cwd": None,
+                "exit_code": code,
+                "status": "success" if code == 0 else "failed",
+                "view_source": "view",
+                "confidence": 0.75,
+                "future_field": 1,
+            }
+        )
+        audits.append(
+            {
+                "id": f"a{pid}",
+                "timestamp_ms": base + start,
+                "audit_type": "process",
+                "pid": pid,
+                "comm": comm,
+                "subject": comm,
+                "action": "exec",
+                "target": f"/usr/bin/{comm}",
+                "status": "observed",
+                "summary": "",
+                "details": {"event": "EXEC", "full_command": command, "pid": pid},
+            }
+        )
 
     proc(100, 1, -500, 10000, "claude", 0, "node /usr/local/bin/claude")
     proc(231, 100, 200, 230, "git", 0, "git status --porcelain")  # the agent's own: untracked
@@ -85,18 +147,42 @@ def _snapshot(folder: Path, offset_ms: int = 700, name: str = "snap.json") -> Pa
     proc(212, 211, 5070, 5890, "curl", 0, CALLS[1][0])
     proc(221, 100, 8040, 8150, "bash", 0, wrap.format(CALLS[3][0]))
     proc(222, 221, 8045, 8140, "ls", 0, "ls src")
-    doc = {"schema_version": 1, "generated_at": "2026-11-20T09:01:00Z",
-           "summary": {"source": "sqlite", "view_events": 0, "llm_calls": 0,
-                       "token_usage_rows": 0, "audit_events": len(audits), "sessions": 0,
-                       "input_tokens": 0, "output_tokens": 0, "total_tokens": 0,
-                       "start_timestamp_ms": base - 500, "end_timestamp_ms": base + 10000,
-                       "audit_limit": 10000},
-           "token_summary": [], "process_nodes": nodes, "audit_events": audits,
-           "network_targets": [{"pid": 212, "comm": "curl", "host": "api.github.com",
-                                "path": "/repos/acme/app", "count": 1, "error_count": 0,
-                                "first_timestamp_ms": base + 5100,
-                                "last_timestamp_ms": base + 5800}],
-           "resource_samples": [], "sessions": [], "tool_calls": []}
+    doc = {
+        "schema_version": 1,
+        "generated_at": "2026-11-20T09:01:00Z",
+        "summary": {
+            "source": "sqlite",
+            "view_events": 0,
+            "llm_calls": 0,
+            "token_usage_rows": 0,
+            "audit_events": len(audits),
+            "sessions": 0,
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "total_tokens": 0,
+            "start_timestamp_ms": base - 500,
+            "end_timestamp_ms": base + 10000,
+            "audit_limit": 10000,
+        },
+        "token_summary": [],
+        "process_nodes": nodes,
+        "audit_events": audits,
+        "network_targets": [
+            {
+                "pid": 212,
+                "comm": "curl",
+                "host": "api.github.com",
+                "path": "/repos/acme/app",
+                "count": 1,
+                "error_count": 0,
+                "first_timestamp_ms": base + 5100,
+                "last_timestamp_ms": base + 5800,
+            }
+        ],
+        "resource_samples": [],
+        "sessions": [],
+        "tool_calls": [],
+    }
     path = folder / name
     path.write_text(json.dumps(doc))
     return path
@@ -140,8 +226,11 @@ def test_beyond_the_skew_calls_fall_back_and_the_report_says_so(tmp_path: Path) 
 def test_bad_snapshots_are_clear_errors_and_nothing_is_written(tmp_path: Path) -> None:
     session = _session(tmp_path)
     good = _snapshot(tmp_path)
-    cases = {"truncated.json": good.read_text()[:200], "junk.json": "\x00\x01 not json",
-             "v2.json": json.dumps({"schema_version": 2, "process_nodes": []})}
+    cases = {
+        "truncated.json": good.read_text()[:200],
+        "junk.json": "\x00\x01 not json",
+        "v2.json": json.dumps({"schema_version": 2, "process_nodes": []}),
+    }
     runner = CliRunner()
     for name, text in cases.items():
         bad = tmp_path / name
@@ -150,8 +239,18 @@ def test_bad_snapshots_are_clear_errors_and_nothing_is_written(tmp_path: Path) -
             load_snapshot(bad)
         assert name in info.value.message
         out = tmp_path / f"out-{name}"
-        res = runner.invoke(app, ["report", "--session-file", str(session), "--out", str(out),
-                                  "--agentsight-snapshot", str(bad)])
+        res = runner.invoke(
+            app,
+            [
+                "report",
+                "--session-file",
+                str(session),
+                "--out",
+                str(out),
+                "--agentsight-snapshot",
+                str(bad),
+            ],
+        )
         assert res.exit_code == 1 and name in res.output
         assert not out.exists()
 

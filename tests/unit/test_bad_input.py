@@ -13,13 +13,23 @@ from agentpprof.cli import app
 from agentpprof.parse import parse_session
 
 GOOD_CLAUDE = {
-    "type": "user", "sessionId": "s1", "cwd": "/p", "timestamp": "2026-01-01T00:00:00Z",
+    "type": "user",
+    "sessionId": "s1",
+    "cwd": "/p",
+    "timestamp": "2026-01-01T00:00:00Z",
     "message": {"role": "user", "content": "fix the tests"},
 }
 GOOD_ASSISTANT = {
-    "type": "assistant", "sessionId": "s1", "requestId": "r1", "timestamp": "2026-01-01T00:00:01Z",
-    "message": {"id": "m1", "model": "claude-x", "content": [{"type": "text", "text": "ok"}],
-                "usage": {"input_tokens": 1, "output_tokens": 2}},
+    "type": "assistant",
+    "sessionId": "s1",
+    "requestId": "r1",
+    "timestamp": "2026-01-01T00:00:01Z",
+    "message": {
+        "id": "m1",
+        "model": "claude-x",
+        "content": [{"type": "text", "text": "ok"}],
+        "usage": {"input_tokens": 1, "output_tokens": 2},
+    },
 }
 
 
@@ -33,16 +43,20 @@ def _dump(obj: object) -> bytes:
 
 
 def test_malformed_lines_are_counted(tmp_path: Path) -> None:
-    f = _write(tmp_path / "s.jsonl", [
-        _dump(GOOD_CLAUDE),
-        b"{not json",
-        b"\x00\x01\x02binary\xff\xfe",
-        b"[1, 2, 3]",
-        _dump({"type": "brand-new-record", "sessionId": "s1"}),
-        _dump({"type": "assistant", "message": {"id": 5, "usage": "lots"}}),
-        _dump(GOOD_ASSISTANT),
-        b'{"type": "user", "message": {"content": "trunc',
-    ], end=b"")
+    f = _write(
+        tmp_path / "s.jsonl",
+        [
+            _dump(GOOD_CLAUDE),
+            b"{not json",
+            b"\x00\x01\x02binary\xff\xfe",
+            b"[1, 2, 3]",
+            _dump({"type": "brand-new-record", "sessionId": "s1"}),
+            _dump({"type": "assistant", "message": {"id": 5, "usage": "lots"}}),
+            _dump(GOOD_ASSISTANT),
+            b'{"type": "user", "message": {"content": "trunc',
+        ],
+        end=b"",
+    )
     s = parse_session(f)
     assert len(s.prompts) == 1 and len(s.llm_calls) == 1
     texts = [str(w) for w in s.warnings]
@@ -105,11 +119,18 @@ def test_verbose_shows_file_line(tmp_path: Path) -> None:
 
 def test_crlf_and_blank_lines_are_not_problems(tmp_path: Path) -> None:
     f = tmp_path / "crlf.jsonl"
-    user = {"type": "user", "sessionId": "s", "timestamp": "2026-01-01T00:00:00Z",
-            "message": {"role": "user", "content": "fix the parser"}}
-    f.write_bytes(json.dumps(user).encode() + b"\r\n   \n\t\r\n\n  "
-                  + json.dumps(user | {"message": {"role": "user", "content": "again"}}).encode()
-                  + b"  \r\n")
+    user = {
+        "type": "user",
+        "sessionId": "s",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "message": {"role": "user", "content": "fix the parser"},
+    }
+    f.write_bytes(
+        json.dumps(user).encode()
+        + b"\r\n   \n\t\r\n\n  "
+        + json.dumps(user | {"message": {"role": "user", "content": "again"}}).encode()
+        + b"  \r\n"
+    )
     s = parse_session(f)
     assert s.warnings == [] and [p.text for p in s.prompts] == ["fix the parser", "again"]
     assert [p.line for p in s.prompts] == [1, 5]

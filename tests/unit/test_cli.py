@@ -24,31 +24,54 @@ def test_help_for_every_command() -> None:
 
 
 def test_python_m_and_version() -> None:
-    out = subprocess.run([sys.executable, "-m", "agentpprof", "--version"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "agentpprof", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.startswith("agentpprof ")
 
 
 def test_no_sessions_is_a_clear_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["report", "--project-root", str(tmp_path),
-                                      "--claude-root", str(tmp_path / "c"),
-                                      "--codex-root", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--project-root",
+            str(tmp_path),
+            "--claude-root",
+            str(tmp_path / "c"),
+            "--codex-root",
+            str(tmp_path / "x"),
+        ],
+    )
     assert result.exit_code == 1
     assert "no Claude Code or Codex sessions found" in result.output
 
 
 def test_tag_llm_calls_takes_a_value(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["report", "--tag-llm-calls", "maybe",
-                                      "--project-root", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["report", "--tag-llm-calls", "maybe", "--project-root", str(tmp_path)]
+    )
     assert result.exit_code == 2
 
 
 def test_unreachable_server_exit_3(tmp_path: Path) -> None:
     f = tmp_path / "s.jsonl"
     f.write_text('{"type":"user","sessionId":"s","message":{"content":"fix the bug"}}\n')
-    result = CliRunner().invoke(app, ["report", "--session-file", str(f), "--out",
-                                      str(tmp_path / "out"), "--llama-url",
-                                      "http://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--session-file",
+            str(f),
+            "--out",
+            str(tmp_path / "out"),
+            "--llama-url",
+            "http://127.0.0.1:9",
+        ],
+    )
     assert result.exit_code == 3
     assert "http://127.0.0.1:9" in result.output and "agentpprof serve" in result.output
     assert "Traceback" not in result.output
@@ -78,8 +101,18 @@ def test_readme_documents_every_command_and_option() -> None:
 def test_bench_eval_corpus_must_exist(tmp_path: Path) -> None:
     model = tmp_path / "m.gguf"
     model.write_text("x")
-    result = CliRunner().invoke(app, ["bench", "--model", str(model), "--llama-server",
-                                      str(model), "--eval-corpus", str(tmp_path / "nope")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "--model",
+            str(model),
+            "--llama-server",
+            str(model),
+            "--eval-corpus",
+            str(tmp_path / "nope"),
+        ],
+    )
     assert result.exit_code == 1
     assert "eval corpus folder not found" in result.output
 
@@ -88,7 +121,17 @@ def test_no_tag_llm_calls_flag_equals_false(tmp_path: Path) -> None:
     from agentpprof.cli import app as cli_app
 
     for args in (["--tag-llm-calls", "false"], ["--no-tag-llm-calls"]):
-        result = CliRunner().invoke(cli_app, ["report", "--project-root", str(tmp_path),
-                                              "--claude-root", str(tmp_path / "c"),
-                                              "--codex-root", str(tmp_path / "x"), *args])
+        result = CliRunner().invoke(
+            cli_app,
+            [
+                "report",
+                "--project-root",
+                str(tmp_path),
+                "--claude-root",
+                str(tmp_path / "c"),
+                "--codex-root",
+                str(tmp_path / "x"),
+                *args,
+            ],
+        )
         assert result.exit_code == 1 and "no Claude Code or Codex sessions" in result.output

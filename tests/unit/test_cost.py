@@ -29,8 +29,13 @@ def test_claude_long_context_tier_is_per_token_kind() -> None:
     # sonnet 4.5: each kind's first 200k tokens at base, the rest at the tier
     big = _call("claude-sonnet-4-5-20250929", input=300_000)
     assert call_cost(big) == pytest.approx(200_000 * 3e-6 + 100_000 * 6e-6)
-    mixed = _call("claude-sonnet-4-5-20250929", input=100_000, cache_read=150_000,
-                  cache_write=60_000, output=1_000)
+    mixed = _call(
+        "claude-sonnet-4-5-20250929",
+        input=100_000,
+        cache_read=150_000,
+        cache_write=60_000,
+        output=1_000,
+    )
     assert call_cost(mixed) == pytest.approx(0.585)  # 310k in total, no kind over 200k
 
 
@@ -64,11 +69,13 @@ def test_cost_profile_equals_the_sum_of_call_costs() -> None:
     from agentpprof.records import Agent, Session
     from tests.conftest import fixed_tags
 
-    calls = [_call("claude-opus-4-6", h1=1_000, cache_write=3_000, input=10, output=50),
-             _call("claude-sonnet-4-5-20250929", input=300_000, output=250_000),
-             _call("gpt-5.5", input=200_000, cache_read=72_001, output=1_000, reasoning=500),
-             _call("gpt-5", input=1_234, cache_read=5_678, output=91, reasoning=10),
-             _call("mystery-model", input=99)]
+    calls = [
+        _call("claude-opus-4-6", h1=1_000, cache_write=3_000, input=10, output=50),
+        _call("claude-sonnet-4-5-20250929", input=300_000, output=250_000),
+        _call("gpt-5.5", input=200_000, cache_read=72_001, output=1_000, reasoning=500),
+        _call("gpt-5", input=1_234, cache_read=5_678, output=91, reasoning=10),
+        _call("mystery-model", input=99),
+    ]
     for i, c in enumerate(calls):
         c.index = i
     s = Session(agent=Agent.CLAUDE, file="f.jsonl", session_id="s", llm_calls=calls)

@@ -22,8 +22,11 @@ from tests.synth import claude_session, sessions
 
 def _report(tmp: Path, name: str, files: list[Path], tag: str = "testing") -> Path:
     out = tmp / name
-    opts = ReportOptions(discover=DiscoverOptions(project_root=tmp, session_files=files), out=out,
-                         project_name="demo")
+    opts = ReportOptions(
+        discover=DiscoverOptions(project_root=tmp, session_files=files),
+        out=out,
+        project_name="demo",
+    )
     run_report(opts, backend=ScriptedBackend(default=tag))
     return out
 
@@ -34,8 +37,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     files = sessions(tmp / "in")
     base = _report(tmp, "base", files[:2], "testing")
     (tmp / "in2").mkdir()
-    more = claude_session(tmp / "in2", n_prompts=4,
-                          session_id="bbbbbbbb-0000-4000-8000-0000000000b2")
+    more = claude_session(
+        tmp / "in2", n_prompts=4, session_id="bbbbbbbb-0000-4000-8000-0000000000b2"
+    )
     new = _report(tmp, "new", files + more, "debugging")
     return base, new
 
@@ -62,8 +66,12 @@ def test_diff_columns_match_both_reports(reports: tuple[Path, Path], tmp_path: P
         pairs = parse_two_column((out / p.files["two_column"]).read_text())
         assert sum(b for b, _ in pairs.values()) == p.base_total
         assert sum(n for _, n in pairs.values()) == p.new_total
-        if p.folded not in ("semantic-system.folded.txt", "semantic-token.folded.txt",
-                            "semantic-cost.folded.txt", "semantic-time.folded.txt"):
+        if p.folded not in (
+            "semantic-system.folded.txt",
+            "semantic-token.folded.txt",
+            "semantic-cost.folded.txt",
+            "semantic-time.folded.txt",
+        ):
             assert set(p.files) == {"two_column"}
             continue
         for kind in ("pprof", "svg", "svg_base"):
@@ -93,11 +101,14 @@ def test_normalize_scales_base_to_new_total() -> None:
     assert pairs == {"a;b": (20, 30), "a;c": (20, 10)}
     assert group(pairs, "a") == {"a": (40, 40)}
     assert group({"x:1;call:llm/a;y": (1, 2), "call:llm/b": (3, 0)}, "call:llm/") == {
-        "call:llm/a": (1, 2), "call:llm/b": (3, 0)}
+        "call:llm/a": (1, 2),
+        "call:llm/b": (3, 0),
+    }
 
 
-def test_cli_warns_on_other_model_and_errors_on_bad_folders(reports: tuple[Path, Path],
-                                                           tmp_path: Path) -> None:
+def test_cli_warns_on_other_model_and_errors_on_bad_folders(
+    reports: tuple[Path, Path], tmp_path: Path
+) -> None:
     base, new = reports
     other = tmp_path / "other"
     shutil.copytree(new, other)
@@ -105,16 +116,19 @@ def test_cli_warns_on_other_model_and_errors_on_bad_folders(reports: tuple[Path,
     doc["llm_tagger"]["model"] = "another-model.gguf"
     (other / "agentpprof.json").write_text(json.dumps(doc))
     (other / "semantic-system.folded.txt").write_text(
-        (other / "semantic-system.folded.txt").read_text() + "garbage line\n")
+        (other / "semantic-system.folded.txt").read_text() + "garbage line\n"
+    )
     runner = CliRunner()
-    res = runner.invoke(app, ["diff", str(base), str(other), "--out", str(tmp_path / "d"),
-                              "--json"])
+    res = runner.invoke(
+        app, ["diff", str(base), str(other), "--out", str(tmp_path / "d"), "--json"]
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
     assert summary["comparable"] is False
     assert any("different models" in w for w in summary["warnings"])
-    assert any("semantic-system.folded.txt:" in w and "not a folded" in w
-               for w in summary["warnings"])
+    assert any(
+        "semantic-system.folded.txt:" in w and "not a folded" in w for w in summary["warnings"]
+    )
 
     res = runner.invoke(app, ["diff", str(tmp_path / "missing"), str(new)])
     assert res.exit_code == 1 and "not found" in res.output
@@ -129,7 +143,6 @@ def test_cli_warns_on_other_model_and_errors_on_bad_folders(reports: tuple[Path,
     assert not (tmp_path / "d2").exists()
     res = runner.invoke(app, ["diff", str(base), str(new), "--out", str(new)])
     assert res.exit_code == 1 and "being compared" in res.output
-
 
 
 def test_diff_tree_sums_equal_the_plain_trees() -> None:
@@ -151,9 +164,13 @@ def test_pruned_diff_tree_draws_the_same_frames() -> None:
     import random
 
     rng = random.Random(5)
-    pairs = {";".join(f"f{rng.randrange(k + 2)}" for k in range(rng.randrange(1, 9))):
-             (rng.choice([0, rng.randrange(1, 900)]), rng.choice([0, rng.randrange(1, 900)]))
-             for _ in range(3000)}
+    pairs = {
+        ";".join(f"f{rng.randrange(k + 2)}" for k in range(rng.randrange(1, 9))): (
+            rng.choice([0, rng.randrange(1, 900)]),
+            rng.choice([0, rng.randrange(1, 900)]),
+        )
+        for _ in range(3000)
+    }
     full, pruned = build_diff_tree(pairs), build_diff_tree(pairs, min_frac=0.5 / 1180)
     for by_base in (False, True):
         assert layout(full, 1180, 0.5, by_base) == layout(pruned, 1180, 0.5, by_base)

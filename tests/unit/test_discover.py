@@ -16,8 +16,13 @@ from tests.conftest import CORPUS, needs_corpus
 pytestmark = needs_corpus
 
 
-def _put(src: Path, dst: Path, cwd_from: str | None = None, cwd_to: str | None = None,
-         mtime: float | None = None) -> Path:
+def _put(
+    src: Path,
+    dst: Path,
+    cwd_from: str | None = None,
+    cwd_to: str | None = None,
+    mtime: float | None = None,
+) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     data = src.read_text()
     if cwd_from and cwd_to:
@@ -42,18 +47,31 @@ def tree(tmp_path: Path) -> tuple[Path, Path, Path]:
     main = _corpus("ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl")
     sub = _corpus("agent-aac57f5")
     enc = claude / "-work-spotter"
-    _put(main, enc / "ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl",
-         "/home/USER/projects/spotter-worktrees/spotter-4te", str(project), mtime=1000)
-    _put(sub, enc / "ae4a77f8-aedd-4bc1-888f-c94edc91af04" / "subagents" / "agent-aac57f5.jsonl",
-         "/home/USER/projects/spotter-worktrees/spotter-4te", str(project), mtime=900)
+    _put(
+        main,
+        enc / "ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl",
+        "/home/USER/projects/spotter-worktrees/spotter-4te",
+        str(project),
+        mtime=1000,
+    )
+    _put(
+        sub,
+        enc / "ae4a77f8-aedd-4bc1-888f-c94edc91af04" / "subagents" / "agent-aac57f5.jsonl",
+        "/home/USER/projects/spotter-worktrees/spotter-4te",
+        str(project),
+        mtime=900,
+    )
     # a session of another project
-    _put(_corpus("fed8ce56"), claude / "-Users-chip-dev-ai-music" / "fed8ce56.jsonl",
-         mtime=2000)
+    _put(_corpus("fed8ce56"), claude / "-Users-chip-dev-ai-music" / "fed8ce56.jsonl", mtime=2000)
     # a Codex rollout in a subfolder of the project
     x01 = _corpus("019b04ae")
-    _put(x01, codex / "2025" / "12" / "10" / x01.name.split("__")[-1],
-         "/Users/zawakin/agent-sample", str(project / "sub"),
-         mtime=1500)
+    _put(
+        x01,
+        codex / "2025" / "12" / "10" / x01.name.split("__")[-1],
+        "/Users/zawakin/agent-sample",
+        str(project / "sub"),
+        mtime=1500,
+    )
     return claude, codex, project
 
 
@@ -69,17 +87,20 @@ def test_project_filter_and_subagents(tree: tuple[Path, Path, Path]) -> None:
 
 def test_caps(tree: tuple[Path, Path, Path]) -> None:
     claude, codex, project = tree
-    one = discover_sessions(project_root=project, claude_root=claude, codex_root=codex,
-                            max_sessions=1)
+    one = discover_sessions(
+        project_root=project, claude_root=claude, codex_root=codex, max_sessions=1
+    )
     # the newest main session is the Codex one (mtime 1500); no sub-agent comes along
     assert [r.agent for r in one.refs] == [Agent.CODEX]
-    none = discover_sessions(project_root=project, claude_root=claude, codex_root=codex,
-                             scan_files=1)
+    none = discover_sessions(
+        project_root=project, claude_root=claude, codex_root=codex, scan_files=1
+    )
     assert none.refs == []  # the only scanned file (mtime 2000) is another project's
 
 
-def test_env_roots_and_explicit_files(tree: tuple[Path, Path, Path],
-                                      monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_env_roots_and_explicit_files(
+    tree: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     claude, codex, project = tree
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude.parent))
     monkeypatch.setenv("CODEX_HOME", str(codex.parent))
@@ -99,7 +120,8 @@ def test_display_path_hides_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 @pytest.mark.parametrize("scan_files", [3, 4, 10])
 def test_one_pass_inventory_equals_discover_then_parse(
-        tree: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, scan_files: int) -> None:
+    tree: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, scan_files: int
+) -> None:
     """With no cap that can bite, `sessions` probes and parses in one parallel pass; the rows
     must be those of discovering first and parsing the kept files after (scan_files=3 leaves
     the sub-agent file unscanned: it joins from beside its parent, in a second pass)."""
@@ -109,8 +131,13 @@ def test_one_pass_inventory_equals_discover_then_parse(
 
     claude, codex, project = tree
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)  # use the worker pool
-    opts = DiscoverOptions(project_root=project, claude_root=claude, codex_root=codex,
-                           scan_files=scan_files, max_sessions=36)
+    opts = DiscoverOptions(
+        project_root=project,
+        claude_root=claude,
+        codex_root=codex,
+        scan_files=scan_files,
+        max_sessions=36,
+    )
     one_pass = inv.inventory(opts)
     two_phase = inv._rows(discover_from(opts).refs, str(project.resolve()))
     assert one_pass == two_phase

@@ -19,9 +19,12 @@ WORDS = ("debugging", "testing", "docs", "git", "frontend", "performance", "refa
 
 def test_folded_stacks_match_the_golden_files(tmp_path: Path, update_golden: bool) -> None:
     parsed = [parse_session(f) for f in sessions(tmp_path)]
-    tags = fixed_tags(parsed, lambda i: WORDS[i % len(WORDS)],
-                      lambda i, j: WORDS[(i + j) % len(WORDS)],
-                      lambda i, j: WORDS[(2 * i + j) % len(WORDS)])
+    tags = fixed_tags(
+        parsed,
+        lambda i: WORDS[i % len(WORDS)],
+        lambda i, j: WORDS[(i + j) % len(WORDS)],
+        lambda i, j: WORDS[(2 * i + j) % len(WORDS)],
+    )
     profiles = fold_sessions(parsed, tags, "invoicer")
     profiles.time = build_timeline(parsed, tags, "invoicer").profile
     files = {name: folded_text(counter) for name, counter in folded_files(profiles).items()}
@@ -34,4 +37,5 @@ def test_folded_stacks_match_the_golden_files(tmp_path: Path, update_golden: boo
     assert sorted(p.name for p in GOLDEN.glob("*.folded.txt")) == sorted(files)
     for name, text in files.items():
         assert (GOLDEN / name).read_text() == text, (
-            f"{name} differs from tests/data/golden: if intended, rerun with --update-golden")
+            f"{name} differs from tests/data/golden: if intended, rerun with --update-golden"
+        )

@@ -23,8 +23,7 @@ def test_results_in_order_from_several_processes(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     items = list(range(40))
     seen: list[int] = []
-    out = parallel.pmap(_square_pid, items, [i + 1 for i in items], workers=3,
-                        progress=seen.append)
+    out = parallel.pmap(_square_pid, items, [i + 1 for i in items], workers=3, progress=seen.append)
     assert [v for v, _pid in out] == [i * i for i in items]
     assert len({pid for _v, pid in out}) == 3 and sum(seen) == 40
 

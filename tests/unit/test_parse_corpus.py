@@ -45,31 +45,38 @@ def test_token_totals_equal_ccusage(oracle: dict[str, dict[str, dict[str, int]]]
     assert checked == 26
 
 
-@pytest.mark.parametrize(("part", "prompts", "llm_calls", "tool_calls"), [
-    ("d3ad4cdc", 5, 62, 59),          # C01, oldest format, streamed split lines
-    ("fed8ce56", 2, 4, 7),            # C03, rejected tools, interrupt marker
-    ("ba79134d", 6, 24, 30),          # C02, /init command record is the first prompt
-    ("fe5e1c67", 2, 170, 167),        # C05, inline sidechains (Task x5)
-    ("ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl", 2, 217, 242),  # C11, compaction
-    ("session-624a4a58", 14, 55, 48),  # C19, Bedrock ids, 3 interrupts excluded
-    ("agent-aac57f5", 0, 3, 12),      # C12, 2.1 sub-agent file
-    ("019e1625", 2, 66, 105),         # X04, unified exec + write_stdin polls
-    ("019b04ae", 2, 7, 5),            # X01, shell_command + apply_patch
-    ("019b7f94", 1, 3, 3),            # X03, legacy shell argv
-    ("public-agentpprof-fixture", 2, 1, 3),  # A02, flat token_count usage
-    ("ff71dbed", 0, 0, 0),            # C04, summary-only file
-])
+@pytest.mark.parametrize(
+    ("part", "prompts", "llm_calls", "tool_calls"),
+    [
+        ("d3ad4cdc", 5, 62, 59),  # C01, oldest format, streamed split lines
+        ("fed8ce56", 2, 4, 7),  # C03, rejected tools, interrupt marker
+        ("ba79134d", 6, 24, 30),  # C02, /init command record is the first prompt
+        ("fe5e1c67", 2, 170, 167),  # C05, inline sidechains (Task x5)
+        ("ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl", 2, 217, 242),  # C11, compaction
+        ("session-624a4a58", 14, 55, 48),  # C19, Bedrock ids, 3 interrupts excluded
+        ("agent-aac57f5", 0, 3, 12),  # C12, 2.1 sub-agent file
+        ("019e1625", 2, 66, 105),  # X04, unified exec + write_stdin polls
+        ("019b04ae", 2, 7, 5),  # X01, shell_command + apply_patch
+        ("019b7f94", 1, 3, 3),  # X03, legacy shell argv
+        ("public-agentpprof-fixture", 2, 1, 3),  # A02, flat token_count usage
+        ("ff71dbed", 0, 0, 0),  # C04, summary-only file
+    ],
+)
 def test_pinned_counts(part: str, prompts: int, llm_calls: int, tool_calls: int) -> None:
     s = parse_session(_find(part))
-    assert (len(s.prompts), len(s.llm_calls), len(s.tool_calls)) == (prompts, llm_calls,
-                                                                       tool_calls)
+    assert (len(s.prompts), len(s.llm_calls), len(s.tool_calls)) == (prompts, llm_calls, tool_calls)
 
 
 def test_claude_dedup_by_request_id_without_message_id() -> None:
     s = parse_session(_find("ci-claude"))
     assert len(s.llm_calls) == 1
-    assert s.tokens.as_dict() == {"input": 3, "cache_read": 7, "cache_write": 5, "output": 11,
-                                  "reasoning": 0}
+    assert s.tokens.as_dict() == {
+        "input": 3,
+        "cache_read": 7,
+        "cache_write": 5,
+        "output": 11,
+        "reasoning": 0,
+    }
 
 
 def test_subagent_links() -> None:
@@ -114,11 +121,18 @@ def test_inventory_mode_counts_the_same(path: Path) -> None:
     """`agentpprof sessions` parses without text or classification: same counts and tokens."""
     full = parse_session(path)
     quick = parse_session(path, keep_text=False)
-    assert (len(quick.prompts), len(quick.llm_calls), len(quick.tool_calls)) == \
-        (len(full.prompts), len(full.llm_calls), len(full.tool_calls))
+    assert (len(quick.prompts), len(quick.llm_calls), len(quick.tool_calls)) == (
+        len(full.prompts),
+        len(full.llm_calls),
+        len(full.tool_calls),
+    )
     assert quick.tokens.as_dict() == full.tokens.as_dict()
-    assert (quick.session_id, quick.start, quick.end, quick.models) == \
-        (full.session_id, full.start, full.end, full.models)
+    assert (quick.session_id, quick.start, quick.end, quick.models) == (
+        full.session_id,
+        full.start,
+        full.end,
+        full.models,
+    )
 
 
 def test_parallel_parse_returns_the_same_sessions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,8 +35,11 @@ def _run_all(pool: Pool, n: int) -> list[dict[str, float]]:
             async def call(client: Any, slot: int) -> dict[str, float]:
                 top: dict[str, float] = await client.next_token_logprobs(f"p{i}", 5, slot)
                 return top
+
             return await pool.run(call)
+
         return await asyncio.gather(*(one(i) for i in range(n)))
+
     return asyncio.run(go())
 
 
@@ -63,8 +66,12 @@ def test_an_endpoint_that_goes_down_loses_no_request() -> None:
 
 
 def test_every_endpoint_down_fails_the_run_with_both_reasons() -> None:
-    pool = Pool([Endpoint(Stub("http://a", fail_after=0), 1, "m"),
-                 Endpoint(Stub("http://b", fail_after=1), 1, "m")])
+    pool = Pool(
+        [
+            Endpoint(Stub("http://a", fail_after=0), 1, "m"),
+            Endpoint(Stub("http://b", fail_after=1), 1, "m"),
+        ]
+    )
     with pytest.raises(LlamaServerError) as info:
         _run_all(pool, 10)
     assert "every tagging endpoint stopped answering" in info.value.message
@@ -75,8 +82,9 @@ def test_reproducible_places_are_slot_ids() -> None:
     seen: list[int] = []
 
     class SlotStub(Stub):
-        async def next_token_logprobs(self, prompt: str, n: int,
-                                      slot: int = -1) -> dict[str, float]:
+        async def next_token_logprobs(
+            self, prompt: str, n: int, slot: int = -1
+        ) -> dict[str, float]:
             seen.append(slot)
             return await super().next_token_logprobs(prompt, n, slot)
 
@@ -86,14 +94,38 @@ def test_reproducible_places_are_slot_ids() -> None:
 
 
 def test_openai_logprob_shapes() -> None:
-    legacy = {"choices": [{"text": " docs", "logprobs": {
-        "tokens": [" docs"], "token_logprobs": [-0.2],
-        "top_logprobs": [{" docs": -0.2, " testing": -1.5}]}}]}
+    legacy = {
+        "choices": [
+            {
+                "text": " docs",
+                "logprobs": {
+                    "tokens": [" docs"],
+                    "token_logprobs": [-0.2],
+                    "top_logprobs": [{" docs": -0.2, " testing": -1.5}],
+                },
+            }
+        ]
+    }
     assert parse_openai_logprobs(legacy) == {" docs": -0.2, " testing": -1.5}
-    llama = {"choices": [{"text": " git", "logprobs": {"content": [{
-        "token": " git", "logprob": -0.1,
-        "top_logprobs": [{"id": 1, "token": " git", "logprob": -0.1},
-                         {"id": 2, "token": " docs", "logprob": -2.0}]}]}}]}
+    llama = {
+        "choices": [
+            {
+                "text": " git",
+                "logprobs": {
+                    "content": [
+                        {
+                            "token": " git",
+                            "logprob": -0.1,
+                            "top_logprobs": [
+                                {"id": 1, "token": " git", "logprob": -0.1},
+                                {"id": 2, "token": " docs", "logprob": -2.0},
+                            ],
+                        }
+                    ]
+                },
+            }
+        ]
+    }
     assert parse_openai_logprobs(llama) == {" git": -0.1, " docs": -2.0}
     with pytest.raises(LlamaServerError):
         parse_openai_logprobs({"choices": [{"text": "x", "logprobs": None}]})

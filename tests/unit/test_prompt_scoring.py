@@ -45,8 +45,9 @@ class StubClient:
         assert prefix == PREFIX
         self.resets.append(slot)
 
-    async def next_token_logprobs(self, prompt: str, n_probs: int,
-                                  slot: int = -1) -> dict[str, float]:
+    async def next_token_logprobs(
+        self, prompt: str, n_probs: int, slot: int = -1
+    ) -> dict[str, float]:
         self.prompts.append(prompt)
         null = any(prompt.endswith(f": {x}\nWork:") for x in ("N/A", "[empty]", "…"))
         return self.prior if null else self.answer
@@ -96,15 +97,15 @@ def test_no_kind_among_the_top_tokens_is_an_invalid_answer() -> None:
 def test_kind_logprobs_floor() -> None:
     groups = {" a": ("alpha",), " b": ("beta",)}
     assert kind_logprobs({" a": -1.0, "x": -3.0}, groups) == {" a": -1.0}
-    assert kind_logprobs({" a": -1.0, "x": -3.0}, groups, fill=True) == \
-        {" a": -1.0, " b": -3.0}
+    assert kind_logprobs({" a": -1.0, "x": -3.0}, groups, fill=True) == {" a": -1.0, " b": -3.0}
     assert kind_logprobs({"x": -1.0}, groups) == {}
 
 
 def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
     class TwoStep(StubClient):
-        async def next_token_logprobs(self, prompt: str, n_probs: int,
-                                      slot: int = -1) -> dict[str, float]:
+        async def next_token_logprobs(
+            self, prompt: str, n_probs: int, slot: int = -1
+        ) -> dict[str, float]:
             if prompt.endswith("Work: re"):
                 self.prompts.append(prompt)
                 return {"search": -0.2, "view": -2.0}
@@ -119,11 +120,27 @@ def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
 
 
 def test_parse_top_logprobs_both_shapes() -> None:
-    new = {"completion_probabilities": [{"token": "\n", "logprob": -1.0, "top_logprobs": [
-        {"id": 1, "token": " docs", "logprob": -0.5}, {"id": 2, "token": " git", "logprob": -2}]}]}
+    new = {
+        "completion_probabilities": [
+            {
+                "token": "\n",
+                "logprob": -1.0,
+                "top_logprobs": [
+                    {"id": 1, "token": " docs", "logprob": -0.5},
+                    {"id": 2, "token": " git", "logprob": -2},
+                ],
+            }
+        ]
+    }
     assert parse_top_logprobs(new) == {" docs": -0.5, " git": -2.0}
-    old = {"completion_probabilities": [{"content": "x", "probs": [
-        {"tok_str": " docs", "prob": 0.5}, {"tok_str": " git", "prob": 0.0}]}]}
+    old = {
+        "completion_probabilities": [
+            {
+                "content": "x",
+                "probs": [{"tok_str": " docs", "prob": 0.5}, {"tok_str": " git", "prob": 0.0}],
+            }
+        ]
+    }
     out = parse_top_logprobs(old)
     assert out[" docs"] == pytest.approx(-0.6931, abs=1e-3) and out[" git"] < -1e8
 
@@ -132,6 +149,7 @@ def test_prefix_is_fixed_and_interleaved() -> None:
     assert render("prompt", "a") == PREFIX + "Request: a\nWork:"
     assert render("llm", "b").endswith("Agent step: b\nWork:")
     from agentpprof.prompt import _DEMOS
+
     order = _ordered(_DEMOS)
     # the last demonstrations are call-level ones (a prompt cannot take their words)
     assert all(d[0] == "llm" for d in order[-3:])
@@ -140,8 +158,9 @@ def test_prefix_is_fixed_and_interleaved() -> None:
 
 
 def _tool(effect: str, command: str, prompt_index: int = 0) -> ToolCall:
-    return ToolCall(0, 5, None, "Bash", "shell", command, ["bash"], effect, [], [], "ok",
-                    prompt_index)
+    return ToolCall(
+        0, 5, None, "Bash", "shell", command, ["bash"], effect, [], [], "ok", prompt_index
+    )
 
 
 def test_prompt_fragment_uses_the_reply_then_the_tools() -> None:
@@ -155,27 +174,40 @@ def test_prompt_fragment_uses_the_reply_then_the_tools() -> None:
     assert kinds == ["session", "prompt", "prompt", "llm"]
 
 
-@pytest.mark.parametrize(("hint", "words"), [
-    ("shell(bash -lc 'PYTHONPATH=. pytest -q')", "runs tests pytest"),
-    ("shell(bash -lc 'git add a.py && git commit -m x')", "git add"),
-    ("shell(bash -lc 'apply_patch << PATCH *** Update File: docs/guide.md')", "edits guide.md"),
-    ("Read(src/app/main.py)", "reads main.py"),
-    ("TodoWrite", "plans TodoWrite"),
-    ("exec_command(cargo build --release)", "runs cargo"),
-])
+@pytest.mark.parametrize(
+    ("hint", "words"),
+    [
+        ("shell(bash -lc 'PYTHONPATH=. pytest -q')", "runs tests pytest"),
+        ("shell(bash -lc 'git add a.py && git commit -m x')", "git add"),
+        ("shell(bash -lc 'apply_patch << PATCH *** Update File: docs/guide.md')", "edits guide.md"),
+        ("Read(src/app/main.py)", "reads main.py"),
+        ("TodoWrite", "plans TodoWrite"),
+        ("exec_command(cargo build --release)", "runs cargo"),
+    ],
+)
 def test_describe_tool(hint: str, words: str) -> None:
     assert describe_tool(hint) == words
 
 
 def test_llm_fragment_describes_tools_without_paths() -> None:
-    c = LlmCall(0, 1, None, "m", 0, Tokens(), text="",
-                tool_hints=["Edit(/home/alice/repo/README.md)", "Bash(git push)"])
+    c = LlmCall(
+        0,
+        1,
+        None,
+        "m",
+        0,
+        Tokens(),
+        text="",
+        tool_hints=["Edit(/home/alice/repo/README.md)", "Bash(git push)"],
+    )
     assert llm_fragment(c) == "tools: edits README.md, git push"
 
 
 def test_clean_fragment_keeps_short_fenced_input() -> None:
-    assert clean_fragment("## User Input\n```text\nPhase 2\n```\nYou **MUST**") == \
-        "User Input Phase 2 You MUST"
+    assert (
+        clean_fragment("## User Input\n```text\nPhase 2\n```\nYou **MUST**")
+        == "User Input Phase 2 You MUST"
+    )
     assert "[code]" in clean_fragment("```\n" + "x = 1\n" * 80 + "```")
 
 
@@ -199,13 +231,12 @@ def test_record_hash_and_wilson() -> None:
     _ = Label("f", "prompt", 1, "h", "en", frozenset({"docs"}), "dev")
 
 
-
-
 def test_test_split_is_the_frozen_one() -> None:
     """The test split must stay byte-identical to the one frozen before tuning."""
     from pathlib import Path
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md").read_text()
     assert split_sha256("test") in docs
-    assert split_sha256("test") == \
-        "a7b862cb04cdd9ad0057e0d669e18300932e6c9e1c5d57b746caed3e63bdf6af"
+    assert (
+        split_sha256("test") == "a7b862cb04cdd9ad0057e0d669e18300932e6c9e1c5d57b746caed3e63bdf6af"
+    )

@@ -27,14 +27,38 @@ def _report(sessions: list[Session], out: Path, tags: Tags | None = None) -> Non
     tags = tags if tags is not None else fixed_tags(sessions, "testing", "debugging", "testing")
     prof = fold_sessions(sessions, tags, "proj")
     rep = build_report(
-        sessions=sessions, tags=tags, profiles=prof, project=Project(name="proj", root="~/proj"),
-        inputs=Inputs(claude_root="~/.claude/projects", codex_root="~/.codex/sessions",
-                      session_files=[], scan_files=160, max_sessions=36, files_scanned=0,
-                      files_profiled=len(sessions), tag_llm_calls=True, include_previews=False),
-        tagger=TaggerStats(provider="llama.cpp", base_url="http://x", model="m",
-                           prompt_version="v", requests=0, cache_hits=0, llm_calls=0,
-                           llm_successes=0, failures=0, seconds=0.0, tags_per_second=0.0),
-        artifacts={}, warnings=[], include_previews=False)
+        sessions=sessions,
+        tags=tags,
+        profiles=prof,
+        project=Project(name="proj", root="~/proj"),
+        inputs=Inputs(
+            claude_root="~/.claude/projects",
+            codex_root="~/.codex/sessions",
+            session_files=[],
+            scan_files=160,
+            max_sessions=36,
+            files_scanned=0,
+            files_profiled=len(sessions),
+            tag_llm_calls=True,
+            include_previews=False,
+        ),
+        tagger=TaggerStats(
+            provider="llama.cpp",
+            base_url="http://x",
+            model="m",
+            prompt_version="v",
+            requests=0,
+            cache_hits=0,
+            llm_calls=0,
+            llm_successes=0,
+            failures=0,
+            seconds=0.0,
+            tags_per_second=0.0,
+        ),
+        artifacts={},
+        warnings=[],
+        include_previews=False,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "agentpprof.json").write_text(rep.model_dump_json())
     for name, counter in folded_files(prof).items():
@@ -43,12 +67,14 @@ def _report(sessions: list[Session], out: Path, tags: Tags | None = None) -> Non
 
 
 def _evil_session() -> Session:
-    s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p",
-                models=[EVIL])
+    s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p", models=[EVIL])
     s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text")]
     s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3))]
-    s.tool_calls = [ToolCall(0, 3, None, EVIL, "tool", "rm -rf /secret", [], "process",
-                             [f"src/{EVIL}"], [], "ok", 0)]
+    s.tool_calls = [
+        ToolCall(
+            0, 3, None, EVIL, "tool", "rm -rf /secret", [], "process", [f"src/{EVIL}"], [], "ok", 0
+        )
+    ]
     return s
 
 
@@ -99,33 +125,47 @@ def test_pprof_and_speedscope_shapes() -> None:
     prof = doc["profiles"][0]
     assert prof["weights"] == [7, 3] and prof["endValue"] == 10
     assert [doc["shared"]["frames"][i]["name"] for i in prof["samples"][0]] == [
-        "project:p", "agent:a", "kind:input"]
+        "project:p",
+        "agent:a",
+        "kind:input",
+    ]
 
 
 def test_pprof_decodes_with_protobuf() -> None:
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-    fdp = descriptor_pb2.FileDescriptorProto(name="p.proto", package="perftools.profiles",
-                                             syntax="proto3")
+    fdp = descriptor_pb2.FileDescriptorProto(
+        name="p.proto", package="perftools.profiles", syntax="proto3"
+    )
+
     def msg(name: str, fields: list[tuple[str, int, int, int, str | None]]) -> None:
         m = fdp.message_type.add(name=name)
         for fname, num, typ, label, tname in fields:
             f = m.field.add(name=fname, number=num, type=typ, label=label)
             if tname:
                 f.type_name = tname
+
     T, L = descriptor_pb2.FieldDescriptorProto, descriptor_pb2.FieldDescriptorProto
     rep, opt = L.LABEL_REPEATED, L.LABEL_OPTIONAL
     msg("ValueType", [("type", 1, T.TYPE_INT64, opt, None), ("unit", 2, T.TYPE_INT64, opt, None)])
-    msg("Sample", [("location_id", 1, T.TYPE_UINT64, rep, None),
-                   ("value", 2, T.TYPE_INT64, rep, None)])
-    msg("Profile", [("sample_type", 1, T.TYPE_MESSAGE, rep, ".perftools.profiles.ValueType"),
-                    ("sample", 2, T.TYPE_MESSAGE, rep, ".perftools.profiles.Sample"),
-                    ("string_table", 6, T.TYPE_STRING, rep, None),
-                    ("default_sample_type", 14, T.TYPE_INT64, opt, None)])
+    msg(
+        "Sample",
+        [("location_id", 1, T.TYPE_UINT64, rep, None), ("value", 2, T.TYPE_INT64, rep, None)],
+    )
+    msg(
+        "Profile",
+        [
+            ("sample_type", 1, T.TYPE_MESSAGE, rep, ".perftools.profiles.ValueType"),
+            ("sample", 2, T.TYPE_MESSAGE, rep, ".perftools.profiles.Sample"),
+            ("string_table", 6, T.TYPE_STRING, rep, None),
+            ("default_sample_type", 14, T.TYPE_INT64, opt, None),
+        ],
+    )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
-    Profile = message_factory.GetMessageClass(pool.FindMessageTypeByName(
-        "perftools.profiles.Profile"))
+    Profile = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("perftools.profiles.Profile")
+    )
     c = Counter({"a;b": 7, "a;c": 3})
     p = Profile.FromString(gzip.decompress(pprof_bytes(c, "events")))
     assert p.string_table[0] == ""
@@ -137,7 +177,8 @@ def test_pprof_decodes_with_protobuf() -> None:
 def test_schemas_are_current() -> None:
     for name, text in render_schemas().items():
         assert (REPO / "docs" / name).read_text() == text, (
-            f"docs/{name} is stale: run `python -m agentpprof.schema docs`")
+            f"docs/{name} is stale: run `python -m agentpprof.schema docs`"
+        )
 
 
 def test_inventory_rows_are_the_documented_model() -> None:
@@ -149,10 +190,30 @@ def test_inventory_rows_are_the_documented_model() -> None:
     from agentpprof.records import Agent, LlmCall, Session, Tokens
 
     assert list(InventoryRow.__struct_fields__) == [
-        "file", "agent", "session_id", "parent_session_id", "is_subagent", "cwd", "models",
-        "start", "end", "prompts", "llm_calls", "tool_calls", "tokens", "cost_usd", "warnings"]
+        "file",
+        "agent",
+        "session_id",
+        "parent_session_id",
+        "is_subagent",
+        "cwd",
+        "models",
+        "start",
+        "end",
+        "prompts",
+        "llm_calls",
+        "tool_calls",
+        "tokens",
+        "cost_usd",
+        "warnings",
+    ]
     assert list(InventoryTokens.__struct_fields__) == [
-        "input", "cache_read", "cache_write", "output", "reasoning", "total"]
+        "input",
+        "cache_read",
+        "cache_write",
+        "output",
+        "reasoning",
+        "total",
+    ]
     s = Session(agent=Agent.CODEX, file="f.jsonl", session_id="s1", cwd="/p")
     s.llm_calls = [LlmCall(0, 1, None, "m", None, Tokens(input=3, output=4))]
     rows = json.loads(encode_json([inventory_row(s)]))

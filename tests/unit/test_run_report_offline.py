@@ -16,8 +16,9 @@ from tests.synth import sessions
 def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) -> None:
     files = sessions(tmp_path / "in")
     out = tmp_path / "out"
-    opts = ReportOptions(discover=DiscoverOptions(project_root=tmp_path, session_files=files),
-                         out=out)
+    opts = ReportOptions(
+        discover=DiscoverOptions(project_root=tmp_path, session_files=files), out=out
+    )
     backend = ScriptedBackend(default="testing")
     report = run_report(opts, backend=backend)
     assert backend.calls and report.llm_tagger.failures == 0
@@ -33,8 +34,9 @@ def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) 
     assert len(secret) == 32
     import jsonschema  # tags.json is the documented, generated shape
 
-    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "tags.schema.json")
-                        .read_text())
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "tags.schema.json").read_text()
+    )
     jsonschema.validate(json.loads((out / "tags.json").read_text()), schema)
     # a rerun takes every tag from the cache: the backend is not asked again
     again = ScriptedBackend(default="docs")

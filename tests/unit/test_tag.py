@@ -27,26 +27,35 @@ from tests.conftest import ScriptedBackend
 
 
 def _session(n_prompts: int = 2) -> Session:
-    s = Session(agent=Agent.CLAUDE, file="/x/s.jsonl", session_id="s", cwd="/p/repo",
-                title="Fix tests")
-    s.prompts = [Prompt(i, 10 + i, None, f"please fix failing test number {i}")
-                 for i in range(n_prompts)]
-    s.llm_calls = [LlmCall(0, 20, None, "m", 0, Tokens(input=5), text="Running tests",
-                           tool_names=["Bash"])]
+    s = Session(
+        agent=Agent.CLAUDE, file="/x/s.jsonl", session_id="s", cwd="/p/repo", title="Fix tests"
+    )
+    s.prompts = [
+        Prompt(i, 10 + i, None, f"please fix failing test number {i}") for i in range(n_prompts)
+    ]
+    s.llm_calls = [
+        LlmCall(0, 20, None, "m", 0, Tokens(input=5), text="Running tests", tool_names=["Bash"])
+    ]
     return s
 
 
-@pytest.mark.parametrize(("raw", "word", "reason"), [
-    (" debugging", "debugging", None),
-    ("Debug.", "debug", None),
-    ("task", "task", "generic or function word"),
-    ("the", "the", "generic or function word"),
-    ("two words", "two words", "not one word of 3-12 lowercase ASCII letters"),
-    ("codingupdateflamegraph", "codingupdateflamegraph",
-     "not one word of 3-12 lowercase ASCII letters"),
-    ("", "", "empty answer"),
-    ("héllo", "héllo", "not one word of 3-12 lowercase ASCII letters"),
-])
+@pytest.mark.parametrize(
+    ("raw", "word", "reason"),
+    [
+        (" debugging", "debugging", None),
+        ("Debug.", "debug", None),
+        ("task", "task", "generic or function word"),
+        ("the", "the", "generic or function word"),
+        ("two words", "two words", "not one word of 3-12 lowercase ASCII letters"),
+        (
+            "codingupdateflamegraph",
+            "codingupdateflamegraph",
+            "not one word of 3-12 lowercase ASCII letters",
+        ),
+        ("", "", "empty answer"),
+        ("héllo", "héllo", "not one word of 3-12 lowercase ASCII letters"),
+    ],
+)
 def test_validation(raw: str, word: str, reason: str | None) -> None:
     assert normalise(raw) == word
     assert invalid_reason(word) == reason
@@ -68,8 +77,10 @@ def test_prompt_shape() -> None:
 
 
 def test_clean_fragment() -> None:
-    text = "<command-name>/x</command-name> see https://example.com/a/b and /home/u/p/file.py " \
-           + "x" * 900
+    text = (
+        "<command-name>/x</command-name> see https://example.com/a/b and /home/u/p/file.py "
+        + "x" * 900
+    )
     out = clean_fragment(text)
     assert "<" not in out and "example.com" in out and "file.py" in out and "/home" not in out
     assert len(out) <= 480
@@ -129,8 +140,14 @@ def test_copied_noun_is_retried_closed_in_open_mode(tmp_path: Path) -> None:
     s = _session(0)
     s.title = "Reduce memory usage of the image resizer"
     backend = ScriptedBackend(answers=["image", "performance"])
-    tags = asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
-                                     TagCache.load(tmp_path / "t.json"), vocabulary="open"))
+    tags = asyncio.run(
+        tag_fragments(
+            collect_fragments([s], False)[:1],
+            backend,
+            TagCache.load(tmp_path / "t.json"),
+            vocabulary="open",
+        )
+    )
     assert tags.session(0) == "performance"
     assert backend.calls[0][2] is False  # open grammar first
     assert backend.calls[1][1:] == ("image", True)
@@ -140,8 +157,11 @@ def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
     s = _session(0)
     s.title = "Tune the config loader"
     backend = ScriptedBackend(answers=["config"])
-    tags = asyncio.run(tag_fragments(collect_fragments([s], False)[:1], backend,
-                                     TagCache.load(tmp_path / "t.json")))
+    tags = asyncio.run(
+        tag_fragments(
+            collect_fragments([s], False)[:1], backend, TagCache.load(tmp_path / "t.json")
+        )
+    )
     # a kind of work named in the text is not sent back: the grammar already chose among kinds
     assert tags.session(0) == "config" and backend.calls == [(backend.calls[0][0], None, True)]
 

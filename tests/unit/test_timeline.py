@@ -27,8 +27,10 @@ def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: P
         assert abs(parts - (lane.end - lane.start)) < 1e-6
         s = sessions[lane.session]  # the lane is the session's own start..end
         assert s.start and s.end
-        wall = (datetime.fromisoformat(s.end.replace("Z", "+00:00"))
-                - datetime.fromisoformat(s.start.replace("Z", "+00:00"))).total_seconds()
+        wall = (
+            datetime.fromisoformat(s.end.replace("Z", "+00:00"))
+            - datetime.fromisoformat(s.start.replace("Z", "+00:00"))
+        ).total_seconds()
         assert abs(parts - wall * 1000) < 1e-3
         assert lane.llm_ms > 0
     assert any(lane.tool_ms > 0 for lane in tl.lanes)
@@ -52,8 +54,9 @@ def test_trace_is_chrome_format_without_free_text(tmp_path: Path) -> None:
     doc = json.loads(text)
     events = doc["traceEvents"]
     xs = [e for e in events if e["ph"] == "X"]
-    assert xs and all(e["dur"] >= 1 and e["ts"] >= 0 and e["cat"] in ("llm", "tool", "wait")
-                      for e in xs)
+    assert xs and all(
+        e["dur"] >= 1 and e["ts"] >= 0 and e["cat"] in ("llm", "tool", "wait") for e in xs
+    )
     threads = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
     assert len(threads) == len(tl.lanes)
     for prompt in PROMPTS:  # no prompt text anywhere

@@ -59,8 +59,10 @@ def test_cli_since_until_and_mtime_prefilter(tmp_path: Path) -> None:
     claude, codex = tmp_path / "claude", tmp_path / "codex"
     (claude / "proj").mkdir(parents=True)
     codex.mkdir()
-    files = [*claude_session(claude / "proj", 6, cwd=str(tmp_path)),
-             codex_session(codex, 4, cwd=str(tmp_path))]
+    files = [
+        *claude_session(claude / "proj", 6, cwd=str(tmp_path)),
+        codex_session(codex, 4, cwd=str(tmp_path)),
+    ]
     old = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
     junk = claude / "proj" / "old-junk.jsonl"
     junk.write_bytes(b"\x00\xff not json\n")  # opened, it would be a warning
@@ -71,13 +73,25 @@ def test_cli_since_until_and_mtime_prefilter(tmp_path: Path) -> None:
         os.utime(f, (new, new))
     # older files are not even opened: the scan leaves them out before any read
     every = scan(project_root=tmp_path, claude_root=claude, codex_root=codex)
-    recent = scan(project_root=tmp_path, claude_root=claude, codex_root=codex,
-                  since=parse_when("2026-11-01").timestamp())
+    recent = scan(
+        project_root=tmp_path,
+        claude_root=claude,
+        codex_root=codex,
+        since=parse_when("2026-11-01").timestamp(),
+    )
     assert junk in every.scanned and junk not in recent.scanned
     assert set(recent.scanned) == set(files)
     runner = CliRunner()
-    base = ["sessions", "--json", "--project-root", str(tmp_path), "--claude-root", str(claude),
-            "--codex-root", str(codex)]
+    base = [
+        "sessions",
+        "--json",
+        "--project-root",
+        str(tmp_path),
+        "--claude-root",
+        str(claude),
+        "--codex-root",
+        str(codex),
+    ]
     res = runner.invoke(app, [*base, "--since", "2026-11-01"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.stdout)

@@ -20,9 +20,21 @@ __all__ = ["agent_of_line", "detect_agent", "map_sessions", "parse_session", "pa
 
 T = TypeVar("T")
 
-_CLAUDE_TYPES = frozenset({"user", "assistant", "summary", "system", "progress", "attachment",
-                           "file-history-snapshot", "queue-operation", "ai-title", "last-prompt",
-                           "permission-mode"})
+_CLAUDE_TYPES = frozenset(
+    {
+        "user",
+        "assistant",
+        "summary",
+        "system",
+        "progress",
+        "attachment",
+        "file-history-snapshot",
+        "queue-operation",
+        "ai-title",
+        "last-prompt",
+        "permission-mode",
+    }
+)
 
 
 class _Probe(msgspec.Struct, gc=False):
@@ -74,8 +86,13 @@ def agent_of_line(raw: bytes) -> Agent | None:
     return None
 
 
-def parse_session(path: Path, display: str | None = None, project_root: str | None = None,
-                  agent: Agent | None = None, keep_text: bool = True) -> Session:
+def parse_session(
+    path: Path,
+    display: str | None = None,
+    project_root: str | None = None,
+    agent: Agent | None = None,
+    keep_text: bool = True,
+) -> Session:
     """Parse one file. Never raises on bad content: problems become warnings on the Session.
 
     The cyclic garbage collector is paused meanwhile: parsing allocates hundreds of thousands
@@ -91,8 +108,9 @@ def parse_session(path: Path, display: str | None = None, project_root: str | No
             gc.enable()
 
 
-def _parse_one(path: Path, shown: str, project_root: str | None, agent: Agent | None,
-               keep_text: bool) -> Session:
+def _parse_one(
+    path: Path, shown: str, project_root: str | None, agent: Agent | None, keep_text: bool
+) -> Session:
     if path.is_dir():
         s = Session(agent=agent or Agent.CLAUDE, file=shown, session_id=path.name)
         s.warnings.append(ParseWarning(shown, 0, "is a directory, not a session file; skipped"))
@@ -134,8 +152,9 @@ def parse_sessions(
     keep_text: bool = True,
 ) -> list[Session]:
     """Parse many files, in parallel processes when there is enough work to pay for them."""
-    return map_sessions(refs, project_root, _identity, workers=workers, progress=progress,
-                        keep_text=keep_text)
+    return map_sessions(
+        refs, project_root, _identity, workers=workers, progress=progress, keep_text=keep_text
+    )
 
 
 def map_sessions(
@@ -150,5 +169,10 @@ def map_sessions(
     """``fn(parse_session(ref))`` for every ref, in input order. ``fn`` runs in the worker, so
     a small result (an inventory row) is all that crosses the process boundary."""
     jobs = [_Job(path, display, project_root, agent, keep_text) for path, display, agent in refs]
-    return pmap(partial(_run_job, fn=fn), jobs, [file_size(job.path) for job in jobs],
-                workers=workers, progress=progress)
+    return pmap(
+        partial(_run_job, fn=fn),
+        jobs,
+        [file_size(job.path) for job in jobs],
+        workers=workers,
+        progress=progress,
+    )

@@ -103,25 +103,95 @@ class Line(LineRest, gc=False):
 DECODER = msgspec.json.Decoder(Line)
 REST_DECODER = msgspec.json.Decoder(LineRest)
 
-KNOWN_TYPES = frozenset({"user", "assistant", "summary", "system", "progress", "attachment",
-                         "file-history-snapshot", "queue-operation", "ai-title", "last-prompt",
-                         "permission-mode", "custom-title", "agent-name", "mode", "result",
-                         "tag", "pr-link", "worktree-state"})
-NOT_PROMPT_PREFIXES = (
-    "<local-command-stdout>", "<local-command-stderr>", "<local-command-caveat>", "Caveat:",
-    "[Request interrupted by user", "<bash-input>", "<bash-stdout>", "<bash-stderr>",
-    "<system-reminder>", "<task-notification>", "<user-prompt-submit-hook>",
-    "This session is being continued from a previous conversation",
-    "<command-message>", "<local-command",
+KNOWN_TYPES = frozenset(
+    {
+        "user",
+        "assistant",
+        "summary",
+        "system",
+        "progress",
+        "attachment",
+        "file-history-snapshot",
+        "queue-operation",
+        "ai-title",
+        "last-prompt",
+        "permission-mode",
+        "custom-title",
+        "agent-name",
+        "mode",
+        "result",
+        "tag",
+        "pr-link",
+        "worktree-state",
+    }
 )
-LOCAL_COMMANDS = frozenset({
-    "clear", "exit", "quit", "model", "cost", "help", "config", "login", "logout", "status",
-    "compact", "resume", "mcp", "doctor", "memory", "permissions", "vim", "theme",
-    "terminal-setup", "ide", "add-dir", "agents", "hooks", "bashes", "context", "usage",
-    "export", "release-notes", "statusline", "upgrade", "privacy-settings", "output-style",
-    "rewind", "todos", "fast", "plugin", "plugins", "skills", "tasks", "btw", "stats",
-    "sandbox", "copy", "rename", "effort", "feedback", "bug",
-})
+NOT_PROMPT_PREFIXES = (
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<local-command-caveat>",
+    "Caveat:",
+    "[Request interrupted by user",
+    "<bash-input>",
+    "<bash-stdout>",
+    "<bash-stderr>",
+    "<system-reminder>",
+    "<task-notification>",
+    "<user-prompt-submit-hook>",
+    "This session is being continued from a previous conversation",
+    "<command-message>",
+    "<local-command",
+)
+LOCAL_COMMANDS = frozenset(
+    {
+        "clear",
+        "exit",
+        "quit",
+        "model",
+        "cost",
+        "help",
+        "config",
+        "login",
+        "logout",
+        "status",
+        "compact",
+        "resume",
+        "mcp",
+        "doctor",
+        "memory",
+        "permissions",
+        "vim",
+        "theme",
+        "terminal-setup",
+        "ide",
+        "add-dir",
+        "agents",
+        "hooks",
+        "bashes",
+        "context",
+        "usage",
+        "export",
+        "release-notes",
+        "statusline",
+        "upgrade",
+        "privacy-settings",
+        "output-style",
+        "rewind",
+        "todos",
+        "fast",
+        "plugin",
+        "plugins",
+        "skills",
+        "tasks",
+        "btw",
+        "stats",
+        "sandbox",
+        "copy",
+        "rename",
+        "effort",
+        "feedback",
+        "bug",
+    }
+)
 COMMAND_RE = re.compile(r"<command-name>/?([^<]*)</command-name>")
 ARGS_RE = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
 
@@ -145,7 +215,8 @@ def _prompt_text(text: str) -> str | None:
 
 
 _EXIT_BYTES_RE = re.compile(
-    rb'^\s*(?:\[\s*\{[^{}]{0,60}?"text"\s*:\s*)?"(?:Error: )?Exit code (\d+)')
+    rb'^\s*(?:\[\s*\{[^{}]{0,60}?"text"\s*:\s*)?"(?:Error: )?Exit code (\d+)'
+)
 
 
 def _nonzero_exit(raw: msgspec.Raw) -> bool:
@@ -159,15 +230,16 @@ def _text(raw: msgspec.Raw) -> str:
     return value if isinstance(value, str) else ""
 
 
-def parse_claude(path: Path, display: str, project_root: str | None,
-                 keep_text: bool = True) -> Session:
+def parse_claude(
+    path: Path, display: str, project_root: str | None, keep_text: bool = True
+) -> Session:
     """``keep_text=False`` skips the model's text (only tagging needs it)."""
     reader = LineReader(path, display)
     session = Session(agent=Agent.CLAUDE, file=display, session_id=path.stem)
     stem = path.stem
     if stem.startswith("agent-"):
         session.is_subagent = True
-        session.agent_id = stem[len("agent-"):]
+        session.agent_id = stem[len("agent-") :]
     calls: dict[str, LlmCall] = {}
     call_totals: dict[str, int] = {}
     tools: dict[str, ToolCall] = {}
@@ -225,10 +297,15 @@ def parse_claude(path: Path, display: str, project_root: str | None,
             continue
         if kind == "progress":
             data = rec.data
-            if data is not None and data.type == "agent_progress" and data.agentId \
-                    and rec.parentToolUseID:
-                agent_links.setdefault(data.agentId, tool_prompt.get(rec.parentToolUseID,
-                                                                     current_prompt))
+            if (
+                data is not None
+                and data.type == "agent_progress"
+                and data.agentId
+                and rec.parentToolUseID
+            ):
+                agent_links.setdefault(
+                    data.agentId, tool_prompt.get(rec.parentToolUseID, current_prompt)
+                )
             continue
         if kind == "attachment":
             att = rec.attachment
@@ -237,8 +314,7 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                 if isinstance(text, str) and (ptext := _prompt_text(text)):
                     if not session.prompts or session.prompts[-1].text != ptext:
                         current_prompt = len(session.prompts)
-                        session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp,
-                                                      ptext))
+                        session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp, ptext))
             continue
         if kind not in ("user", "assistant"):
             continue
@@ -260,9 +336,11 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                     tid = block.tool_use_id
                     if tid:
                         # the exit-code scan only matters for statuses (not in the inventory)
-                        results[tid] = (bool(block.is_error),
-                                        keep_text and _nonzero_exit(block.content),
-                                        rec.timestamp)
+                        results[tid] = (
+                            bool(block.is_error),
+                            keep_text and _nonzero_exit(block.content),
+                            rec.timestamp,
+                        )
                         if not launched and tid in tools:
                             launched = tools[tid].category == "subagent"
                 if is_result:
@@ -270,11 +348,15 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                     if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
                         for block in content:
                             if block.type == "tool_result" and block.tool_use_id:
-                                agent_links.setdefault(tur["agentId"],
-                                                       tool_prompt.get(block.tool_use_id))
+                                agent_links.setdefault(
+                                    tur["agentId"], tool_prompt.get(block.tool_use_id)
+                                )
                     continue
-            text = content if isinstance(content, str) else text_of(
-                [{"text": _text(b.text)} for b in content or [] if b.type == "text"])
+            text = (
+                content
+                if isinstance(content, str)
+                else text_of([{"text": _text(b.text)} for b in content or [] if b.type == "text"])
+            )
             if rec.isSidechain:
                 if not sidechain_root and text.strip():
                     sidechain_root = text.strip()
@@ -311,10 +393,15 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         total = inp + cw + cr + out
         call = calls.get(key)
         if call is None:
-            call = LlmCall(index=len(calls), line=lineno, timestamp=rec.timestamp, model=model,
-                           prompt_index=current_prompt,
-                           tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out),
-                           cache_write_1h=h1)
+            call = LlmCall(
+                index=len(calls),
+                line=lineno,
+                timestamp=rec.timestamp,
+                model=model,
+                prompt_index=current_prompt,
+                tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out),
+                cache_write_1h=h1,
+            )
             calls[key] = call
             call_totals[key] = total
             session.note_model(model)
@@ -331,19 +418,33 @@ def parse_claude(path: Path, display: str, project_root: str | None,
                 call.tool_names.append(name)
                 if keep_text:
                     inp = raw_json(block.input)
-                    tc = _tool_call(len(tools), lineno, rec.timestamp, name, block.id,
-                                    inp if isinstance(inp, dict) else {}, current_prompt,
-                                    classify.effective_root(project_root, session.cwd),
-                                    (rec.cwd if isinstance(rec, Line) else None)
-                                    or session.cwd)
+                    tc = _tool_call(
+                        len(tools),
+                        lineno,
+                        rec.timestamp,
+                        name,
+                        block.id,
+                        inp if isinstance(inp, dict) else {},
+                        current_prompt,
+                        classify.effective_root(project_root, session.cwd),
+                        (rec.cwd if isinstance(rec, Line) else None) or session.cwd,
+                    )
                 else:  # inventory only: no classification
-                    tc = counted_tool(len(tools), lineno, rec.timestamp, name,
-                                      classify.tool_category(name), current_prompt, block.id)
+                    tc = counted_tool(
+                        len(tools),
+                        lineno,
+                        rec.timestamp,
+                        name,
+                        classify.tool_category(name),
+                        current_prompt,
+                        block.id,
+                    )
                 tools[block.id] = tc
                 tool_prompt[block.id] = current_prompt
                 if keep_text:
-                    call.tool_hints.append(classify.tool_hint(name, tc.command
-                                                              or " ".join(tc.path_groups)))
+                    call.tool_hints.append(
+                        classify.tool_hint(name, tc.command or " ".join(tc.path_groups))
+                    )
 
     for tool_id, tc in tools.items():
         res = results.get(tool_id)
@@ -358,8 +459,11 @@ def parse_claude(path: Path, display: str, project_root: str | None,
         if session.is_subagent or (all_sidechain and seen_records):
             session.is_subagent = True
             session.parent_session_id = field_session_id
-            session.session_id = stem if stem.startswith("agent-") else \
-                f"{field_session_id}/agent-{session.agent_id or stem}"
+            session.session_id = (
+                stem
+                if stem.startswith("agent-")
+                else f"{field_session_id}/agent-{session.agent_id or stem}"
+            )
         else:
             session.session_id = field_session_id
     session.title = titles[-1] if titles else ""
@@ -376,11 +480,30 @@ def _status(is_error: bool, nonzero_exit: bool) -> Status:
     return "fail" if is_error or nonzero_exit else "ok"
 
 
-def _tool_call(index: int, lineno: int, ts: str | None, name: str, call_id: str,
-               inp: dict[str, Any], prompt: int | None, root: str | None,
-               cwd: str | None) -> ToolCall:
+def _tool_call(
+    index: int,
+    lineno: int,
+    ts: str | None,
+    name: str,
+    call_id: str,
+    inp: dict[str, Any],
+    prompt: int | None,
+    root: str | None,
+    cwd: str | None,
+) -> ToolCall:
     f = classify.classify_tool(name, inp, root, cwd, "claude")
-    return ToolCall(index=index, line=lineno, timestamp=ts, name=name, category=f.category,
-                    command=f.command, process_chain=f.process_chain, effect=f.effect,
-                    path_groups=f.path_groups, domains=f.domains, status="observed",
-                    prompt_index=prompt, call_id=call_id)
+    return ToolCall(
+        index=index,
+        line=lineno,
+        timestamp=ts,
+        name=name,
+        category=f.category,
+        command=f.command,
+        process_chain=f.process_chain,
+        effect=f.effect,
+        path_groups=f.path_groups,
+        domains=f.domains,
+        status="observed",
+        prompt_index=prompt,
+        call_id=call_id,
+    )

@@ -78,25 +78,70 @@ class Line(msgspec.Struct, gc=False):
 DECODER = msgspec.json.Decoder(Line)
 PAYLOAD_DECODER = msgspec.json.Decoder(Payload)
 
-ENVELOPE_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg",
-                            "compacted", "world_state", "inter_agent_communication",
-                            "inter_agent_communication_metadata", "token_usage_record"})
-RESPONSE_TYPES = frozenset({"message", "reasoning", "function_call", "function_call_output",
-                            "custom_tool_call", "custom_tool_call_output", "local_shell_call",
-                            "web_search_call", "ghost_snapshot", "compaction", "agent_message",
-                            "additional_tools", "other", "tool_search_call",
-                            "tool_search_output", "image_generation_call", "mcp_tool_call"})
-INJECTED_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<INSTRUCTIONS>",
-                     "<user_instructions>", "<user_action>", "<turn_aborted>",
-                     "<permissions instructions>", "<collaboration_mode>", "<skills_instructions>",
-                     "<plugins_instructions>", "<apps_instructions>", "<user_shell_command>")
+ENVELOPE_TYPES = frozenset(
+    {
+        "session_meta",
+        "turn_context",
+        "response_item",
+        "event_msg",
+        "compacted",
+        "world_state",
+        "inter_agent_communication",
+        "inter_agent_communication_metadata",
+        "token_usage_record",
+    }
+)
+RESPONSE_TYPES = frozenset(
+    {
+        "message",
+        "reasoning",
+        "function_call",
+        "function_call_output",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "local_shell_call",
+        "web_search_call",
+        "ghost_snapshot",
+        "compaction",
+        "agent_message",
+        "additional_tools",
+        "other",
+        "tool_search_call",
+        "tool_search_output",
+        "image_generation_call",
+        "mcp_tool_call",
+    }
+)
+INJECTED_PREFIXES = (
+    "<environment_context>",
+    "# AGENTS.md instructions",
+    "<INSTRUCTIONS>",
+    "<user_instructions>",
+    "<user_action>",
+    "<turn_aborted>",
+    "<permissions instructions>",
+    "<collaboration_mode>",
+    "<skills_instructions>",
+    "<plugins_instructions>",
+    "<apps_instructions>",
+    "<user_shell_command>",
+)
 REQUEST_MARK = re.compile(r"^#+\s*My request for Codex:?\s*$", re.MULTILINE | re.IGNORECASE)
-EXIT_RES = (re.compile(r"Process exited with code (-?\d+)"), re.compile(r"^Exit code: (-?\d+)",
-                                                                        re.MULTILINE))
+EXIT_RES = (
+    re.compile(r"Process exited with code (-?\d+)"),
+    re.compile(r"^Exit code: (-?\d+)", re.MULTILINE),
+)
 RUNNING_RE = re.compile(r"Process running with session ID (\d+)")
-FAIL_MARKERS = ("apply_patch verification failed", "aborted by user", "write_stdin failed",
-                "failed in sandbox", "execution error", "rejected by user", "sandbox denied",
-                "error: ")
+FAIL_MARKERS = (
+    "apply_patch verification failed",
+    "aborted by user",
+    "write_stdin failed",
+    "failed in sandbox",
+    "execution error",
+    "rejected by user",
+    "sandbox denied",
+    "error: ",
+)
 
 
 def _usage(obj: Any) -> Tokens | None:
@@ -112,8 +157,13 @@ def _usage(obj: Any) -> Tokens | None:
     if not (total_in or cached or out or reasoning):
         return None
     written = min(written, max(total_in - cached, 0))
-    return Tokens(input=max(total_in - cached - written, 0), cache_read=cached,
-                  cache_write=written, output=max(out - reasoning, 0), reasoning=reasoning)
+    return Tokens(
+        input=max(total_in - cached - written, 0),
+        cache_read=cached,
+        cache_write=written,
+        output=max(out - reasoning, 0),
+        reasoning=reasoning,
+    )
 
 
 def _usage_key(t: Tokens) -> tuple[int, ...]:
@@ -127,16 +177,23 @@ def _int(v: Any) -> int:
 def _cum_key(obj: Any) -> tuple[int, ...] | None:
     if not isinstance(obj, dict):
         return None
-    return tuple(_int(obj.get(k)) for k in ("input_tokens", "cached_input_tokens",
-                                             "output_tokens", "reasoning_output_tokens",
-                                             "total_tokens"))
+    return tuple(
+        _int(obj.get(k))
+        for k in (
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_output_tokens",
+            "total_tokens",
+        )
+    )
 
 
 def _request_text(text: str) -> str:
     """Strip the IDE/Desktop wrapper down to the user's own request."""
     m = REQUEST_MARK.search(text)
     if m:
-        return text[m.end():].strip()
+        return text[m.end() :].strip()
     return text.strip()
 
 
@@ -169,8 +226,9 @@ def _output_status(text: str) -> tuple[Status | None, str | None]:
 
 
 class _State:
-    def __init__(self, path: Path, display: str, project_root: str | None,
-                 keep_text: bool = True) -> None:
+    def __init__(
+        self, path: Path, display: str, project_root: str | None, keep_text: bool = True
+    ) -> None:
         self.keep_text = keep_text
         self.reader = LineReader(path, display)
         self.session = Session(agent=Agent.CODEX, file=display, session_id=path.stem)
@@ -200,9 +258,12 @@ class _State:
         kind = rec.type
         payload = rec.payload
         if self.replaying and kind != "session_meta":
-            if not (kind == "event_msg" and payload is not None
-                    and payload.type == "task_started"
-                    and (self.fork_start is None or (rec.timestamp or "") >= self.fork_start)):
+            if not (
+                kind == "event_msg"
+                and payload is not None
+                and payload.type == "task_started"
+                and (self.fork_start is None or (rec.timestamp or "") >= self.fork_start)
+            ):
                 return  # the parent's history, counted in the parent's own file
             self.replaying = False
         s.note_time(rec.timestamp)
@@ -228,10 +289,13 @@ class _State:
             self.event(lineno, rec.timestamp, payload)
         elif kind == "token_usage_record":
             usage = _usage(raw_json(payload.info) or raw_json(payload.usage)) or _usage(
-                {"input_tokens": payload.input_tokens,
-                 "cached_input_tokens": payload.cached_input_tokens,
-                 "output_tokens": payload.output_tokens,
-                 "reasoning_output_tokens": payload.reasoning_output_tokens})
+                {
+                    "input_tokens": payload.input_tokens,
+                    "cached_input_tokens": payload.cached_input_tokens,
+                    "output_tokens": payload.output_tokens,
+                    "reasoning_output_tokens": payload.reasoning_output_tokens,
+                }
+            )
             if usage is not None:
                 self.usage_records.append((lineno, rec.timestamp, usage))
 
@@ -310,10 +374,18 @@ class _State:
                     self.add_call(lineno, ts, usage)
                 return
             flat = raw_json(p.usage)
-            usage = _usage(flat) if isinstance(flat, dict) else _usage(
-                {"input_tokens": p.input_tokens, "cached_input_tokens": p.cached_input_tokens,
-                 "output_tokens": p.output_tokens,
-                 "reasoning_output_tokens": p.reasoning_output_tokens})
+            usage = (
+                _usage(flat)
+                if isinstance(flat, dict)
+                else _usage(
+                    {
+                        "input_tokens": p.input_tokens,
+                        "cached_input_tokens": p.cached_input_tokens,
+                        "output_tokens": p.output_tokens,
+                        "reasoning_output_tokens": p.reasoning_output_tokens,
+                    }
+                )
+            )
             if usage is not None:
                 self.add_call(lineno, ts, usage)
         elif t == "exec_command_end":
@@ -329,10 +401,17 @@ class _State:
 
     def add_call(self, lineno: int, ts: str | None, usage: Tokens) -> None:
         s = self.session
-        call = LlmCall(index=len(s.llm_calls), line=lineno, timestamp=ts,
-                       model=self.model or "unknown", prompt_index=self.current_prompt,
-                       tokens=usage, text="\n".join(self.pending_text)[:4000],
-                       tool_names=self.pending_tools[:], tool_hints=self.pending_hints[:])
+        call = LlmCall(
+            index=len(s.llm_calls),
+            line=lineno,
+            timestamp=ts,
+            model=self.model or "unknown",
+            prompt_index=self.current_prompt,
+            tokens=usage,
+            text="\n".join(self.pending_text)[:4000],
+            tool_names=self.pending_tools[:],
+            tool_hints=self.pending_hints[:],
+        )
         s.llm_calls.append(call)
         self.pending_text.clear()
         self.pending_tools.clear()
@@ -371,14 +450,25 @@ class _State:
     def tool(self, lineno: int, ts: str | None, p: Payload) -> None:
         s = self.session
         t = p.type
-        name = p.name or ("local_shell_call" if t == "local_shell_call" else
-                          "web_search" if t == "web_search_call" else "tool")
+        name = p.name or (
+            "local_shell_call"
+            if t == "local_shell_call"
+            else "web_search"
+            if t == "web_search_call"
+            else "tool"
+        )
         if p.namespace and not name.startswith("mcp__"):
-            name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") \
-                else name
+            name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") else name
         if not self.keep_text:  # inventory only: no argument decoding or classification
-            tc = counted_tool(len(s.tool_calls), lineno, ts, name, classify.tool_category(name),
-                              self.current_prompt, p.call_id or f"line{lineno}")
+            tc = counted_tool(
+                len(s.tool_calls),
+                lineno,
+                ts,
+                name,
+                classify.tool_category(name),
+                self.current_prompt,
+                p.call_id or f"line{lineno}",
+            )
             s.tool_calls.append(tc)
             return
         args: Any = None
@@ -400,23 +490,39 @@ class _State:
             args = action if isinstance(action, dict) else {}
         if not isinstance(args, dict):
             args = {}
-        cwd = args.get("workdir") if isinstance(args.get("workdir"), str) else \
-            args.get("working_directory") if isinstance(args.get("working_directory"), str) \
+        cwd = (
+            args.get("workdir")
+            if isinstance(args.get("workdir"), str)
+            else args.get("working_directory")
+            if isinstance(args.get("working_directory"), str)
             else self.cwd_now or s.cwd
+        )
         root = classify.effective_root(self.project_root, s.cwd)
         call_id = p.call_id or f"line{lineno}"
         if name == "write_stdin":  # input to a running command: that command's chain
             sid = str(args.get("session_id", ""))
             target = self.running.get(sid)
-            f = classify.ToolFacts("shell", "", target.process_chain[:] if target else [],
-                                   "process", [], [])
+            f = classify.ToolFacts(
+                "shell", "", target.process_chain[:] if target else [], "process", [], []
+            )
             call_id = f"{call_id}#{sid}"
         else:
             f = classify.classify_tool(name, args, root, cwd, "codex")
-        tc = ToolCall(index=len(s.tool_calls), line=lineno, timestamp=ts, name=name,
-                      category=f.category, command=f.command, process_chain=f.process_chain,
-                      effect=f.effect, path_groups=f.path_groups, domains=f.domains,
-                      status="observed", prompt_index=self.current_prompt, call_id=call_id)
+        tc = ToolCall(
+            index=len(s.tool_calls),
+            line=lineno,
+            timestamp=ts,
+            name=name,
+            category=f.category,
+            command=f.command,
+            process_chain=f.process_chain,
+            effect=f.effect,
+            path_groups=f.path_groups,
+            domains=f.domains,
+            status="observed",
+            prompt_index=self.current_prompt,
+            call_id=call_id,
+        )
         s.tool_calls.append(tc)
         self.tools[p.call_id or call_id] = tc
         self.pending_tools.append(name)
@@ -461,9 +567,16 @@ class _State:
         for lineno, ts, usage in extra:
             at = bisect.bisect_right(starts, lineno) - 1
             owner = at if at >= 0 else None
-            s.llm_calls.append(LlmCall(index=0, line=lineno, timestamp=ts,
-                                       model=self.model or "unknown", prompt_index=owner,
-                                       tokens=usage))
+            s.llm_calls.append(
+                LlmCall(
+                    index=0,
+                    line=lineno,
+                    timestamp=ts,
+                    model=self.model or "unknown",
+                    prompt_index=owner,
+                    tokens=usage,
+                )
+            )
         s.llm_calls.sort(key=lambda c: c.line)
         for i, call in enumerate(s.llm_calls):
             call.index = i
@@ -485,8 +598,9 @@ class _State:
             tc.prompt_index = owner(tc.line)
 
 
-def parse_codex(path: Path, display: str, project_root: str | None,
-                keep_text: bool = True) -> Session:
+def parse_codex(
+    path: Path, display: str, project_root: str | None, keep_text: bool = True
+) -> Session:
     """``keep_text=False``: counts and tokens only (``agentpprof sessions``)."""
     if path.suffix == ".json":
         return _parse_document(path, display, project_root)

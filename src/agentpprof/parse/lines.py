@@ -86,8 +86,10 @@ class LineReader:
                 self._last_unterminated = lineno  # maybe truncated by a live writer
             length = end - pos
             if length > MAX_LINE_BYTES:
-                self.warn(lineno, f"line of {length:,} bytes is over the "
-                                  f"{MAX_LINE_BYTES:,}-byte limit; skipped")
+                self.warn(
+                    lineno,
+                    f"line of {length:,} bytes is over the {MAX_LINE_BYTES:,}-byte limit; skipped",
+                )
             elif length:
                 # surrounding whitespace (CRLF) is valid JSON; a whitespace-only line fails
                 # the fast decode and is dropped silently by decode()
@@ -104,8 +106,11 @@ class LineReader:
                     lineno += 1
                     self.bytes += len(raw)
                     if len(raw) > MAX_LINE_BYTES:
-                        self.warn(lineno, f"line of {len(raw):,} bytes is over the "
-                                          f"{MAX_LINE_BYTES:,}-byte limit; skipped")
+                        self.warn(
+                            lineno,
+                            f"line of {len(raw):,} bytes is over the "
+                            f"{MAX_LINE_BYTES:,}-byte limit; skipped",
+                        )
                         continue
                     line = raw.strip()
                     if not line:
@@ -117,8 +122,9 @@ class LineReader:
             self.warn(lineno, f"read error: {exc.strerror or exc}; rest of file skipped")
         self.lines = lineno
 
-    def decode(self, lineno: int, line: bytes | memoryview, decoder: msgspec.json.Decoder[T],
-               kind: type[T]) -> T | None:
+    def decode(
+        self, lineno: int, line: bytes | memoryview, decoder: msgspec.json.Decoder[T], kind: type[T]
+    ) -> T | None:
         try:
             return decoder.decode(line)
         except msgspec.ValidationError as exc:
@@ -141,8 +147,9 @@ class LineReader:
             self.warn(lineno, f"{what}; line skipped")
             return None
         if not isinstance(obj, dict):
-            self.warn(lineno, f"JSON {type(obj).__name__} where an object was expected; "
-                              "line skipped")
+            self.warn(
+                lineno, f"JSON {type(obj).__name__} where an object was expected; line skipped"
+            )
             return None
         # re-encode with lone surrogates replaced, then decode with the typed decoder
         clean = json.dumps(obj, ensure_ascii=False).encode("utf-8", errors="replace")
