@@ -204,34 +204,41 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
 
 
 def quality_latency_svg(result: BenchResult) -> str:
-    """Quality (hit rate) against mean latency, one dot per model."""
-    from html import escape
+    """Quality (hit rate) against mean latency, one dot per model (templates/bench.svg.j2)."""
+    from agentpprof.templates import get_env
 
     width, height, left, bottom, top, right = 640, 360, 60, 50, 40, 30
     ok = [m for m in result.models if m.ok and m.latency is not None]
     xmax = max((m.latency.mean_ms for m in ok if m.latency), default=1.0) * 1.2 or 1.0
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="Verdana,sans-serif" font-size="11">',
-        f'<rect width="{width}" height="{height}" fill="#fff"/>',
-        '<text x="12" y="22" font-size="14" font-weight="bold">Tag quality vs latency</text>',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
-        f'y2="{height - bottom}" stroke="#999"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#999"/>',
-        f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">mean latency per '
-        f"tag (ms, 0-{xmax:.0f})</text>",
-        f'<text x="14" y="{height / 2}" transform="rotate(-90 14 {height / 2})" '
-        f'text-anchor="middle">hit rate (0-1)</text>',
-    ]
+    dots = []
     for m in ok:
         assert m.latency is not None
         x = left + (width - left - right) * m.latency.mean_ms / xmax
         q = m.quality if m.quality is not None else 0.0
         y = height - bottom - (height - top - bottom) * q
-        parts.append(
-            f"<g><title>{escape(m.label)}: {m.latency.mean_ms} ms, quality {q}</title>"
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#3b7dd8"/>'
-            f'<text x="{x + 9:.1f}" y="{y + 4:.1f}">{escape(m.label)}</text></g>'
+        dots.append(
+            {
+                "label": m.label,
+                "ms": m.latency.mean_ms,
+                "q": q,
+                "x": f"{x:.1f}",
+                "y": f"{y:.1f}",
+                "tx": f"{x + 9:.1f}",
+                "ty": f"{y + 4:.1f}",
+            }
         )
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return (
+        get_env()
+        .get_template("bench.svg.j2")
+        .render(
+            width=width,
+            height=height,
+            left=left,
+            bottom=bottom,
+            top=top,
+            right=right,
+            xmax=f"{xmax:.0f}",
+            dots=dots,
+        )
+        .rstrip("\n")
+    )

@@ -13,9 +13,8 @@ import hashlib
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
-from html import escape
 
-from agentpprof.templates import asset_text
+from agentpprof.templates import asset_text, get_env
 
 FAMILY_HUES: dict[str, tuple[int, int]] = {
     # family: (base hue, hue spread)
@@ -197,40 +196,12 @@ def render_tree(
     top_pad, bottom_pad = 56, 26
     height = top_pad + (max_depth + 1) * frame_height + bottom_pad
     inner = width - 20
-    out: list[str] = []
-    out.append(
-        f'<svg version="1.1" xmlns="http://www.w3.org/2000/svg" class="agentpprof-flame" '
-        f'id="{escape(element_id)}" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" data-total="{total}" data-unit="{escape(unit)}" '
-        f'data-inverted="{1 if inverted else 0}" data-fh="{frame_height}" '
-        f'data-top="{top_pad}" data-rows="{max_depth + 1}" font-family="Verdana,sans-serif" '
-        f'font-size="11">'
-    )
-    out.append(_style())
-    out.append(f'<rect class="bg" x="0" y="0" width="{width}" height="{height}" fill="#f8f8f4"/>')
-    out.append(
-        f'<text class="title" x="{width / 2:.0f}" y="22" text-anchor="middle" '
-        f'font-size="16">{escape(title)}</text>'
-    )
-    out.append(
-        f'<text class="subtitle" x="10" y="42">total {total:,} {escape(unit)}; '
-        f"{escape(subtitle)}click a frame to zoom, search to highlight</text>"
-    )
-    out.append(
-        f'<text class="btn reset" x="{width - 250}" y="42" visibility="hidden">Reset zoom</text>'
-    )
-    out.append(f'<text class="btn search" x="{width - 150}" y="42">Search</text>')
-    out.append(f'<text class="matched" x="{width - 10}" y="{height - 8}" text-anchor="end"></text>')
-    out.append(f'<text class="details" x="10" y="{height - 8}"></text>')
-    out.append('<g class="frames">')
+    frames: list[dict[str, object]] = []
     for r in rects:
         row = r.depth if inverted else max_depth - r.depth
         y = top_pad + row * frame_height
         x = 10 + r.x * inner
         w = r.w * inner
-        pct = 100.0 * r.value / total if total else 0.0
-        name = escape(r.name)
-        label = _fit(r.name, w)
         if diff:
             fill = "#e8e8e8" if r.depth == 0 else diff_color(r.delta, max_abs)
             base = r.value - r.delta if diff == "new" else r.value
@@ -239,18 +210,46 @@ def render_tree(
         else:
             fill = "#e8e8e8" if r.depth == 0 else frame_color(r.name)
             extra = ""
-        out.append(
-            f'<g class="f" data-x="{r.x:.6f}" data-w="{r.w:.6f}" data-d="{r.depth}" '
-            f'data-v="{r.value}"><title>{name} ({r.value:,} {escape(unit)}, {pct:.2f}%'
-            f"{escape(extra)})</title>"
-            f'<rect x="{x:.2f}" y="{y}" width="{max(w - 0.5, 0.1):.2f}" '
-            f'height="{frame_height - 1}" fill="{fill}" rx="2"/>'
-            f'<text x="{x + 3:.2f}" y="{y + frame_height - 5}">{escape(label)}</text></g>'
+        frames.append(
+            {
+                "dx": f"{r.x:.6f}",
+                "dw": f"{r.w:.6f}",
+                "depth": r.depth,
+                "value": r.value,
+                "name": r.name,
+                "value_text": f"{r.value:,}",
+                "pct": f"{100.0 * r.value / total if total else 0.0:.2f}",
+                "extra": extra,
+                "x": f"{x:.2f}",
+                "y": y,
+                "w": f"{max(w - 0.5, 0.1):.2f}",
+                "fill": fill,
+                "tx": f"{x + 3:.2f}",
+                "ty": y + frame_height - 5,
+                "label": _fit(r.name, w),
+            }
         )
-    out.append("</g>")
-    out.append(_script())
-    out.append("</svg>")
-    return "\n".join(out)
+    return (
+        get_env()
+        .get_template("flame.svg.j2")
+        .render(
+            element_id=element_id,
+            width=width,
+            height=height,
+            total=total,
+            total_text=f"{total:,}",
+            unit=unit,
+            inverted=1 if inverted else 0,
+            fh=frame_height,
+            top=top_pad,
+            rows=max_depth + 1,
+            title_x=f"{width / 2:.0f}",
+            title=title,
+            subtitle=subtitle,
+            frames=frames,
+        )
+        .rstrip("\n")
+    )
 
 
 def _style() -> str:
