@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 from agentpprof.fold import fold_sessions
+from agentpprof.fsutil import write_atomic
 from agentpprof.models import Inputs, Project, TaggerStats
 from agentpprof.parse import parse_sessions
 from agentpprof.pipeline import write_profiles
 from agentpprof.summary import build_report
-from agentpprof.tag import write_atomic
 from agentpprof.tags import Tags
 
 REPO = Path(__file__).resolve().parents[1]

@@ -67,9 +67,10 @@ def client_ceiling(n: int, files: list[Path]) -> dict[str, object]:
     import asyncio
     import time
 
+    from agentpprof.cache import TagCache
     from agentpprof.parse import parse_sessions
     from agentpprof.pool import Endpoint, Pool
-    from agentpprof.tag import LlamaBackend, TagCache, collect_fragments, tag_fragments
+    from agentpprof.tag import LlamaBackend, collect_fragments, tag_fragments
 
     sessions = parse_sessions([(f, str(f), None) for f in files], "/")
     frags = collect_fragments(sessions, True)

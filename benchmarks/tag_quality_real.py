@@ -29,7 +29,8 @@ from agentpprof.evalset import SPLITS, load_labels, resolve, score, split_sha256
 from agentpprof.llama import LlamaClient
 from agentpprof.prompt import clean_fragment
 from agentpprof.records import LlmCall, Prompt, Session
-from agentpprof.tag import GRAMMAR, LlamaBackend, normalise
+from agentpprof.tag import GRAMMAR, LlamaBackend
+from agentpprof.words import normalise
 
 BASELINE_SHOTS = (
     ("Fix the failing unit tests in the parser module", "testing"),

@@ -18,19 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentpprof import __version__
+from agentpprof.cache import TagCache
 from agentpprof.errors import AgentpprofError, TaggingError
 from agentpprof.eval import evaluate, evaluate_real
 from agentpprof.evalset import split_sha256
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
-from agentpprof.prompt import clean_fragment, render
-from agentpprof.tag import (
-    Fragment,
-    LlamaBackend,
-    TagCache,
-    Vocabulary,
-    tag_one,
-)
+from agentpprof.prompt import Vocabulary, clean_fragment, render
+from agentpprof.tag import Fragment, LlamaBackend, tag_one
 
 DEFAULT_FRAGMENTS = (
     "Fix the failing Rust tests in the collector crate and rerun cargo test",

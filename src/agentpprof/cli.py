@@ -22,7 +22,7 @@ from agentpprof.errors import AgentpprofError, StrictWarningsError
 
 if TYPE_CHECKING:
     from agentpprof.inventory import InventoryRow
-    from agentpprof.tag import Vocabulary
+    from agentpprof.prompt import Vocabulary
     from agentpprof.timerange import TimeRange
 
 app = typer.Typer(

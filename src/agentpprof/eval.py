@@ -11,16 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentpprof.cache import TagCache
 from agentpprof.errors import AgentpprofError, TaggingError
 from agentpprof.evalset import load_labels, resolve, score
-from agentpprof.prompt import clean_fragment
-from agentpprof.tag import (
-    Fragment,
-    LlamaBackend,
-    TagCache,
-    Vocabulary,
-    tag_one,
-)
+from agentpprof.prompt import Vocabulary, clean_fragment
+from agentpprof.tag import Fragment, LlamaBackend, tag_one
 
 
 @dataclass(slots=True)

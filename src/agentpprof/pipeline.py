@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from agentpprof import render
 from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
 from agentpprof.artifacts import FILES, FOLDED, PPROF, REPORT_JSON, SPEEDSCOPE, TAG_CACHE, TRACE
+from agentpprof.cache import TagCache, TagStats
 from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
@@ -25,17 +26,14 @@ from agentpprof.llama import DEFAULT_URL, LlamaServer
 from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
 from agentpprof.parse import parse_sessions
 from agentpprof.pool import open_pool
+from agentpprof.prompt import PROMPT_VERSION, Vocabulary
 from agentpprof.provision import ensure_default_model, find_llama_server
 from agentpprof.records import Session
 from agentpprof.summary import build_report
 from agentpprof.tag import (
-    PROMPT_VERSION,
     Backend,
     CachedOnly,
     LlamaBackend,
-    TagCache,
-    TagStats,
-    Vocabulary,
     all_cached,
     collect_fragments,
     inherit_llm_tags,

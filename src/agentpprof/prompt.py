@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import Literal
 
 from agentpprof import classify
 from agentpprof.records import LlmCall, Prompt, Session, ToolCall
@@ -19,6 +20,16 @@ from agentpprof.records import LlmCall, Prompt, Session, ToolCall
 # The kinds of work a tag may be (``--vocabulary kinds``). Every word is one token of the
 # default model's vocabulary with a leading space, so the model's next-token distribution
 # ranks all of them in one request.
+# part of every cache key: a new prompt or vocabulary never reuses another's tags
+PROMPT_VERSION = "calibrated-v10"
+
+# "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
+# the fragment, its next-token log-probabilities calibrated against a content-free input; one
+# request per tag. "open": any 3-12 letter word generated under a grammar, with a second look
+# at answers that only copy a noun from the fragment.
+Vocabulary = Literal["kinds", "open"]
+VOCABULARIES: tuple[Vocabulary, ...] = ("kinds", "open")
+
 WORK_KINDS: tuple[str, ...] = (
     "testing",
     "debugging",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from agentpprof import __version__
 from agentpprof.agentsight import Correlation
+from agentpprof.cache import keyed_hash
 from agentpprof.cost import call_cost, price_table
 from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
 from agentpprof.models import (
@@ -38,7 +39,6 @@ from agentpprof.models import (
     Variant,
 )
 from agentpprof.records import Session, Tokens
-from agentpprof.tag import keyed_hash
 from agentpprof.tags import Tags
 from agentpprof.timeline import Lane, Timeline
 

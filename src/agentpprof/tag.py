@@ -12,45 +12,30 @@ what it paid for.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
-import os
-import re
-import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-import msgspec
-
+from agentpprof.cache import TagCache, TagStats
 from agentpprof.errors import LlamaServerError, TaggingError
-from agentpprof.fsutil import write_atomic
 from agentpprof.pool import Endpoint, Pool
 from agentpprof.prompt import (
     HEADERS,
     NULL_FRAGMENTS,
     PREFIX,
     WORK_KINDS,
+    Vocabulary,
     fragments_of,
     render,
     vocabulary_for,
 )
 from agentpprof.records import Session
-from agentpprof.tags import CacheStats, Ref, TagEntry, Tags, TagsFile
+from agentpprof.tags import Ref, Tags
+from agentpprof.words import copies_fragment, invalid_reason, normalise
 
 Kind = Literal["session", "prompt", "llm"]
-# "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
-# the fragment, its next-token log-probabilities calibrated against a content-free input; one
-# request per tag. "open": any 3-12 letter word generated under a grammar, with a second look
-# at answers that only copy a noun from the fragment.
-Vocabulary = Literal["kinds", "open"]
-VOCABULARIES: tuple[Vocabulary, ...] = ("kinds", "open")
 
-PROMPT_VERSION = "calibrated-v10"
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
 
 
@@ -60,22 +45,6 @@ N_PROBS = 256
 # weight of the content-free prior subtracted from each kind's log-probability (chosen on the
 # dev split; 1.0 over-corrects: rare words win on any input)
 CALIBRATION = 0.6
-WORD_RE = re.compile(r"^[a-z]{3,12}$")
-
-# generic and function words are not tags
-STOPWORDS = frozenset(
-    """
-task tasks work working misc thing things stuff other others the and but why how what when where
-who whom this that these those with for you your yours please thanks thank hello okay yes not
-none null unknown user agent assistant model request requests activity topic word words label
-tag tags answer output input text line lines item items here there then than from into onto
-about just also some any all can could would should will shall must may might have has had
-been being are was were its our out off let lets get got make made use used using via per
-one two three very more most much many such same each every only own fragment session prompt
-call calls response reply message messages continue done good great nice sure code coding
-generic something anything everything nothing general
-""".split()
-)
 
 
 def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt") -> str:
@@ -89,59 +58,6 @@ def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt"
         f'("{invalid}" does not name the kind of work; answer with the kind of work)\n'
         f"{head}: {fragment}\nWork:"
     )
-
-
-def normalise(raw: str) -> str:
-    return raw.strip().strip("\"'`*_.>:").strip().lower()
-
-
-_LETTERS_RE = re.compile(r"[^a-z]+")
-
-
-# kinds of work that are activities; a fragment that names one ("fix the failing *tests*") is
-# well labelled by it. Subject-area words ("config", "logging") copied from the text are not.
-ACTIVITIES = frozenset(
-    {
-        "testing",
-        "debugging",
-        "docs",
-        "refactor",
-        "git",
-        "pipeline",
-        "deploy",
-        "research",
-        "review",
-        "planning",
-        "release",
-        "cleanup",
-        "migration",
-        "build",
-        "setup",
-        "design",
-        "feature",
-        "editing",
-        "reading",
-    }
-)
-
-
-def copies_fragment(word: str, fragment: str) -> bool:
-    """The word is lifted from the fragment's own text and is not an activity."""
-    if word in ACTIVITIES:
-        return False
-    letters = _LETTERS_RE.sub("", fragment.lower())
-    stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
-    return stem in letters
-
-
-def invalid_reason(word: str) -> str | None:
-    if not word:
-        return "empty answer"
-    if not WORD_RE.match(word):
-        return "not one word of 3-12 lowercase ASCII letters"
-    if word in STOPWORDS:
-        return "generic or function word"
-    return None
 
 
 @dataclass(slots=True)
@@ -168,146 +84,6 @@ class Backend(Protocol):
     ) -> str:
         """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
         ...
-
-
-@dataclass(slots=True)
-class TagStats:
-    requests: int = 0
-    cache_hits: int = 0
-    llm_calls: int = 0
-    llm_successes: int = 0
-    failures: int = 0
-    seconds: float = 0.0
-
-
-@dataclass(slots=True)
-class TagCache:
-    """``tags.json``: tags keyed by a hash of (prompt version, model identity, kind, fragment)."""
-
-    path: Path
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    llm: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    stats: TagStats = field(default_factory=TagStats)
-    persist: bool = True
-    # model file fingerprint -> server-reported identity, so a fully cached rerun with a
-    # managed server does not have to start one
-    model_ids: dict[str, str] = field(default_factory=dict)
-    # every hash this cache writes (its keys, the source hashes, the report's prompt hashes) is
-    # keyed with this random secret, kept in tags.json: without the file, a short prompt such as
-    # "commit" cannot be recovered by hashing guesses
-    hash_key: str = field(default_factory=lambda: secrets.token_hex(16))
-    _dirty: int = 0
-    _last_write: float = 0.0
-
-    @classmethod
-    def load(cls, path: Path) -> TagCache:
-        cache = cls(path)
-        if not path.exists():
-            return cache
-        try:
-            data = json.loads(path.read_text())
-            tags = data["tags"]
-            if not isinstance(tags, dict):
-                raise ValueError("tags is not an object")
-            cache.entries = {
-                k: v
-                for k, v in tags.items()
-                if isinstance(v, dict) and isinstance(v.get("tag"), str)
-            }
-            ids = data.get("model_ids")
-            if isinstance(ids, dict):
-                cache.model_ids = {k: v for k, v in ids.items() if isinstance(v, str)}
-            secret = data.get("hash_key")
-            if isinstance(secret, str) and re.fullmatch(r"[0-9a-f]{32,128}", secret):
-                cache.hash_key = secret
-            else:  # a cache written before keyed hashes: its keys cannot match, start afresh
-                cache.entries = {}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-            try:
-                os.replace(path, aside)
-                cache.warnings.append(
-                    f"{path}: unreadable tag cache ({exc}); moved aside to "
-                    f"{aside.name} and starting empty"
-                )
-            except OSError:
-                cache.warnings.append(f"{path}: unreadable tag cache ({exc}); starting empty")
-        return cache
-
-    def key(self, identity: str, kind: str, fragment: str, vocabulary: Vocabulary = "kinds") -> str:
-        return keyed_hash(
-            self.hash_key, f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}", 32
-        )
-
-    def get(self, key: str) -> str | None:
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        tag = entry.get("tag")
-        return tag if isinstance(tag, str) and invalid_reason(tag) is None else None
-
-    def put(self, key: str, tag: str, kind: str, fragment: str) -> None:
-        self.entries[key] = {
-            "tag": tag,
-            "kind": kind,
-            "source_hash": keyed_hash(self.hash_key, fragment, 24),
-            "created_at": _now(),
-            "llm": dict(self.llm),
-        }
-        self._dirty += 1
-        if self._dirty >= 16 or time.monotonic() - self._last_write > 2.0:
-            self.save()
-
-    def save(self) -> None:
-        if not self.persist:
-            return
-        st = self.stats
-        doc = TagsFile(
-            schema_version=1,
-            created_by="agentpprof",
-            updated_at=_now(),
-            llm=dict(self.llm),
-            stats=CacheStats(
-                requests=st.requests,
-                cache_hits=st.cache_hits,
-                llm_calls=st.llm_calls,
-                llm_successes=st.llm_successes,
-                failures=st.failures,
-            ),
-            tags={k: _entry(v) for k, v in sorted(self.entries.items())},
-            model_ids=dict(sorted(self.model_ids.items())),
-            hash_key=self.hash_key,
-        )
-        write_atomic(
-            self.path, json.dumps(msgspec.to_builtins(doc), indent=1, sort_keys=True) + "\n"
-        )
-        self._dirty = 0
-        self._last_write = time.monotonic()
-
-
-def _entry(v: dict[str, Any]) -> TagEntry:
-    """A cache entry in the file's typed shape (fields an older version wrote are dropped)."""
-    llm = v.get("llm")
-    return TagEntry(
-        tag=str(v["tag"]),
-        kind=str(v.get("kind", "")),
-        source_hash=str(v.get("source_hash", "")),
-        created_at=str(v.get("created_at", "")),
-        llm={str(a): str(b) for a, b in llm.items()} if isinstance(llm, dict) else {},
-    )
-
-
-def keyed_hash(key: str, text: str, n: int = 16) -> str:
-    """HMAC-SHA-256 of ``text`` under a cache's secret, as ``n`` hex digits."""
-    return hmac.new(
-        bytes.fromhex(key), text.encode("utf-8", errors="replace"), hashlib.sha256
-    ).hexdigest()[:n]
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def collect_fragments(sessions: list[Session], tag_llm_calls: bool) -> list[Fragment]:

@@ -15,7 +15,8 @@ from agentpprof.discover import DiscoverOptions
 from agentpprof.errors import LlamaServerError
 from agentpprof.llama import LlamaServer
 from agentpprof.pipeline import NullHooks, ReportOptions, run_report
-from agentpprof.tag import collect_fragments, invalid_reason
+from agentpprof.tag import collect_fragments
+from agentpprof.words import invalid_reason
 from tests.synth import cached
 
 pytestmark = pytest.mark.llama

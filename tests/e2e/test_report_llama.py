@@ -17,7 +17,7 @@ import pytest
 
 from agentpprof.fold import parse_folded
 from agentpprof.parse import parse_session
-from agentpprof.tag import WORD_RE
+from agentpprof.words import WORD_RE
 from tests.e2e.conftest import count_servers
 from tests.synth import cached
 

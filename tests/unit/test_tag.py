@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from agentpprof.cache import TagCache
 from agentpprof.errors import TaggingError
-from agentpprof.prompt import clean_fragment
+from agentpprof.prompt import WORK_KINDS, clean_fragment
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
-from agentpprof.tag import (
-    WORK_KINDS,
-    TagCache,
-    build_prompt,
-    collect_fragments,
-    copies_fragment,
-    inherit_llm_tags,
-    invalid_reason,
-    normalise,
-    tag_fragments,
-)
+from agentpprof.tag import build_prompt, collect_fragments, inherit_llm_tags, tag_fragments
 from agentpprof.tags import Tags
+from agentpprof.words import copies_fragment, invalid_reason, normalise
 from tests.conftest import ScriptedBackend
 
 
