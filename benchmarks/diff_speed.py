@@ -24,6 +24,7 @@ from agentpprof.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
     folded_text,
+    parse_stack,
     project_frames,
 )
 
@@ -63,8 +64,10 @@ def token_stack(rng: random.Random, i: int) -> str:
     )
 
 
-def write_report(folder: Path, system: Counter[str], token: Counter[str]) -> None:
+def write_report(folder: Path, system_text: Counter[str], token_text: Counter[str]) -> None:
     folder.mkdir(parents=True)
+    system = Counter({parse_stack(k): v for k, v in system_text.items()})
+    token = Counter({parse_stack(k): v for k, v in token_text.items()})
     files = {
         "semantic-system.folded.txt": system,
         "semantic-token.folded.txt": token,

@@ -18,6 +18,7 @@ from agentpprof.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
     Profiles,
+    Stack,
     project_frames,
 )
 from agentpprof.models import Inputs, Project, TaggerStats
@@ -46,34 +47,30 @@ WORDS = [
 
 def synthetic(n: int, seed: int = 7) -> Profiles:
     rng = random.Random(seed)
-    system: Counter[str] = Counter()
-    token: Counter[str] = Counter()
+    system: Counter[Stack] = Counter()
+    token: Counter[Stack] = Counter()
     while len(system) < n:
-        stack = ";".join(
-            [
-                "project:bench",
-                f"agent:{rng.choice(['claude', 'codex'])}",
-                f"session:{rng.choice(WORDS)}",
-                f"prompt:{rng.choice(WORDS)}",
-                f"call:tool/{rng.choice(['shell', 'edit', 'read', 'network'])}",
-                f"process:{rng.choice(['cargo', 'git', 'pytest', 'npm', 'rg', 'python'])}",
-                f"effect:{rng.choice(['read', 'write', 'test', 'repo', 'process'])}",
-                f"path:src/m{rng.randrange(4000)}",
-                f"status:{rng.choice(['ok', 'fail'])}",
-            ]
+        stack = (
+            "project:bench",
+            f"agent:{rng.choice(['claude', 'codex'])}",
+            f"session:{rng.choice(WORDS)}",
+            f"prompt:{rng.choice(WORDS)}",
+            f"call:tool/{rng.choice(['shell', 'edit', 'read', 'network'])}",
+            f"process:{rng.choice(['cargo', 'git', 'pytest', 'npm', 'rg', 'python'])}",
+            f"effect:{rng.choice(['read', 'write', 'test', 'repo', 'process'])}",
+            f"path:src/m{rng.randrange(4000)}",
+            f"status:{rng.choice(['ok', 'fail'])}",
         )
         system[stack] += rng.randrange(1, 50)
     while len(token) < n // 4:
-        stack = ";".join(
-            [
-                "project:bench",
-                f"agent:{rng.choice(['claude', 'codex'])}",
-                f"session:{rng.choice(WORDS)}",
-                f"prompt:{rng.choice(WORDS)}_{rng.randrange(300)}",
-                f"call:llm/{rng.choice(WORDS)}",
-                f"model:m{rng.randrange(3)}",
-                f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}",
-            ]
+        stack = (
+            "project:bench",
+            f"agent:{rng.choice(['claude', 'codex'])}",
+            f"session:{rng.choice(WORDS)}",
+            f"prompt:{rng.choice(WORDS)}_{rng.randrange(300)}",
+            f"call:llm/{rng.choice(WORDS)}",
+            f"model:m{rng.randrange(3)}",
+            f"kind:{rng.choice(['input', 'output', 'cache_read', 'cache_write'])}",
         )
         token[stack] += rng.randrange(1, 100000)
     prof = Profiles(system=system, token=token)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from agentpprof.fold import Stack, parse_stack, stack_text
 from agentpprof.records import Session
 from agentpprof.tags import Tags
 
@@ -139,3 +141,12 @@ def fixed_tags(
         for c in s.llm_calls:
             tags.set(("llm", si, c.index), call(si, c.index) if callable(call) else call, "test")
     return tags
+
+
+def stacks(weights: dict[str, int]) -> Counter[Stack]:
+    """Folded-text stacks (``a;b;c``) as the tuples the pipeline carries."""
+    return Counter({parse_stack(k): v for k, v in weights.items()})
+
+
+def texts(counter: Counter[Stack]) -> dict[str, int]:
+    return {stack_text(k): v for k, v in counter.items()}

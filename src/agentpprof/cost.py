@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from agentpprof.records import LlmCall
+from agentpprof.records import TOKEN_KINDS, LlmCall
 
 MICRO = 1_000_000  # cost folded stacks are weighted in micro-dollars
 
@@ -179,17 +180,16 @@ def surcharge(call: LlmCall) -> tuple[float, float, float, float, float] | None:
     return tuple(e - n * p for e, n, p in zip(exact, counts, lin, strict=True))  # type: ignore[return-value]
 
 
-def cost_weights(token: dict[str, int], extra: dict[str, float]) -> dict[str, int]:
+def cost_weights(
+    token: Mapping[tuple[str, ...], int], extra: Mapping[tuple[str, ...], float]
+) -> dict[tuple[str, ...], int]:
     """Micro-dollars per token-shape stack: each stack's tokens at its model's linear price,
     plus the per-call surcharges gathered in ``extra``; stacks of unpriced models left out."""
-    out: dict[str, float] = dict(extra)
-    kinds = {
-        k: i for i, k in enumerate(("input", "cache_read", "cache_write", "output", "reasoning"))
-    }
+    out: dict[tuple[str, ...], float] = dict(extra)
+    kinds = {"kind:" + k: i for i, k in enumerate(TOKEN_KINDS)}
     memo: dict[str, tuple[float, float, float, float, float] | None] = {}
     for stack, tokens in token.items():
-        head, _, kind = stack.rpartition(";kind:")
-        model = head.rpartition(";model:")[2]
+        kind, model = stack[-1], stack[-2].removeprefix("model:")
         if model not in memo:
             memo[model] = linear_prices(model)
         lin = memo[model]

@@ -33,6 +33,7 @@ from agentpprof.discover import display_path
 from agentpprof.errors import AgentpprofError
 from agentpprof.export import pprof_diff_bytes
 from agentpprof.flamegraph import build_diff_tree, for_page, render_tree
+from agentpprof.fold import Stack, parse_stack, stack_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.parallel import file_size, pmap
 from agentpprof.templates import get_env
@@ -197,8 +198,8 @@ def load_side(folder: Path, label: str) -> Side:
     return side
 
 
-def _read_folded(path: Path, warnings: list[str]) -> Counter[str]:
-    out: Counter[str] = Counter()
+def _read_folded(path: Path, warnings: list[str]) -> Counter[Stack]:
+    out: Counter[Stack] = Counter()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -206,21 +207,25 @@ def _read_folded(path: Path, warnings: list[str]) -> Counter[str]:
     rows = _FOLDED_LINE.findall(text)
     if len(rows) == text.count("\n") + (not text.endswith("\n")) - (not text):
         get = out.get
-        for stack, weight in rows:  # the common case: every line is a folded stack
+        for line, weight in rows:  # the common case: every line is a folded stack
+            stack = parse_stack(line)
             out[stack] = get(stack, 0) + int(weight)
         return out
     for lineno, line in enumerate(text.splitlines(), 1):
-        stack, _, weight = line.rpartition(" ")
-        if stack and weight.isdigit():
-            out[stack] += int(weight)
+        head, _, weight = line.rpartition(" ")
+        if head and weight.isdigit():
+            out[parse_stack(head)] += int(weight)
         elif line.strip():
             warnings.append(f"{path}:{lineno}: not a folded stack line (skipped)")
     return out
 
 
-def pair(base: Counter[str], new: Counter[str], scale: float = 1.0) -> dict[str, tuple[int, int]]:
+Pairs = dict[Stack, tuple[int, int]]
+
+
+def pair(base: Counter[Stack], new: Counter[Stack], scale: float = 1.0) -> Pairs:
     """stack -> (base, new), base optionally scaled (rounded) to NEW's total."""
-    out: dict[str, tuple[int, int]] = {}
+    out: Pairs = {}
     for stack, weight in base.items():
         out[stack] = (round(weight * scale) if scale != 1.0 else weight, 0)
     for stack, weight in new.items():
@@ -228,34 +233,41 @@ def pair(base: Counter[str], new: Counter[str], scale: float = 1.0) -> dict[str,
     return out
 
 
-def two_column_text(pairs: dict[str, tuple[int, int]]) -> str:
-    return "".join([f"{stack} {pairs[stack][0]} {pairs[stack][1]}\n" for stack in sorted(pairs)])
+def two_column_text(pairs: Pairs) -> str:
+    rows = sorted((stack_text(k), b, n) for k, (b, n) in pairs.items())
+    return "".join([f"{text} {b} {n}\n" for text, b, n in rows])
 
 
-def parse_two_column(text: str) -> dict[str, tuple[int, int]]:
-    out: dict[str, tuple[int, int]] = {}
+def parse_two_column(text: str) -> Pairs:
+    out: Pairs = {}
     for line in text.splitlines():
         head, _, new = line.rpartition(" ")
         stack, _, base = head.rpartition(" ")
-        out[stack] = (int(base), int(new))
+        out[parse_stack(stack)] = (int(base), int(new))
     return out
 
 
-def group(pairs: dict[str, tuple[int, int]], prefix: str) -> dict[str, tuple[int, int]]:
+def group(pairs: Pairs, prefix: str) -> dict[str, tuple[int, int]]:
     """Weights by the first frame starting with ``prefix`` (stacks without one are left out)."""
-    out: dict[str, list[int]] = {}
+    return groups(pairs, (prefix,))[prefix]
+
+
+def groups(pairs: Pairs, prefixes: tuple[str, ...]) -> dict[str, dict[str, tuple[int, int]]]:
+    """:func:`group` for several prefixes in one pass (each distinct frame is matched once)."""
+    match: dict[str, str | None] = {}
+    acc: dict[str, dict[str, list[int]]] = {p: {} for p in prefixes}
     for stack, (b, n) in pairs.items():
-        start = stack.find(prefix)
-        while start > 0 and stack[start - 1] != ";":
-            start = stack.find(prefix, start + 1)
-        if start < 0:
-            continue
-        end = stack.find(";", start)
-        frame = stack[start:] if end < 0 else stack[start:end]
-        acc = out.setdefault(frame, [0, 0])
-        acc[0] += b
-        acc[1] += n
-    return {k: (v[0], v[1]) for k, v in out.items()}
+        seen: set[str] = set()
+        for frame in stack:
+            hit = match.get(frame, "")
+            if hit == "":
+                hit = match[frame] = next((p for p in prefixes if frame.startswith(p)), None)
+            if hit is not None and hit not in seen:
+                seen.add(hit)
+                row = acc[hit].setdefault(frame, [0, 0])
+                row[0] += b
+                row[1] += n
+    return {p: {k: (v[0], v[1]) for k, v in rows.items()} for p, rows in acc.items()}
 
 
 def _changes(groups: dict[str, tuple[int, int]]) -> tuple[list[Change], list[Change]]:
@@ -297,8 +309,8 @@ def _stem(folded: str) -> str:
 def diff_profile(job: Job) -> Done:
     """Read one profile from both reports and write its differential files."""
     warnings: list[str] = []
-    bc = _read_folded(job.base, warnings) if job.base else Counter[str]()
-    nc = _read_folded(job.new, warnings) if job.new else Counter[str]()
+    bc = _read_folded(job.base, warnings) if job.base else Counter[Stack]()
+    nc = _read_folded(job.new, warnings) if job.new else Counter[Stack]()
     title, unit = PROFILE_INFO.get(job.name, (_stem(job.name), "events"))
     btotal, ntotal = sum(bc.values()), sum(nc.values())
     scale = ntotal / btotal if job.normalize and btotal else 1.0
@@ -341,8 +353,8 @@ def diff_profile(job: Job) -> Done:
         stacks_changed=sum(1 for b, n in pairs.values() if b != n),
         files=files,
     )
-    groups = {prefix: group(pairs, prefix) for _l, prof, prefix in DIMENSIONS if prof == job.name}
-    return Done(profile, warnings, svgs, groups)
+    wanted = tuple(prefix for _l, prof, prefix in DIMENSIONS if prof == job.name)
+    return Done(profile, warnings, svgs, groups(pairs, wanted))
 
 
 def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = False) -> DiffReport:

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
-from agentpprof.fold import sorted_items
+from agentpprof.fold import Stack, sorted_items
 
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 LABEL_FRAMES = frozenset(("session", "prompt", "agent", "model", "kind", "effect", "status"))
@@ -71,7 +71,7 @@ class _Strings:
 
 
 def pprof_bytes(
-    counter: Counter[str], sample_type: str, unit: str = "count", comment: str = ""
+    counter: Counter[Stack], sample_type: str, unit: str = "count", comment: str = ""
 ) -> bytes:
     """A gzip-compressed profile.proto with one sample per folded stack."""
     return _profile(
@@ -83,7 +83,11 @@ def pprof_bytes(
 
 
 def pprof_diff_bytes(
-    base: Counter[str], new: Counter[str], sample_type: str, unit: str = "count", comment: str = ""
+    base: Counter[Stack],
+    new: Counter[Stack],
+    sample_type: str,
+    unit: str = "count",
+    comment: str = "",
 ) -> bytes:
     """What ``go tool pprof -diff_base BASE NEW`` builds: NEW's samples as they are, BASE's with
     negated values and the label ``pprof::base=true``, so every total is NEW - BASE. Samples
@@ -94,7 +98,7 @@ def pprof_diff_bytes(
 
 
 def _profile(
-    items: Iterable[tuple[str, int, bool]], sample_type: str, unit: str, comment: str
+    items: Iterable[tuple[Stack, int, bool]], sample_type: str, unit: str, comment: str
 ) -> bytes:
     strings = _Strings()
     st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
@@ -107,7 +111,7 @@ def _profile(
     base_label = b""
     ids_key, value_key = _key(1, 2), _key(2, 2)
 
-    def register(frames: list[str]) -> None:
+    def register(frames: Stack) -> None:
         # names first, then labels, in stack order: the string table's order never changes
         new = [f for f in dict.fromkeys(frames) if f not in known]
         fids: dict[str, int] = {}
@@ -128,7 +132,7 @@ def _profile(
             known[frame] = (_varint(fids[frame]), label)
 
     for stack, weight, is_base in items:
-        frames = stack.split(";")
+        frames = stack
         try:
             info = [known[f] for f in frames]
         except KeyError:
@@ -163,14 +167,14 @@ def _profile(
     return gzip.compress(bytes(body), compresslevel=6, mtime=0)  # as Go's pprof writes
 
 
-def speedscope_json(counter: Counter[str], name: str, unit: str = "none") -> str:
+def speedscope_json(counter: Counter[Stack], name: str, unit: str = "none") -> str:
     """A speedscope ``sampled`` profile; stacks root first, integer weights."""
     frames: dict[str, int] = {}
     samples: list[list[int]] = []
     weights: list[int] = []
     for stack, weight in sorted_items(counter):
         idxs = []
-        for frame in stack.split(";"):
+        for frame in stack:
             idx = frames.get(frame)
             if idx is None:
                 idx = len(frames)

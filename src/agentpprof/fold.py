@@ -4,6 +4,9 @@ Shapes (the contract):
   system: project;agent;session;prompt;call:tool/<kind>;process:<p0>;…;effect;path|domain;status
   token:  project;agent;session;prompt;call:llm/<tag>;model;kind
   cost:   the token shape, weighted in micro-dollars (calls of unpriced models left out)
+
+Stacks travel as tuples of frames (``Stack``) from here to every writer; only the folded-text
+writer joins them with ``;`` and only the folded-text reader splits them.
 """
 
 from __future__ import annotations
@@ -53,16 +56,25 @@ TOKEN_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "llm-token": ("project", "agent", "call", "model", "kind"),
 }
 NONE_TAG = "none"
+Stack = tuple[str, ...]
+
+
+def stack_text(stack: Stack) -> str:
+    return ";".join(stack)
+
+
+def parse_stack(text: str) -> Stack:
+    return tuple(text.split(";"))
 
 
 @dataclass(slots=True)
 class Profiles:
-    system: Counter[str] = field(default_factory=Counter)
-    token: Counter[str] = field(default_factory=Counter)
-    projections: dict[str, Counter[str]] = field(default_factory=dict)
-    nonsemantic: Counter[str] = field(default_factory=Counter)
-    cost: Counter[str] = field(default_factory=Counter)  # token shape, micro-dollars
-    time: Counter[str] = field(default_factory=Counter)  # system shape, ms (timeline.py)
+    system: Counter[Stack] = field(default_factory=Counter)
+    token: Counter[Stack] = field(default_factory=Counter)
+    projections: dict[str, Counter[Stack]] = field(default_factory=dict)
+    nonsemantic: Counter[Stack] = field(default_factory=Counter)
+    cost: Counter[Stack] = field(default_factory=Counter)  # token shape, micro-dollars
+    time: Counter[Stack] = field(default_factory=Counter)  # system shape, ms (timeline.py)
 
 
 def _prefix(frame: str) -> str:
@@ -117,6 +129,11 @@ class Heads:
         return {i: self(si, i) for i in used}
 
 
+# The functions below build a stack's folded text (``;``-joined): a cached head string plus a
+# few frames is the fastest key to count with (strings cache their hash; a 10-frame tuple is
+# hashed again at every update). The profiles leave fold as tuples (``Stack``).
+
+
 def tool_stacks(head: str, tc: ToolCall) -> list[str]:
     """A tool event's system stacks: one per path group, or per domain, or one."""
     mid = f"{head};call:tool/{safe_frame(tc.category)}"
@@ -155,16 +172,25 @@ def observed_stacks(
     return out
 
 
-def untracked_stack(head: str, chain: list[str], status: Status) -> str:
-    procs = "".join(";process:" + safe_frame(c) for c in chain)
-    return f"{head};call:tool/untracked{procs};effect:process;status:{status}"
+def untracked_stacks(head: str, chain: list[str], status: Status, hosts: list[str]) -> list[str]:
+    """A process subtree no tool call explains (AgentSight), and the hosts it talked to."""
+    mid = f"{head};call:tool/untracked" + "".join(";process:" + safe_frame(c) for c in chain)
+    return [f"{mid};effect:process;status:{status}"] + [
+        f"{mid};effect:network;domain:{safe_frame(h)};status:{status}" for h in hosts
+    ]
+
+
+def typed(counts: dict[str, int]) -> Counter[Stack]:
+    """Folded-text keys (one per distinct stack) as the tuples every later stage reads."""
+    return Counter({parse_stack(k): v for k, v in counts.items()})
 
 
 def fold_sessions(
     sessions: list[Session], tags: Tags, project: str, correlation: Correlation | None = None
 ) -> Profiles:
     prof = Profiles()
-    system, token = prof.system, prof.token
+    system: Counter[str] = Counter()
+    token: Counter[str] = Counter()
     dollars: dict[str, float] = {}
     heads = Heads(sessions, tags, project)
     observed = correlation.observed if correlation else {}
@@ -196,15 +222,10 @@ def fold_sessions(
                     if usd:
                         dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
     for u in correlation.untracked if correlation else []:
-        head = heads(u.session, u.prompt_index)
-        system[untracked_stack(head, u.chain, u.status)] += 1
-        for h in u.hosts:
-            procs = "".join(";process:" + safe_frame(c) for c in u.chain)
-            system[
-                f"{head};call:tool/untracked{procs};effect:network;domain:{safe_frame(h)};"
-                f"status:{u.status}"
-            ] += 1
-    prof.cost = Counter(cost_weights(token, dollars))
+        for stack in untracked_stacks(heads(u.session, u.prompt_index), u.chain, u.status, u.hosts):
+            system[stack] += 1
+    prof.system, prof.token = typed(system), typed(token)
+    prof.cost = Counter(cost_weights(prof.token, {parse_stack(k): v for k, v in dollars.items()}))
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_frames(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
@@ -214,34 +235,45 @@ def fold_sessions(
 
 
 def project_frames(
-    counter: Counter[str], families: Iterable[str], *, keep: bool = True
-) -> Counter[str]:
+    counter: Counter[Stack], families: Iterable[str], *, keep: bool = True
+) -> Counter[Stack]:
     """Stacks with only the frames of these families (``keep``) or without them (``keep=False``),
     weights of stacks that become equal merged."""
     chosen = set(families)
-    out: Counter[str] = Counter()
+    wanted: dict[str, bool] = {}  # frame -> kept (frames repeat: decided once each)
+    out: Counter[Stack] = Counter()
     for stack, weight in counter.items():
-        frames = [f for f in stack.split(";") if (_prefix(f) in chosen) is keep]
+        frames = []
+        for f in stack:
+            k = wanted.get(f)
+            if k is None:
+                k = wanted[f] = (_prefix(f) in chosen) is keep
+            if k:
+                frames.append(f)
         if frames:
-            out[";".join(frames)] += weight
+            out[tuple(frames)] += weight
     return out
 
 
-def sorted_items(counter: Counter[str]) -> list[tuple[str, int]]:
-    """Weight descending, then stack: byte-stable output for the same input."""
-    return sorted(((k, v) for k, v in counter.items() if v > 0), key=lambda kv: (-kv[1], kv[0]))
+def sorted_items(counter: Counter[Stack]) -> list[tuple[Stack, int]]:
+    """Weight descending, then stack text: byte-stable output for the same input."""
+    rows = [(stack_text(k), k, v) for k, v in counter.items() if v > 0]
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return [(k, v) for _t, k, v in rows]
 
 
-def folded_text(counter: Counter[str]) -> str:
-    return "".join(f"{stack} {weight}\n" for stack, weight in sorted_items(counter))
+def folded_text(counter: Counter[Stack]) -> str:
+    rows = [(stack_text(k), v) for k, v in counter.items() if v > 0]
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return "".join(f"{text} {weight}\n" for text, weight in rows)
 
 
-def parse_folded(text: str) -> Counter[str]:
-    out: Counter[str] = Counter()
+def parse_folded(text: str) -> Counter[Stack]:
+    out: Counter[Stack] = Counter()
     for line in text.splitlines():
         stack, _, weight = line.rpartition(" ")
         if stack and weight.isdigit():
-            out[stack] += int(weight)
+            out[parse_stack(stack)] += int(weight)
     return out
 
 
@@ -264,12 +296,11 @@ class Mixing:
 
 
 def mixing(
-    system: Counter[str], drop: tuple[str, ...] = ("session", "prompt"), top: int = 20
+    system: Counter[Stack], drop: tuple[str, ...] = ("session", "prompt"), top: int = 20
 ) -> Mixing:
     """Baseline stacks into which 2+ distinct session/prompt tag combinations fold."""
     groups: dict[str, Counter[str]] = {}
-    for stack, weight in system.items():
-        frames = stack.split(";")
+    for frames, weight in system.items():
         semantic = "/".join(f for f in frames if _prefix(f) in ("session", "prompt"))
         base = ";".join(f for f in frames if _prefix(f) not in drop)
         groups.setdefault(base, Counter())[semantic] += weight

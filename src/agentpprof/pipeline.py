@@ -20,7 +20,7 @@ from agentpprof.cache import TagCache, TagStats
 from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
 from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.fold import Profiles, fold_sessions, folded_text
+from agentpprof.fold import Profiles, Stack, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.llama import DEFAULT_URL, LlamaServer
 from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
@@ -204,7 +204,7 @@ async def _tag(
     return tags, cache.stats, endpoints
 
 
-def folded_files(profiles: Profiles) -> dict[str, Counter[str]]:
+def folded_files(profiles: Profiles) -> dict[str, Counter[Stack]]:
     """Folded file name -> its profile (names from the artifact registry)."""
     files = {
         FOLDED[field]: getattr(profiles, field)

@@ -22,7 +22,7 @@ from agentpprof.artifacts import (
 from agentpprof.charts import bar_chart, timeline_chart
 from agentpprof.errors import AgentpprofError
 from agentpprof.flamegraph import for_page, render_flamegraph
-from agentpprof.fold import parse_folded
+from agentpprof.fold import Stack, parse_folded
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import Report
 from agentpprof.templates import get_env
@@ -61,7 +61,7 @@ def render_charts(report: Report) -> dict[str, str]:
     }
 
 
-def render_flamegraphs(folded: dict[str, Counter[str]]) -> dict[str, str]:
+def render_flamegraphs(folded: dict[str, Counter[Stack]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for fl in FLAMES:
         out[fl.svg] = render_flamegraph(
@@ -92,7 +92,7 @@ def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = N
 
 
 def render_all(
-    out: Path, report: Report, folded: dict[str, Counter[str]], trace: str | None = None
+    out: Path, report: Report, folded: dict[str, Counter[Stack]], trace: str | None = None
 ) -> None:
     svgs = render_flamegraphs(folded)
     svgs.update(render_charts(report))
@@ -112,7 +112,7 @@ def rerender(out: Path) -> Path:
         ) from None
     except ValueError as exc:
         raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
-    folded: dict[str, Counter[str]] = {}
+    folded: dict[str, Counter[Stack]] = {}
     for fl in FLAMES:
         fpath = out / fl.folded
         folded[fl.folded] = parse_folded(fpath.read_text()) if fpath.is_file() else Counter()

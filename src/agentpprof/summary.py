@@ -10,7 +10,7 @@ from agentpprof import __version__
 from agentpprof.agentsight import Correlation
 from agentpprof.cache import keyed_hash
 from agentpprof.cost import call_cost, price_table
-from agentpprof.fold import Mixing, Profiles, mixing, sorted_items
+from agentpprof.fold import Mixing, Profiles, Stack, mixing, sorted_items, stack_text
 from agentpprof.models import (
     CommandCount,
     CorrelationModel,
@@ -62,7 +62,7 @@ def token_counts(t: Tokens) -> TokenCounts:
     )
 
 
-def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSummary:
+def stack_summary(file: str, counter: Counter[Stack], top: int = 12) -> StackSummary:
     total = sum(counter.values())
     unique = sum(1 for v in counter.values() if v > 0)
     items = sorted_items(counter)
@@ -72,7 +72,7 @@ def stack_summary(file: str, counter: Counter[str], top: int = 12) -> StackSumma
         unique_stacks=unique,
         compression_ratio=round(total / unique, 3) if unique else 0.0,
         max_stack_weight=items[0][1] if items else 0,
-        top=[StackWeight(stack=k, weight=v) for k, v in items[:top]],
+        top=[StackWeight(stack=stack_text(k), weight=v) for k, v in items[:top]],
     )
 
 

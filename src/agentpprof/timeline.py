@@ -27,9 +27,11 @@ from agentpprof.classify import safe_frame
 from agentpprof.fold import (
     NONE_TAG,
     Heads,
+    Stack,
     llm_stack,
     observed_stacks,
     tool_stacks,
+    typed,
 )
 from agentpprof.records import Session
 from agentpprof.tags import Tags
@@ -43,7 +45,9 @@ class Span:
     kind: str  # "llm", "tool" or "wait"
     name: str  # llm/<tag>, tool/<category>[ <process>], "waiting for the user"
     tag: str  # the colour: the LLM call's tag, or the prompt's tag for tools
-    stacks: list[str] = field(default_factory=list)  # time-profile stacks (empty for waits)
+    stacks: list[str] = field(
+        default_factory=list
+    )  # folded text (fold's builders)  # time-profile stacks (empty for waits)
 
 
 @dataclass(slots=True)
@@ -64,7 +68,7 @@ class Lane:
 @dataclass(slots=True)
 class Timeline:
     lanes: list[Lane]
-    profile: Counter[str]  # stack -> ms
+    profile: Counter[Stack]  # stack -> ms
 
 
 def _ms(ts: str | None) -> float | None:
@@ -212,7 +216,7 @@ def build_timeline(
         _attribute(lane, acc)
         lanes.append(lane)
     lanes = _ordered(lanes, sessions)
-    profile = Counter({k: w for k, ms in acc.items() if (w := round(ms)) > 0})
+    profile = typed({k: w for k, ms in acc.items() if (w := round(ms)) > 0})
     return Timeline(lanes, profile)
 
 

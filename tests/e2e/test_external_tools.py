@@ -13,10 +13,11 @@ import pytest
 
 from agentpprof.diff import parse_two_column, run_diff
 from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.fold import folded_text
+from agentpprof.fold import folded_text, parse_stack
+from tests.conftest import stacks
 from tests.e2e.conftest import npm_file
 
-COUNTER = Counter(
+COUNTER = stacks(
     {
         "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
         "effect:test;status:ok": 7,
@@ -110,16 +111,22 @@ def _pprof_top(go_binary: str, *args: str) -> dict[str, tuple[int, int]]:
 def test_go_tool_pprof_diff_base_equals_our_two_column_file(tmp_path: Path, go_binary: str) -> None:
     new = Counter(COUNTER)
     new[
-        "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;process:cargo;"
-        "effect:test;status:ok"
+        parse_stack(
+            "project:p;agent:claude;session:testing;prompt:debugging;call:tool/shell;"
+            "process:cargo;effect:test;status:ok"
+        )
     ] += 2_500_000
     new[
-        "project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;"
-        "effect:repo;status:fail"
+        parse_stack(
+            "project:p;agent:codex;session:deploy;prompt:git;call:tool/shell;process:git;"
+            "effect:repo;status:fail"
+        )
     ] = 0
     new[
-        "project:p;agent:codex;session:deploy;prompt:release;call:tool/shell;process:gh;"
-        "effect:network;domain:api.github.com;status:ok"
+        parse_stack(
+            "project:p;agent:codex;session:deploy;prompt:release;call:tool/shell;process:gh;"
+            "effect:network;domain:api.github.com;status:ok"
+        )
     ] = 4
     base_dir = _report_folder(tmp_path / "base", COUNTER)
     new_dir = _report_folder(tmp_path / "new", +new)
@@ -127,8 +134,7 @@ def test_go_tool_pprof_diff_base_equals_our_two_column_file(tmp_path: Path, go_b
     prof = result.profiles[0]
     pairs = parse_two_column((tmp_path / "diff" / prof.files["two_column"]).read_text())
     want: dict[str, list[int]] = {}
-    for stack, (b, n) in pairs.items():
-        frames = stack.split(";")
+    for frames, (b, n) in pairs.items():
         want.setdefault(frames[-1], [0, 0])[0] += n - b
         for frame in set(frames):
             want.setdefault(frame, [0, 0])[1] += n - b

@@ -17,7 +17,7 @@ from agentpprof.errors import AgentpprofError
 from agentpprof.fold import fold_sessions
 from agentpprof.parse import parse_session
 from agentpprof.tags import Tags
-from tests.conftest import REFERENCE, needs_reference
+from tests.conftest import REFERENCE, needs_reference, texts
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SAMPLE = REFERENCE / "agentsight" / "sample-snapshot.json"
@@ -202,7 +202,7 @@ def test_every_call_matched_with_nesting_status_and_domains(tmp_path: Path) -> N
     assert obs[(0, 1)].chain == ["bash", "curl"] and obs[(0, 1)].hosts == ["api.github.com"]
     assert (0, 2) not in obs  # make lint: nothing ran it, the offline chain stays
     assert obs[(0, 3)].chain == ["bash", "ls"] and obs[(0, 3)].status == "ok"
-    stacks = "\n".join(prof.system)
+    stacks = "\n".join(texts(prof.system))
     assert "call:tool/shell;process:bash;process:pytest;process:python3;" in stacks
     assert "process:curl;effect:network;domain:api.github.com;status:ok" in stacks
     assert "call:tool/shell;process:make;" in stacks  # unmatched: chain from its command
@@ -220,7 +220,7 @@ def test_still_matched_at_the_documented_skew(tmp_path: Path, offset: int) -> No
 def test_beyond_the_skew_calls_fall_back_and_the_report_says_so(tmp_path: Path) -> None:
     corr, prof = _run(tmp_path, 4 * DEFAULT_SKEW_MS)
     assert corr.matched < 3 and corr.unmatched + corr.outside >= 2
-    assert "call:tool/shell;process:pytest;" in "\n".join(prof.system)  # the offline chain
+    assert "call:tool/shell;process:pytest;" in "\n".join(texts(prof.system))  # the offline chain
 
 
 def test_bad_snapshots_are_clear_errors_and_nothing_is_written(tmp_path: Path) -> None:

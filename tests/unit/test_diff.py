@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from agentpprof.diff import group, pair, parse_two_column, run_diff
 from agentpprof.discover import DiscoverOptions
 from agentpprof.flamegraph import Node, build_diff_tree, build_tree, layout
 from agentpprof.pipeline import ReportOptions, run_report
-from tests.conftest import ScriptedBackend
+from tests.conftest import ScriptedBackend, stacks
 from tests.synth import claude_session, sessions
 
 
@@ -95,12 +94,13 @@ def test_diff_columns_match_both_reports(reports: tuple[Path, Path], tmp_path: P
 
 
 def test_normalize_scales_base_to_new_total() -> None:
-    base = Counter({"a;b": 10, "a;c": 10})
-    new = Counter({"a;b": 30, "a;c": 10})
+    base = stacks({"a;b": 10, "a;c": 10})
+    new = stacks({"a;b": 30, "a;c": 10})
     pairs = pair(base, new, scale=40 / 20)
-    assert pairs == {"a;b": (20, 30), "a;c": (20, 10)}
+    assert pairs == {("a", "b"): (20, 30), ("a", "c"): (20, 10)}
     assert group(pairs, "a") == {"a": (40, 40)}
-    assert group({"x:1;call:llm/a;y": (1, 2), "call:llm/b": (3, 0)}, "call:llm/") == {
+    calls = {("x:1", "call:llm/a", "y"): (1, 2), ("call:llm/b",): (3, 0)}
+    assert group(calls, "call:llm/") == {
         "call:llm/a": (1, 2),
         "call:llm/b": (3, 0),
     }
@@ -146,8 +146,8 @@ def test_cli_warns_on_other_model_and_errors_on_bad_folders(
 
 
 def test_diff_tree_sums_equal_the_plain_trees() -> None:
-    base = Counter({"a;b;c": 3, "a;b": 2, "a;d": 5, "e": 1})
-    new = Counter({"a;b;c": 1, "a;d;f": 4, "g;h": 7})
+    base = stacks({"a;b;c": 3, "a;b": 2, "a;d": 5, "e": 1})
+    new = stacks({"a;b;c": 1, "a;d;f": 4, "g;h": 7})
     tree = build_diff_tree(pair(base, new))
 
     def flat(node: Node, attr: str, path: str = "") -> dict[str, int]:
@@ -165,7 +165,7 @@ def test_pruned_diff_tree_draws_the_same_frames() -> None:
 
     rng = random.Random(5)
     pairs = {
-        ";".join(f"f{rng.randrange(k + 2)}" for k in range(rng.randrange(1, 9))): (
+        tuple(f"f{rng.randrange(k + 2)}" for k in range(rng.randrange(1, 9))): (
             rng.choice([0, rng.randrange(1, 900)]),
             rng.choice([0, rng.randrange(1, 900)]),
         )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 from agentpprof.fold import fold_sessions, folded_text, mixing, project_frames
 from agentpprof.parse import parse_session
-from tests.conftest import fixed_tags
+from tests.conftest import fixed_tags, stacks
 
 CWD = "/work/agentsight"
 
@@ -128,20 +127,20 @@ def test_golden_stacks(tmp_path: Path) -> None:
 
 
 def test_projection_helpers() -> None:
-    c = Counter(
+    c = stacks(
         {
             "project:p;agent:a;session:x;prompt:y;call:tool/read;effect:read;status:ok": 3,
             "project:p;agent:a;session:z;prompt:y;call:tool/read;effect:read;status:ok": 2,
         }
     )
-    assert project_frames(c, ("project", "prompt")) == Counter({"project:p;prompt:y": 5})
-    assert project_frames(c, ("session",), keep=False) == Counter(
+    assert project_frames(c, ("project", "prompt")) == stacks({"project:p;prompt:y": 5})
+    assert project_frames(c, ("session",), keep=False) == stacks(
         {"project:p;agent:a;prompt:y;call:tool/read;effect:read;status:ok": 5}
     )
 
 
 def test_mixing_by_hand() -> None:
-    c = Counter(
+    c = stacks(
         {
             "project:p;agent:a;session:s1;prompt:debug;call:tool/shell;effect:test;status:ok": 6,
             "project:p;agent:a;session:s2;prompt:docs;call:tool/shell;effect:test;status:ok": 3,

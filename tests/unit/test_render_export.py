@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import Counter
 from pathlib import Path
 
 from agentpprof.export import pprof_bytes, speedscope_json
@@ -17,7 +16,7 @@ from agentpprof.render import render_all, rerender
 from agentpprof.schema import render_schemas
 from agentpprof.summary import build_report
 from agentpprof.tags import Tags
-from tests.conftest import fixed_tags
+from tests.conftest import fixed_tags, stacks
 
 EVIL = "</script><img src=x onerror=alert(1)>"
 REPO = Path(__file__).resolve().parents[2]
@@ -105,12 +104,12 @@ def test_render_rebuilds_from_folder(tmp_path: Path) -> None:
 
 
 def test_flamegraph_merges_prefixes_and_prunes() -> None:
-    c = Counter({"a;b;c": 5, "a;b;d": 3, "a;e": 1, "a;tiny": 0})
+    c = stacks({"a;b;c": 5, "a;b;d": 3, "a;e": 1, "a;tiny": 0})
     root = build_tree(c)
     assert root.value == 9 and root.children["a"].children["b"].value == 8
     rects, depth = layout(root, 1000, 0.5)
     assert depth == 3 and len([r for r in rects if r.name == "b"]) == 1
-    big = Counter({f"x;f{i}": 1 for i in range(5000)} | {"x;big": 100000})
+    big = stacks({f"x;f{i}": 1 for i in range(5000)} | {"x;big": 100000})
     rects, _ = layout(build_tree(big), 1180, 0.5)
     assert len(rects) < 20  # narrow frames are pruned, their weight stays in the parent
     svg = render_flamegraph(c, title="t", unit="events")
@@ -118,7 +117,7 @@ def test_flamegraph_merges_prefixes_and_prunes() -> None:
 
 
 def test_pprof_and_speedscope_shapes() -> None:
-    c = Counter({"project:p;agent:a;kind:input": 7, "project:p;agent:a;kind:output": 3})
+    c = stacks({"project:p;agent:a;kind:input": 7, "project:p;agent:a;kind:output": 3})
     data = gzip.decompress(pprof_bytes(c, "tokens"))
     assert b"tokens" in data and b"kind:input" in data
     doc = json.loads(speedscope_json(c, "t"))
@@ -166,7 +165,7 @@ def test_pprof_decodes_with_protobuf() -> None:
     Profile = message_factory.GetMessageClass(
         pool.FindMessageTypeByName("perftools.profiles.Profile")
     )
-    c = Counter({"a;b": 7, "a;c": 3})
+    c = stacks({"a;b": 7, "a;c": 3})
     p = Profile.FromString(gzip.decompress(pprof_bytes(c, "events")))
     assert p.string_table[0] == ""
     assert p.string_table[p.sample_type[0].type] == "events"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agentpprof.parse import parse_session
 from agentpprof.timeline import build_timeline, trace_json, waterfall_data
-from tests.conftest import fixed_tags
+from tests.conftest import fixed_tags, texts
 from tests.synth import PROMPTS, claude_session, codex_session
 
 
@@ -38,9 +38,10 @@ def test_wall_time_adds_up_and_the_profile_holds_tools_and_llm_calls(tmp_path: P
     assert any(lane.wait_ms > 0 for lane in tl.lanes)
     total = sum(lane.tool_ms + lane.llm_ms for lane in tl.lanes)
     assert abs(sum(tl.profile.values()) - total) <= len(tl.profile)  # rounding per stack
-    assert all(k.startswith("project:demo;agent:") for k in tl.profile)
-    assert any(";call:llm/reading;model:" in k for k in tl.profile)
-    assert any(";call:tool/" in k and ";status:" in k for k in tl.profile)
+    profile = texts(tl.profile)
+    assert all(k.startswith("project:demo;agent:") for k in profile)
+    assert any(";call:llm/reading;model:" in k for k in profile)
+    assert any(";call:tool/" in k and ";status:" in k for k in profile)
     # sub-agent lanes follow their parent
     names = [lane.name for lane in tl.lanes]
     sub = next(i for i, n in enumerate(names) if "sub-agent" in n)
