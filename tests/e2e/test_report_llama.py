@@ -95,7 +95,7 @@ def test_folded_shapes_and_weights(report_dir: Path) -> None:
     tok = parse_folded((report_dir / "semantic-token.folded.txt").read_text())
     by_session: Counter[str] = Counter()
     for stack, w in tok.items():
-        by_session[stack.split(";")[2]] += w
+        by_session[stack[2]] += w
     assert sum(tok.values()) == rep["summary"]["totals"]["tokens"]["total"]
     # per file: token rows equal `agentpprof sessions` and system weight = events x targets
     for f in _files():
