@@ -525,6 +525,10 @@ def report(
         "llm_tag_calls": rep.llm_tagger.llm_calls,
         "cache_hits": rep.llm_tagger.cache_hits,
         "tagging_seconds": rep.llm_tagger.seconds,
+        "cost_usd": rep.summary.cost.total_usd,
+        "cost_complete": rep.summary.cost.complete,
+        "agent_time_ms": rep.summary.time.tool_ms + rep.summary.time.llm_ms,
+        "wait_ms": rep.summary.time.wait_ms,
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
