@@ -132,11 +132,13 @@ class SessionRow(_Model):
     tool_call_count: int
     tokens: TokenCounts
     cost_usd: float | None = Field(
+        default=None,
         description="US dollars from the shipped price table; null "
-        "when a model of the session has no price"
+        "when a model of the session has no price (or the report predates prices)",
     )
     time: SessionTime | None = Field(
-        description="the session's wall time split; null when it has no timed event"
+        default=None,
+        description="the session's wall time split; null when it has no timed event",
     )
     effects: dict[str, int]
     statuses: dict[str, int]
@@ -211,27 +213,34 @@ class TagCost(_Model):
 
 
 class CostSummary(_Model):
-    total_usd: float = Field(description="US dollars of every priced LLM call")
-    complete: bool = Field(description="false when some LLM calls have no price")
-    priced_calls: int
-    unpriced_calls: int
-    unknown_models: dict[str, int] = Field(description="model -> LLM calls without a price")
-    by_session_tag: list[TagCost]
-    by_prompt_tag: list[TagCost]
-    by_llm_tag: list[TagCost]
-    by_model: list[TagCost]
-    price_table: str = Field(description="source and date of the price table")
+    """Defaults: a report written before prices existed (read by `render` and `diff`)."""
+
+    total_usd: float = Field(default=0.0, description="US dollars of every priced LLM call")
+    complete: bool = Field(default=False, description="false when some LLM calls have no price")
+    priced_calls: int = 0
+    unpriced_calls: int = 0
+    unknown_models: dict[str, int] = Field(
+        default_factory=dict, description="model -> LLM calls without a price"
+    )
+    by_session_tag: list[TagCost] = Field(default_factory=list)
+    by_prompt_tag: list[TagCost] = Field(default_factory=list)
+    by_llm_tag: list[TagCost] = Field(default_factory=list)
+    by_model: list[TagCost] = Field(default_factory=list)
+    price_table: str = Field(default="", description="source and date of the price table")
 
 
 class TimeSummary(_Model):
-    wall_ms: int
-    tool_ms: int
-    llm_ms: int
-    wait_ms: int
-    idle_ms: int
-    lanes: int = Field(description="sessions and sub-agent files with timed events")
+    """Defaults: a report written before the time view (read by `render` and `diff`)."""
+
+    wall_ms: int = 0
+    tool_ms: int = 0
+    llm_ms: int = 0
+    wait_ms: int = 0
+    idle_ms: int = 0
+    lanes: int = Field(default=0, description="sessions and sub-agent files with timed events")
     profile_ms: int = Field(
-        description="total weight of semantic-time.folded.txt (tool + LLM time, rounded per stack)"
+        default=0,
+        description="total weight of semantic-time.folded.txt (tool + LLM time, rounded per stack)",
     )
 
 
@@ -257,8 +266,8 @@ class Summary(_Model):
     effects: dict[str, int]
     timeline: list[DayCount]
     mixing: list[MixingModel]
-    cost: CostSummary
-    time: TimeSummary
+    cost: CostSummary = Field(default_factory=CostSummary)
+    time: TimeSummary = Field(default_factory=TimeSummary)
 
 
 class SnapshotRow(_Model):

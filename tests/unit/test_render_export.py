@@ -222,3 +222,19 @@ def test_inventory_rows_are_the_documented_model() -> None:
     s.llm_calls[0].model = "gpt-5"
     row = json.loads(encode_json([inventory_row(s)]))[0]
     assert row["cost_usd"] == round(3 * 1.25e-6 + 4 * 10e-6, 6)
+
+
+def test_render_reads_a_report_from_before_prices_and_the_time_view(tmp_path: Path) -> None:
+    """`agentpprof render` on a folder written by an earlier agentpprof (no cost or time
+    fields, no cost/time folded files, no trace) still rebuilds the dashboard."""
+    _report([_evil_session()], tmp_path)
+    doc = json.loads((tmp_path / "agentpprof.json").read_text())
+    for row in doc["sessions"]:
+        row.pop("cost_usd"), row.pop("time")
+    doc["summary"].pop("cost"), doc["summary"].pop("time")
+    (tmp_path / "agentpprof.json").write_text(json.dumps(doc))
+    for name in ("semantic-cost.folded.txt", "semantic-time.folded.txt", "timeline.trace.json"):
+        (tmp_path / name).unlink(missing_ok=True)
+    (tmp_path / "index.html").unlink()
+    assert rerender(tmp_path).is_file()
+    assert "Where the time went" in (tmp_path / "index.html").read_text()
