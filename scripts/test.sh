@@ -55,5 +55,4 @@ step "mypy --strict src"
 .venv/bin/mypy src
 
 step "pytest (unit, e2e against the real llama-server, browser)"
-export AGENTPPROF_REQUIRE_E2E=1
 .venv/bin/python -m pytest "$@"

@@ -1,7 +1,8 @@
 """e2e fixtures: the real llama-server and default model that `scripts/test.sh` provisions.
 
-With AGENTPPROF_REQUIRE_E2E=1 (set by the test command, so in CI) a missing binary, model,
-browser or Go toolchain is a failure, never a skip.
+A missing binary, model, browser or Go toolchain is a failure, never a skip: the test command
+(scripts/test.sh, which CI runs) installs them all. For a quick run without them, deselect the
+e2e tests: `pytest tests/unit` or `-m 'not llama'`.
 """
 
 from __future__ import annotations
@@ -11,19 +12,16 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from agentpprof.llama import LlamaServer
 from agentpprof.provision import ensure_default_model, find_llama_server
 
-REQUIRE = os.environ.get("AGENTPPROF_REQUIRE_E2E") == "1"
 
-
-def missing(what: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"{what} is required for e2e tests (run scripts/test.sh)")
-    pytest.skip(f"{what} not available")
+def missing(what: str) -> NoReturn:
+    pytest.fail(f"{what} is required for e2e tests (scripts/test.sh installs it)")
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +29,6 @@ def llama_binary() -> Path:
     binary = find_llama_server()
     if binary is None:
         missing("llama-server (agentpprof setup)")
-    assert binary is not None
     return binary
 
 
@@ -41,7 +38,6 @@ def default_model() -> Path:
         return ensure_default_model()
     except Exception as exc:
         missing(f"the default model ({exc})")
-        raise
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +53,6 @@ def _tool(what: str, *names: str) -> str:
         if path:
             return path
     missing(what)
-    raise AssertionError  # unreachable: missing() fails or skips
 
 
 def npm_file(relative: str) -> Path:
