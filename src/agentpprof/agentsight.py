@@ -28,16 +28,14 @@ many.
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 
-from agentpprof import classify
 from agentpprof.errors import AgentpprofError
 from agentpprof.records import Session, Status, ToolCall
-from agentpprof.timerange import normal_ts
+from agentpprof.timerange import epoch_ms
 
 SUPPORTED_SCHEMA = 1
 DEFAULT_SKEW_MS = 2000
@@ -257,16 +255,8 @@ class Correlation:
 
 
 def _ms(ts: str | None) -> int | None:
-    if not ts:
-        return None
-    from datetime import datetime
-
-    try:
-        return round(
-            datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00")).timestamp() * 1000
-        )
-    except ValueError:
-        return None
+    t = epoch_ms(ts)
+    return None if t is None else round(t)
 
 
 def _status(p: Proc) -> Status:
@@ -389,11 +379,3 @@ def _untracked(procs: list[Proc], sessions: list[Session]) -> list[Untracked]:
         hosts = sorted({h for q in _subtree(p) for h in q.hosts})
         out.append(Untracked(si, prompt, chain_of(p), _status(p), hosts))
     return out
-
-
-def untracked_counts(corr: Correlation) -> Counter[str]:
-    return Counter(u.chain[0] for u in corr.untracked)
-
-
-def safe_chain(chain: list[str]) -> list[str]:
-    return [classify.safe_frame(c) for c in chain]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import PureWindowsPath
 from typing import Any
 
+from agentpprof.records import ToolCall
+
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "fish", "ksh", "pwsh", "powershell", "cmd"})
 WRAPPERS = frozenset(
     {
@@ -739,6 +741,34 @@ def _patch_text(name: str, args: Mapping[str, Any]) -> str | None:
         return str(args.get("input", "") or args.get("patch", ""))
     text = args.get("input")
     return text if isinstance(text, str) and "*** Begin Patch" in text else None
+
+
+def tool_call(
+    facts: ToolFacts,
+    *,
+    index: int,
+    line: int,
+    timestamp: str | None,
+    name: str,
+    prompt_index: int | None,
+    call_id: str,
+) -> ToolCall:
+    """The parse stages' record of a classified tool call (no result seen yet)."""
+    return ToolCall(
+        index=index,
+        line=line,
+        timestamp=timestamp,
+        name=name,
+        category=facts.category,
+        command=facts.command,
+        process_chain=facts.process_chain,
+        effect=facts.effect,
+        path_groups=facts.path_groups,
+        domains=facts.domains,
+        status="observed",
+        prompt_index=prompt_index,
+        call_id=call_id,
+    )
 
 
 def classify_tool(

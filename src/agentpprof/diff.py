@@ -19,7 +19,6 @@ and for the main profiles (system, token, and the time and cost profiles where p
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +32,13 @@ from agentpprof.discover import display_path
 from agentpprof.errors import AgentpprofError
 from agentpprof.export import pprof_diff_bytes
 from agentpprof.flamegraph import build_diff_tree, for_page, render_tree
-from agentpprof.fold import Stack, parse_stack, stack_text
+from agentpprof.fold import Stack, parse_folded, parse_stack, stack_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.parallel import file_size, pmap
 from agentpprof.templates import get_env
 
 FOLDED_SUFFIX = ".folded.txt"
 TOP = 10
-_FOLDED_LINE = re.compile(r"^(.+) ([0-9]+)$", re.M)
 SVG_WIDTH, MIN_WIDTH_PX = 1200, 0.5  # as the report's flame graphs
 
 # folded file -> (title, unit) for the profiles the dashboard knows, plus the optional time and
@@ -199,25 +197,11 @@ def load_side(folder: Path, label: str) -> Side:
 
 
 def _read_folded(path: Path, warnings: list[str]) -> Counter[Stack]:
-    out: Counter[Stack] = Counter()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise AgentpprofError(f"cannot read {path}: {exc.strerror}") from None
-    rows = _FOLDED_LINE.findall(text)
-    if len(rows) == text.count("\n") + (not text.endswith("\n")) - (not text):
-        get = out.get
-        for line, weight in rows:  # the common case: every line is a folded stack
-            stack = parse_stack(line)
-            out[stack] = get(stack, 0) + int(weight)
-        return out
-    for lineno, line in enumerate(text.splitlines(), 1):
-        head, _, weight = line.rpartition(" ")
-        if head and weight.isdigit():
-            out[parse_stack(head)] += int(weight)
-        elif line.strip():
-            warnings.append(f"{path}:{lineno}: not a folded stack line (skipped)")
-    return out
+    return parse_folded(text, warnings, str(path))
 
 
 Pairs = dict[Stack, tuple[int, int]]

@@ -11,6 +11,7 @@ writer joins them with ``;`` and only the folded-text reader splits them.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -268,12 +269,28 @@ def folded_text(counter: Counter[Stack]) -> str:
     return "".join(f"{text} {weight}\n" for text, weight in rows)
 
 
-def parse_folded(text: str) -> Counter[Stack]:
+_FOLDED_LINE = re.compile(r"^(.+) ([0-9]+)$", re.M)
+
+
+def parse_folded(
+    text: str, warnings: list[str] | None = None, where: str = "folded"
+) -> Counter[Stack]:
+    """Folded text (``frame;frame;… weight`` lines) as typed stacks, weights of repeated stacks
+    added. A line that is not a folded stack is skipped (with ``where:line`` in ``warnings``)."""
     out: Counter[Stack] = Counter()
-    for line in text.splitlines():
-        stack, _, weight = line.rpartition(" ")
-        if stack and weight.isdigit():
-            out[parse_stack(stack)] += int(weight)
+    rows = _FOLDED_LINE.findall(text)
+    if len(rows) == text.count("\n") + (not text.endswith("\n")) - (not text):
+        get = out.get
+        for line, weight in rows:  # the common case: every line is a folded stack
+            stack = parse_stack(line)
+            out[stack] = get(stack, 0) + int(weight)
+        return out
+    for lineno, line in enumerate(text.splitlines(), 1):
+        head, _, weight = line.rpartition(" ")
+        if head and weight.isdigit():
+            out[parse_stack(head)] += int(weight)
+        elif line.strip() and warnings is not None:
+            warnings.append(f"{where}:{lineno}: not a folded stack line (skipped)")
     return out
 
 

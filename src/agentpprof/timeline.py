@@ -20,7 +20,6 @@ import bisect
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from agentpprof.agentsight import Correlation, Observed
 from agentpprof.classify import safe_frame
@@ -35,7 +34,7 @@ from agentpprof.fold import (
 )
 from agentpprof.records import Session
 from agentpprof.tags import Tags
-from agentpprof.timerange import normal_ts
+from agentpprof.timerange import epoch_ms
 
 
 @dataclass(slots=True)
@@ -71,15 +70,6 @@ class Timeline:
     profile: Counter[Stack]  # stack -> ms
 
 
-def _ms(ts: str | None) -> float | None:
-    if not ts:
-        return None
-    try:
-        return datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00")).timestamp() * 1000
-    except ValueError:
-        return None
-
-
 def _spans(
     s: Session, si: int, heads: Heads, tags: Tags, observed: dict[int, Observed] | None = None
 ) -> list[Span]:
@@ -88,16 +78,16 @@ def _spans(
     marks: list[tuple[float, str]] = []
     prompt_at: list[float] = []
     for p in s.prompts:
-        t = _ms(p.timestamp)
+        t = epoch_ms(p.timestamp)
         if t is not None:
             marks.append((t, "prompt"))
             prompt_at.append(t)
     for ti, tc in enumerate(s.tool_calls):
-        t0 = _ms(tc.timestamp)
+        t0 = epoch_ms(tc.timestamp)
         if t0 is None:
             continue
         obs = (observed or {}).get(ti)
-        t1 = _ms(tc.end)
+        t1 = epoch_ms(tc.end)
         t1 = t0 if t1 is None or t1 < t0 else t1
         prompt_tag = tags.prompt(si, tc.prompt_index) or NONE_TAG
         name = f"tool/{safe_frame(tc.category)}"
@@ -111,7 +101,7 @@ def _spans(
         )
         spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks))
         marks.append((t1, "result"))
-    responses = sorted((t, c) for c in s.llm_calls if (t := _ms(c.timestamp)) is not None)
+    responses = sorted((t, c) for c in s.llm_calls if (t := epoch_ms(c.timestamp)) is not None)
     for t, _c in responses:
         marks.append((t, "response"))
     marks.sort()
@@ -199,8 +189,8 @@ def build_timeline(
             continue
         # the lane is the session's own start..end (every record's time), so its parts add up
         # to the session's wall time; before the first or after the last span is "other"
-        start = min([sp.start for sp in spans] + [t for t in (_ms(s.start),) if t is not None])
-        end = max([sp.end for sp in spans] + [t for t in (_ms(s.end),) if t is not None])
+        start = min([sp.start for sp in spans] + [t for t in (epoch_ms(s.start),) if t is not None])
+        end = max([sp.end for sp in spans] + [t for t in (epoch_ms(s.end),) if t is not None])
         sid = (s.agent_id or s.session_id or "")[:8]
         word = tags.session(index) or NONE_TAG
         name = f"{s.agent.value} · {safe_frame(word)} · {safe_frame(sid)}"

@@ -84,6 +84,16 @@ def normal_ts(ts: str) -> str:
     return _z(when.replace(tzinfo=UTC) if when.tzinfo is None else when)
 
 
+def epoch_ms(ts: str | None) -> float | None:
+    """A log time as milliseconds since the epoch (None when absent or unreadable)."""
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return None
+
+
 def clip_session(s: Session, rng: TimeRange) -> Session | None:
     """A new session holding what of ``s`` is inside the range (``s`` is not changed), or None
     when nothing of it is inside."""

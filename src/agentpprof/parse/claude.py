@@ -491,19 +491,12 @@ def _tool_call(
     root: str | None,
     cwd: str | None,
 ) -> ToolCall:
-    f = classify.classify_tool(name, inp, root, cwd, "claude")
-    return ToolCall(
+    return classify.tool_call(
+        classify.classify_tool(name, inp, root, cwd, "claude"),
         index=index,
         line=lineno,
         timestamp=ts,
         name=name,
-        category=f.category,
-        command=f.command,
-        process_chain=f.process_chain,
-        effect=f.effect,
-        path_groups=f.path_groups,
-        domains=f.domains,
-        status="observed",
         prompt_index=prompt,
         call_id=call_id,
     )

@@ -508,18 +508,12 @@ class _State:
             call_id = f"{call_id}#{sid}"
         else:
             f = classify.classify_tool(name, args, root, cwd, "codex")
-        tc = ToolCall(
+        tc = classify.tool_call(
+            f,
             index=len(s.tool_calls),
             line=lineno,
             timestamp=ts,
             name=name,
-            category=f.category,
-            command=f.command,
-            process_chain=f.process_chain,
-            effect=f.effect,
-            path_groups=f.path_groups,
-            domains=f.domains,
-            status="observed",
             prompt_index=self.current_prompt,
             call_id=call_id,
         )
