@@ -14,6 +14,8 @@ import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from agentpprof.fold import Stack
 from agentpprof.templates import asset_text, get_env
 
@@ -236,6 +238,8 @@ def render_tree(
         get_env()
         .get_template("flame.svg.j2")
         .render(
+            style=Markup(_style()),  # the very strings for_page removes again
+            script=Markup(_script()),
             element_id=element_id,
             width=width,
             height=height,
