@@ -21,7 +21,7 @@ from agentpprof.records import LlmCall, Prompt, Session, ToolCall
 # default model's vocabulary with a leading space, so the model's next-token distribution
 # ranks all of them in one request.
 # part of every cache key: a new prompt or vocabulary never reuses another's tags
-PROMPT_VERSION = "calibrated-v10"
+PROMPT_VERSION = "calibrated-v11"
 
 # "kinds" (default): the tag is the kind of work (WORK_KINDS) the model finds likeliest for
 # the fragment, its next-token log-probabilities calibrated against a content-free input; one
@@ -56,6 +56,56 @@ WORK_KINDS: tuple[str, ...] = (
     "reading",
     "summary",
 )
+
+# Other words the model may use for a kind of work. The probability it gives each of them
+# (calibrated like the kind's own word) counts toward that kind: a small model's belief that a
+# request is about documentation is spread over " docs", " documentation", " readme", …, and
+# one word alone under-counts it (a verbalizer ensemble). The tag is still the kind's own
+# word. Plain English synonyms, no word under two kinds; a synonym the model's tokenizer
+# splits into several tokens is not used.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "testing": ("test", "tests", "regression", "coverage", "qa"),
+    "debugging": ("troubleshooting", "fixing", "bug", "fix", "error"),
+    "docs": ("documentation", "doc", "document", "readme"),
+    "refactor": ("cleanup", "restructuring"),
+    "git": ("commit", "branch", "repo"),
+    "pipeline": ("ci", "workflow", "workflows"),
+    "deploy": ("deployment", "release", "hosting"),
+    "research": (
+        "study",
+        "learning",
+        "researching",
+        "exploration",
+        "investigation",
+        "question",
+        "analysis",
+    ),
+    "frontend": ("ui", "ux", "styling", "layout"),
+    "performance": ("profiling", "optimization", "speed"),
+    "security": ("auth", "authentication", "vulnerability"),
+    "database": ("sql", "schema", "migration"),
+    "config": ("configuration", "settings", "setting"),
+    "planning": (
+        "plan",
+        "strategy",
+        "roadmap",
+        "architecture",
+        "scheduling",
+        "backlog",
+        "brainstorming",
+        "spec",
+    ),
+    "review": ("reviewing", "reviews", "evaluation", "feedback", "audit"),
+    "build": ("building", "compile", "compilation"),
+    "setup": ("install", "installation", "init", "bootstrap"),
+    "feature": ("features", "development", "implementation", "coding", "enhancement"),
+    "dependencies": ("dependency", "package", "packages", "upgrade"),
+    "logging": ("logs", "log", "monitoring"),
+    "data": ("processing", "analytics", "preprocessing", "dataset"),
+    "editing": ("edit", "edits", "patch", "patching", "modification"),
+    "reading": ("read", "browsing", "inspection"),
+    "summary": ("recap", "report", "progress"),
+}
 
 HEADERS = {"prompt": "Request", "session": "Session", "llm": "Agent step"}
 

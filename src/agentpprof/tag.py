@@ -12,6 +12,7 @@ what it paid for.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from agentpprof.prompt import (
     HEADERS,
     NULL_FRAGMENTS,
     PREFIX,
+    SYNONYMS,
     WORK_KINDS,
     Vocabulary,
     fragments_of,
@@ -234,8 +236,9 @@ class LlamaBackend:
 
     Closed choice (``kinds``): one request per fragment that generates a single token and
     returns the log-probabilities of the likeliest next tokens; each kind of work is scored by
-    the log-probability of its first token minus the same log-probability after a
-    content-free fragment (contextual calibration), and the best-scored kind is the answer.
+    the log-probability of its first token, and of its one-token synonyms (``SYNONYMS``), each
+    minus the same log-probability after a content-free fragment (contextual calibration),
+    summed as probabilities; the best-scored kind is the answer.
     Where the model's tokenizer starts several kinds with the same token (not the default
     model's), one more request reads the token after it to tell them apart.
     Open choice: a word generated under the ``[a-z]{3,12}`` grammar.
@@ -273,6 +276,7 @@ class LlamaBackend:
         self.reproducible = reproducible
         self._pieces: dict[str, list[str]] | None = None  # kind of work -> its token texts
         self._groups: dict[str, tuple[str, ...]] = {}  # first token text -> kinds of work
+        self._votes: dict[str, tuple[str, ...]] = {}  # + one-token synonyms -> their kind
         self._prior: dict[str, dict[str, float]] = {}  # fragment kind -> first token -> lp
         self._lock = asyncio.Lock()
 
@@ -314,12 +318,17 @@ class LlamaBackend:
                     w: (await self._pieces_of(" " + w)) or [" " + w] for w in WORK_KINDS
                 }
                 self._groups = first_token_groups(self._pieces)
+                synonyms = {
+                    w: [await self._pieces_of(" " + x) for x in SYNONYMS.get(w, ())]
+                    for w in WORK_KINDS
+                }
+                self._votes = vote_tokens(self._groups, synonyms)
             if kind not in self._prior:
-                prior: dict[str, float] = dict.fromkeys(self._groups, 0.0)
+                prior: dict[str, float] = dict.fromkeys(self._votes, 0.0)
                 if self.calibrate:
                     for null in NULL_FRAGMENTS:
                         top = await self._scored(render(kind, null), self.n_probs)
-                        for piece, lp in kind_logprobs(top, self._groups, fill=True).items():
+                        for piece, lp in kind_logprobs(top, self._votes, fill=True).items():
                             prior[piece] += lp / len(NULL_FRAGMENTS)
                 self._prior[kind] = prior
             return self._prior[kind]
@@ -330,17 +339,17 @@ class LlamaBackend:
         prompt = render(kind, fragment)
         top = await self._scored(prompt, n)
         allowed = set(vocabulary_for(kind))
-        groups = {p: tuple(w for w in ws if w in allowed) for p, ws in self._groups.items()}
-        scores = {p: lp for p, lp in kind_logprobs(top, groups).items() if groups[p]}
+        scores = kind_scores(top, prior, self._votes, allowed, CALIBRATION)
         if not scores:
             return ""  # no kind of work among the likeliest tokens: invalid, retried once
-        best = max(scores, key=lambda p: (scores[p] - CALIBRATION * prior.get(p, 0.0), p))
-        words = groups[best]
-        if len(words) == 1:
-            return words[0]
-        # several kinds start with this token: the next token decides (uncalibrated)
-        nxt = await self._scored(prompt + best, n * 4)
+        best = max(scores, key=lambda w: (scores[w], w))
         assert self._pieces is not None
+        first = self._pieces[best][0]
+        words = tuple(w for w in self._groups[first] if w in allowed)
+        if len(words) == 1:
+            return best
+        # several kinds start with this token: the next token decides (uncalibrated)
+        nxt = await self._scored(prompt + first, n * 4)
         second = {w: nxt.get("".join(self._pieces[w][1:2]) or "\n") for w in words}
         found = {w: lp for w, lp in second.items() if lp is not None}
         return max(found, key=lambda w: (found[w], w)) if found else ""
@@ -352,6 +361,47 @@ def first_token_groups(pieces: dict[str, list[str]]) -> dict[str, tuple[str, ...
     for word, toks in pieces.items():
         out.setdefault(toks[0], []).append(word)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def vote_tokens(
+    groups: Mapping[str, tuple[str, ...]], synonyms: Mapping[str, list[list[str]]]
+) -> dict[str, tuple[str, ...]]:
+    """Token text -> the kinds of work it votes for: each kind's first token, and each
+    synonym that is one token of its own, not a kind's first token and not claimed twice."""
+    votes = dict(groups)
+    seen: dict[str, int] = {}
+    for pieces_list in synonyms.values():
+        for pieces in pieces_list:
+            if len(pieces) == 1:
+                seen[pieces[0]] = seen.get(pieces[0], 0) + 1
+    for word, pieces_list in synonyms.items():
+        for pieces in pieces_list:
+            if len(pieces) == 1 and pieces[0] not in groups and seen[pieces[0]] == 1:
+                votes[pieces[0]] = (word,)
+    return votes
+
+
+def kind_scores(
+    top: Mapping[str, float],
+    prior: Mapping[str, float],
+    votes: Mapping[str, tuple[str, ...]],
+    allowed: set[str],
+    weight: float,
+) -> dict[str, float]:
+    """Each allowed kind of work found among the top tokens: the log of the summed
+    probabilities of its voting tokens, each divided by its content-free prior to the power
+    ``weight``."""
+    parts: dict[str, list[float]] = {}
+    for tok, lp in top.items():
+        for word in votes.get(tok, ()):
+            if word in allowed:
+                parts.setdefault(word, []).append(lp - weight * prior.get(tok, 0.0))
+    return {w: _logsumexp(v) for w, v in parts.items()}
+
+
+def _logsumexp(values: list[float]) -> float:
+    m = max(values)
+    return m + math.log(sum(math.exp(v - m) for v in values))
 
 
 def kind_logprobs(

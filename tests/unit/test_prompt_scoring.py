@@ -12,6 +12,7 @@ from agentpprof.llama import parse_top_logprobs
 from agentpprof.prompt import (
     CALL_ONLY,
     PREFIX,
+    SYNONYMS,
     WORK_KINDS,
     _ordered,
     clean_fragment,
@@ -23,7 +24,7 @@ from agentpprof.prompt import (
     vocabulary_for,
 )
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
-from agentpprof.tag import CALIBRATION, LlamaBackend, kind_logprobs
+from agentpprof.tag import CALIBRATION, LlamaBackend, kind_logprobs, kind_scores, vote_tokens
 
 
 class StubClient:
@@ -92,6 +93,48 @@ def test_prompts_never_get_call_only_words() -> None:
 def test_no_kind_among_the_top_tokens_is_an_invalid_answer() -> None:
     backend = LlamaBackend(StubClient({"\n": -0.1}, {"\n": -0.1}), "m", 1)
     assert asyncio.run(backend.choose("prompt", "x")) == ""
+
+
+def test_synonyms_vote_for_their_kind() -> None:
+    # " documentation" and " readme" are the model's words for docs: together they outweigh
+    # " testing", which alone is likelier than " docs"
+    answer = {" testing": -1.2, " docs": -2.5, " documentation": -1.6, " readme": -2.0}
+    prior = dict.fromkeys(answer, -3.0)
+    backend = LlamaBackend(StubClient(answer, prior), "m", 1)
+    assert asyncio.run(backend.choose("prompt", "write the install guide")) == "docs"
+    alone = {" testing": -1.2, " docs": -2.5}
+    assert asyncio.run(LlamaBackend(StubClient(alone, prior), "m", 1).choose("prompt", "x")) == (
+        "testing"
+    )
+
+
+def test_vote_tokens_and_kind_scores() -> None:
+    groups = {" docs": ("docs",), " re": ("research", "review")}
+    synonyms = {
+        "docs": [[" readme"], [" docu", "mentation"]],  # a split synonym is not used
+        "research": [[" study"], [" docs"]],  # a kind's own first token stays that kind's
+        "review": [[" study"], [" audit"]],  # a word under two kinds counts for neither
+    }
+    votes = vote_tokens(groups, synonyms)
+    assert votes == {
+        " docs": ("docs",),
+        " re": ("research", "review"),
+        " readme": ("docs",),
+        " audit": ("review",),
+    }
+    top = {" readme": -1.0, " re": -2.0, " audit": -2.0, "x": -0.1}
+    scores = kind_scores(top, {" readme": -1.0}, votes, {"docs", "research", "review"}, 1.0)
+    assert scores["docs"] == pytest.approx(0.0)
+    assert scores["review"] > scores["research"] == pytest.approx(-2.0)
+    assert kind_scores(top, {}, votes, {"research"}, 1.0) == {"research": -2.0}
+
+
+def test_synonyms_are_words_of_one_kind_each() -> None:
+    words = [w for ws in SYNONYMS.values() for w in ws]
+    assert len(words) == len(set(words))
+    assert set(SYNONYMS) == set(WORK_KINDS)
+    assert not set(words) & set(WORK_KINDS)
+    assert all(w.isascii() and w.islower() and w.isalpha() for w in words)
 
 
 def test_kind_logprobs_floor() -> None:
