@@ -41,6 +41,21 @@ class Inputs(_Model):
     tag_llm_calls: bool
     include_previews: bool
 
+    @classmethod
+    def none(cls, files_profiled: int = 0) -> Inputs:
+        """No discovery behind the report (built from sessions in hand: tests, benchmarks)."""
+        return cls(
+            claude_root="",
+            codex_root="",
+            session_files=[],
+            scan_files=0,
+            max_sessions=0,
+            files_scanned=0,
+            files_profiled=files_profiled,
+            tag_llm_calls=True,
+            include_previews=False,
+        )
+
 
 class EndpointStats(_Model):
     base_url: str
@@ -71,6 +86,23 @@ class TaggerStats(_Model):
         default_factory=list,
         description="one row per tagging endpoint (none when every tag was cached)",
     )
+
+    @classmethod
+    def none(cls) -> TaggerStats:
+        """No tagger behind the report (tags given in hand: tests, benchmarks)."""
+        return cls(
+            provider="",
+            base_url="",
+            model="",
+            prompt_version="",
+            requests=0,
+            cache_hits=0,
+            llm_calls=0,
+            llm_successes=0,
+            failures=0,
+            seconds=0.0,
+            tags_per_second=0.0,
+        )
 
 
 class PromptRow(_Model):
