@@ -104,3 +104,16 @@ def test_token_usage_record_is_not_double_counted(tmp_path: Path) -> None:
             "output": 2,
             "reasoning": 1,
         }
+
+
+def test_record_types_tell_the_agent_apart() -> None:
+    """Claude's record types (even without a sessionId) point to Claude; the bare items of a
+    legacy Codex file (no payload) never do."""
+    from agentpprof.parse import agent_of_line
+    from agentpprof.parse.claude import KNOWN_TYPES
+
+    for kind in KNOWN_TYPES:
+        assert agent_of_line(json.dumps({"type": kind}).encode()) is Agent.CLAUDE, kind
+    for item in (INJECTED, USER, ASSISTANT, CALL, OUT, {"type": "reasoning", "summary": []}):
+        assert agent_of_line(json.dumps(item).encode()) is None, item
+    assert agent_of_line(json.dumps({"record_type": "state"}).encode()) is None

@@ -11,6 +11,7 @@ from typing import NamedTuple, TypeVar
 import msgspec
 
 from agentpprof.parallel import file_size, pmap
+from agentpprof.parse.claude import KNOWN_TYPES as CLAUDE_TYPES
 from agentpprof.parse.claude import parse_claude
 from agentpprof.parse.codex import parse_codex
 from agentpprof.parse.lines import EMPTY_RAW
@@ -19,22 +20,6 @@ from agentpprof.records import Agent, ParseWarning, Session
 __all__ = ["agent_of_line", "detect_agent", "map_sessions", "parse_session", "parse_sessions"]
 
 T = TypeVar("T")
-
-_CLAUDE_TYPES = frozenset(
-    {
-        "user",
-        "assistant",
-        "summary",
-        "system",
-        "progress",
-        "attachment",
-        "file-history-snapshot",
-        "queue-operation",
-        "ai-title",
-        "last-prompt",
-        "permission-mode",
-    }
-)
 
 
 class _Probe(msgspec.Struct, gc=False):
@@ -79,7 +64,7 @@ def agent_of_line(raw: bytes) -> Agent | None:
         return None
     if rec.payload and rec.type:
         return Agent.CODEX
-    if rec.sessionId is not None or (rec.type in _CLAUDE_TYPES):
+    if rec.sessionId is not None or (rec.type in CLAUDE_TYPES):
         return Agent.CLAUDE
     if rec.id is not None and rec.timestamp is not None and rec.type is None:
         return Agent.CODEX  # layout B session meta
