@@ -81,8 +81,37 @@ async def run_baseline(client: LlamaClient, items: list[Any], conc: int) -> dict
     return out
 
 
+# how often a tag is acceptable at each confidence (bands fixed before the test split was
+# scored with them)
+BANDS = ((0.0, 0.2), (0.2, 0.35), (0.35, 0.5), (0.5, 1.01))
+
+
+def by_band(items: list[Any], tags: dict[int, str], conf: dict[int, float]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for frag, lab in items:
+        c = conf.get(id(frag))
+        if c is None:
+            continue
+        lo, hi = next(b for b in BANDS if b[0] <= c < b[1])
+        cell = out.setdefault(lab.kind, {}).setdefault(f"{lo:.2f}-{min(hi, 1):.2f}", [0, 0])
+        cell[0] += tags.get(id(frag)) in lab.accept
+        cell[1] += 1
+    return {
+        kind: {
+            band: {"hits": h, "n": n, "rate": round(h / n, 4)} for band, (h, n) in sorted(b.items())
+        }
+        for kind, b in out.items()
+    }
+
+
 async def run_product(
-    client: LlamaClient, identity: str, items: list[Any], conc: int, vocabulary: str, **kw: Any
+    client: LlamaClient,
+    identity: str,
+    items: list[Any],
+    conc: int,
+    vocabulary: str,
+    confidences: dict[int, float] | None = None,
+    **kw: Any,
 ) -> dict[int, str]:
     backend = LlamaBackend(client, identity, conc, slots=conc, **kw)
     # the calibration requests happen once, before the clock
@@ -90,7 +119,13 @@ async def run_product(
         await backend.choose("prompt", "warm-up")
     for kind in ("session", "llm"):
         await backend._setup(kind)
-    tags = await tag_uncached(backend, [f for f, _ in items], conc, vocabulary)  # type: ignore[arg-type]
+    tags = await tag_uncached(
+        backend,
+        [f for f, _ in items],
+        conc,
+        vocabulary,  # type: ignore[arg-type]
+        confidences,
+    )
     return {k: v or "(no valid tag)" for k, v in tags.items()}
 
 
@@ -125,13 +160,18 @@ async def main() -> int:
         report["model"] = info.model_id
         for name in args.tagger.split(","):
             t = time.perf_counter()
+            conf: dict[int, float] = {}
             if name == "baseline":
                 tags = await run_baseline(client, res.items, args.concurrency)
             else:
-                tags = await run_product(client, info.model_id, res.items, args.concurrency, name)
+                tags = await run_product(
+                    client, info.model_id, res.items, args.concurrency, name, conf
+                )
             secs = time.perf_counter() - t
             sc = score(res.items, tags)
             entry = sc.as_dict()
+            if conf:
+                entry["by_confidence"] = by_band(res.items, tags, conf)
             entry["seconds"] = round(secs, 2)
             entry["tags_per_second"] = round(len(res.items) / secs, 2)
             report["taggers"][name] = entry
@@ -144,6 +184,11 @@ async def main() -> int:
                 f"{k} {c['rate']:.2f}/{c['n']}" for k, c in entry["by_kind_lang"].items()
             )
             print(f"{'':9} {langs}")
+            for kind, bands in entry.get("by_confidence", {}).items():
+                print(
+                    f"{'':9} {kind} by confidence: "
+                    + "  ".join(f"{b} {c['hits']}/{c['n']}" for b, c in bands.items())
+                )
             print(
                 f"{'':9} wrong: "
                 + ", ".join(

@@ -12,6 +12,7 @@ import pytest
 
 from agentpprof.fold import Stack, parse_stack, stack_text
 from agentpprof.records import Session
+from agentpprof.tag import Answer
 from agentpprof.tags import Tags
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,8 +88,10 @@ class ScriptedBackend:
         default: str = "testing",
         identity: str = "scripted-model",
         concurrency: int = 2,
+        confidence: float | None = None,
     ) -> None:
         self.answers = list(answers or [])
+        self.confidence = confidence
         self.default = default
         self.identity = identity
         self.concurrency = concurrency
@@ -96,9 +99,9 @@ class ScriptedBackend:
 
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
-    ) -> str:
+    ) -> Answer:
         self.calls.append((fragment, invalid, closed))
-        return self.answers.pop(0) if self.answers else self.default
+        return Answer(self.answers.pop(0) if self.answers else self.default, self.confidence)
 
 
 @pytest.fixture

@@ -102,13 +102,21 @@ class TagCache:
         tag = entry.get("tag")
         return tag if isinstance(tag, str) and invalid_reason(tag) is None else None
 
-    def put(self, key: str, tag: str, kind: str, fragment: str) -> None:
+    def confidence(self, key: str) -> float | None:
+        """The cached tag's confidence (None: an open word, or written without one)."""
+        value = self.entries.get(key, {}).get("confidence")
+        return float(value) if isinstance(value, int | float) and 0 <= value <= 1 else None
+
+    def put(
+        self, key: str, tag: str, kind: str, fragment: str, confidence: float | None = None
+    ) -> None:
         self.entries[key] = {
             "tag": tag,
             "kind": kind,
             "source_hash": keyed_hash(self.hash_key, fragment, 24),
             "created_at": _now(),
             "llm": dict(self.llm),
+            "confidence": confidence,
         }
         self._dirty += 1
         if self._dirty >= 16 or time.monotonic() - self._last_write > 2.0:
@@ -150,6 +158,7 @@ def _entry(v: dict[str, Any]) -> TagEntry:
         source_hash=str(v.get("source_hash", "")),
         created_at=str(v.get("created_at", "")),
         llm={str(a): str(b) for a, b in llm.items()} if isinstance(llm, dict) else {},
+        confidence=conf if isinstance(conf := v.get("confidence"), int | float) else None,
     )
 
 

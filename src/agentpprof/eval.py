@@ -58,10 +58,12 @@ async def tag_uncached(
     fragments: list[Fragment],
     concurrency: int,
     vocabulary: Vocabulary = "kinds",
+    confidences: dict[int, float] | None = None,
 ) -> dict[int, str | None]:
     """Every fragment through the product's ``tag_one``, the cache bypassed, as many in flight
     as ``concurrency``; ``id(fragment)`` -> its tag, or None where the model gave no valid tag
-    after the retry (a miss). A server error is raised, not counted."""
+    after the retry (a miss). A server error is raised, not counted. ``confidences``, when
+    given, receives each chosen kind's confidence by ``id(fragment)``."""
     cache = TagCache(Path("unused"), persist=False)
     sem = asyncio.Semaphore(max(concurrency, 1))
     out: dict[int, str | None] = {}
@@ -73,6 +75,9 @@ async def tag_uncached(
                 out[id(frag)] = await tag_one(backend, cache, frag, vocabulary)
             except TaggingError:
                 out[id(frag)] = None
+            conf = cache.confidence(frag.key)
+            if confidences is not None and conf is not None:
+                confidences[id(frag)] = conf
 
     await asyncio.gather(*(one(i, f) for i, f in enumerate(fragments)))
     return out

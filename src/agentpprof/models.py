@@ -25,6 +25,13 @@ class TokenCounts(_Model):
     total: int = 0
 
 
+CONFIDENCE = (
+    "the model's confidence in the tag: the chosen kind's share of the calibrated probability "
+    "of the kinds it considered (0-1; null for an open-vocabulary word, an inherited tag or a "
+    "report written before confidences)"
+)
+
+
 class Project(_Model):
     name: str
     root: str = Field(description="project root with the home directory shown as ~")
@@ -115,6 +122,7 @@ class PromptRow(_Model):
     tool_calls: int
     tokens: int
     preview: str | None = None
+    tag_confidence: float | None = Field(default=None, description=CONFIDENCE)
 
 
 class LlmCallColumns(_Model):
@@ -131,6 +139,9 @@ class LlmCallColumns(_Model):
     )
     tools: list[list[str]]
     preview: list[str] | None = None
+    tag_confidence: list[float | None] = Field(
+        default_factory=list, description="per call: " + CONFIDENCE
+    )
 
 
 class SessionTime(_Model):
@@ -159,6 +170,7 @@ class SessionRow(_Model):
     start: str | None
     end: str | None
     session_tag: str
+    session_tag_confidence: float | None = Field(default=None, description=CONFIDENCE)
     prompt_count: int
     llm_call_count: int
     tool_call_count: int
@@ -285,6 +297,14 @@ class Totals(_Model):
     tokens: TokenCounts
 
 
+class TagConfidence(_Model):
+    kind: str = Field(description="session, prompt or llm")
+    tags: int = Field(description="tags of this kind with a confidence")
+    p25: float
+    median: float
+    p75: float
+
+
 class Summary(_Model):
     totals: Totals
     system: StackSummary
@@ -300,6 +320,11 @@ class Summary(_Model):
     mixing: list[MixingModel]
     cost: CostSummary = Field(default_factory=CostSummary)
     time: TimeSummary = Field(default_factory=TimeSummary)
+    tag_confidence: list[TagConfidence] = Field(
+        default_factory=list,
+        description="quartiles of the tags' confidences per fragment kind (see "
+        "docs/benchmarks.md for how often a tag is right at each confidence)",
+    )
 
 
 class SnapshotRow(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import statistics
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from agentpprof.models import (
     StackSummary,
     StackWeight,
     Summary,
+    TagConfidence,
     TagCost,
     TagCount,
     TaggerStats,
@@ -175,6 +177,7 @@ def build_report(
                     tool_calls=per_prompt_tools[p.index],
                     tokens=per_prompt_tokens[p.index],
                     preview=p.text[:200] if include_previews else None,
+                    tag_confidence=tags.confidence_of("prompt", index, p.index),
                 )
             )
         calls = s.llm_calls
@@ -197,6 +200,7 @@ def build_report(
             ],
             tools=[sorted(set(c.tool_names)) for c in calls],
             preview=[c.text[:200] for c in calls] if include_previews else None,
+            tag_confidence=[tags.confidence_of("llm", index, c.index) for c in calls],
         )
         rows.append(
             SessionRow(
@@ -211,6 +215,7 @@ def build_report(
                 start=s.start,
                 end=s.end,
                 session_tag=stag,
+                session_tag_confidence=tags.confidence_of("session", index, -1),
                 prompt_count=len(s.prompts),
                 llm_call_count=len(s.llm_calls),
                 tool_call_count=len(s.tool_calls),
@@ -267,6 +272,7 @@ def build_report(
         mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
         cost=costs.summary(),
         time=_time_summary(timeline),
+        tag_confidence=_tag_confidence(tags),
     )
     return Report(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -333,6 +339,27 @@ def _time_summary(timeline: Timeline | None) -> TimeSummary:
         lanes=len(lanes),
         profile_ms=sum(timeline.profile.values()) if timeline else 0,
     )
+
+
+def _tag_confidence(tags: Tags) -> list[TagConfidence]:
+    by: dict[str, list[float]] = {}
+    for (kind, _si, _i), value in tags.confidence.items():
+        by.setdefault(kind, []).append(value)
+    out = []
+    for kind in ("session", "prompt", "llm"):
+        values = sorted(by.get(kind, []))
+        if values:
+            q = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else None
+            out.append(
+                TagConfidence(
+                    kind=kind,
+                    tags=len(values),
+                    p25=round(q[0] if q else values[0], 4),
+                    median=round(statistics.median(values), 4),
+                    p75=round(q[2] if q else values[0], 4),
+                )
+            )
+    return out
 
 
 class _Costs:

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from agentpprof.cache import TagCache, TagStats
 from agentpprof.errors import LlamaServerError, TaggingError
@@ -73,6 +73,15 @@ class Fragment:
     ref: Ref = ("", -1, -1)  # where its tag goes in the returned Tags
 
 
+class Answer(NamedTuple):
+    """One raw answer, and for a choice among the kinds of work its confidence: the chosen
+    kind's share of the calibrated probability of every kind the model considered (0-1;
+    None for a word the model wrote)."""
+
+    text: str
+    confidence: float | None = None
+
+
 class Backend(Protocol):
     """Answers one fragment. The real one is llama.cpp; unit tests may script one."""
 
@@ -83,7 +92,7 @@ class Backend(Protocol):
 
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
-    ) -> str:
+    ) -> Answer:
         """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
         ...
 
@@ -120,14 +129,14 @@ async def tag_one(
     raw = ""
     for attempt in range(2):
         stats.llm_calls += 1
-        raw = await backend.answer(frag.text, invalid, closed, frag.kind)
+        raw, confidence = await backend.answer(frag.text, invalid, closed, frag.kind)
         word = normalise(raw)
         if invalid_reason(word) is None:
             if attempt == 0 and not closed and copies_fragment(word, frag.text):
                 invalid, closed = word, True
                 continue
             stats.llm_successes += 1
-            cache.put(frag.key, word, frag.kind, frag.text)
+            cache.put(frag.key, word, frag.kind, frag.text, confidence)
             return word
         # fed back, and the second answer is chosen among the kinds of work
         invalid, closed = word or raw.strip()[:40] or "(empty)", True
@@ -195,7 +204,12 @@ async def tag_fragments(
         cache.stats.cache_hits += dup
     tags = Tags()
     for frag in fragments:
-        tags.set(frag.ref, results[frag.key], "cache" if frag.key in cached else "llm")
+        tags.set(
+            frag.ref,
+            results[frag.key],
+            "cache" if frag.key in cached else "llm",
+            cache.confidence(frag.key),
+        )
     return tags
 
 
@@ -219,7 +233,7 @@ class CachedOnly:
 
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
-    ) -> str:
+    ) -> Answer:
         raise LlamaServerError("a cache miss needs the llama.cpp server")
 
 
@@ -282,16 +296,16 @@ class LlamaBackend:
 
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
-    ) -> str:
+    ) -> Answer:
         if closed:
-            return await self.choose(kind, fragment, retry=invalid is not None)
+            return await self.scored_choice(kind, fragment, retry=invalid is not None)
         prompt = build_prompt(fragment, invalid, kind)
 
         async def one(client: Any, slot: int) -> str:
             completion = await client.complete(prompt, grammar=GRAMMAR, n_predict=N_PREDICT)
             return str(completion.text)
 
-        return await self.pool.run(one)
+        return Answer(await self.pool.run(one))
 
     async def _scored(self, prompt: str, n_probs: int) -> dict[str, float]:
         """Top next-token log-probabilities from a free endpoint; when reproducible, computed
@@ -334,6 +348,10 @@ class LlamaBackend:
             return self._prior[kind]
 
     async def choose(self, kind: str, fragment: str, retry: bool = False) -> str:
+        """The kind of work the model finds likeliest for the fragment ("" when none)."""
+        return (await self.scored_choice(kind, fragment, retry)).text
+
+    async def scored_choice(self, kind: str, fragment: str, retry: bool = False) -> Answer:
         prior = await self._setup(kind)
         n = self.n_probs * (4 if retry else 1)
         prompt = render(kind, fragment)
@@ -341,18 +359,21 @@ class LlamaBackend:
         allowed = set(vocabulary_for(kind))
         scores = kind_scores(top, prior, self._votes, allowed, CALIBRATION)
         if not scores:
-            return ""  # no kind of work among the likeliest tokens: invalid, retried once
+            return Answer("")  # no kind of work among the likeliest tokens: invalid, retried
         best = max(scores, key=lambda w: (scores[w], w))
+        confidence = share_of(scores, best)
         assert self._pieces is not None
         first = self._pieces[best][0]
         words = tuple(w for w in self._groups[first] if w in allowed)
         if len(words) == 1:
-            return best
+            return Answer(best, confidence)
         # several kinds start with this token: the next token decides (uncalibrated)
         nxt = await self._scored(prompt + first, n * 4)
         second = {w: nxt.get("".join(self._pieces[w][1:2]) or "\n") for w in words}
         found = {w: lp for w, lp in second.items() if lp is not None}
-        return max(found, key=lambda w: (found[w], w)) if found else ""
+        if not found:
+            return Answer("")
+        return Answer(max(found, key=lambda w: (found[w], w)), confidence)
 
 
 def first_token_groups(pieces: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
@@ -397,6 +418,13 @@ def kind_scores(
             if word in allowed:
                 parts.setdefault(word, []).append(lp - weight * prior.get(tok, 0.0))
     return {w: _logsumexp(v) for w, v in parts.items()}
+
+
+def share_of(scores: Mapping[str, float], word: str) -> float:
+    """``word``'s share of the summed exp(score) of all scored kinds (a softmax), rounded."""
+    top = max(scores.values())
+    total = sum(math.exp(v - top) for v in scores.values())
+    return round(math.exp(scores[word] - top) / total, 4)
 
 
 def _logsumexp(values: list[float]) -> float:

@@ -22,10 +22,15 @@ Ref = tuple[str, int, int]  # (kind, session index, prompt or call index; -1: th
 class Tags:
     words: dict[Ref, str] = field(default_factory=dict)
     provenance: dict[Ref, str] = field(default_factory=dict)
+    # the model's confidence in a chosen kind of work (see tag.Answer); absent for open words
+    # and inherited tags
+    confidence: dict[Ref, float] = field(default_factory=dict)
 
-    def set(self, ref: Ref, word: str, how: str) -> None:
+    def set(self, ref: Ref, word: str, how: str, confidence: float | None = None) -> None:
         self.words[ref] = word
         self.provenance[ref] = how
+        if confidence is not None:
+            self.confidence[ref] = confidence
 
     def session(self, si: int) -> str:
         return self.words.get(("session", si, -1), "")
@@ -35,6 +40,9 @@ class Tags:
 
     def call(self, si: int, index: int) -> str:
         return self.words.get(("llm", si, index), "")
+
+    def confidence_of(self, kind: str, si: int, index: int | None) -> float | None:
+        return None if index is None else self.confidence.get((kind, si, index))
 
     def sources(self) -> Counter[str]:
         return Counter(self.provenance.values())
@@ -48,6 +56,9 @@ class TagEntry(msgspec.Struct, forbid_unknown_fields=True):
     source_hash: str  # HMAC of the fragment under hash_key
     created_at: str
     llm: dict[str, str]  # provider, base_url, model of the endpoint(s) that answered
+    # the chosen kind's share of the calibrated probability of the kinds the model considered
+    # (0-1); null for a word the model wrote (--vocabulary open)
+    confidence: float | None = None
 
 
 class CacheStats(msgspec.Struct, forbid_unknown_fields=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 
 import pytest
 
@@ -24,7 +25,14 @@ from agentpprof.prompt import (
     vocabulary_for,
 )
 from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
-from agentpprof.tag import CALIBRATION, LlamaBackend, kind_logprobs, kind_scores, vote_tokens
+from agentpprof.tag import (
+    CALIBRATION,
+    LlamaBackend,
+    kind_logprobs,
+    kind_scores,
+    share_of,
+    vote_tokens,
+)
 
 
 class StubClient:
@@ -106,6 +114,16 @@ def test_synonyms_vote_for_their_kind() -> None:
     assert asyncio.run(LlamaBackend(StubClient(alone, prior), "m", 1).choose("prompt", "x")) == (
         "testing"
     )
+
+
+def test_a_choice_carries_its_confidence() -> None:
+    answer = {" testing": -1.0, " docs": -1.0, " git": -3.0}
+    backend = LlamaBackend(StubClient(answer, dict.fromkeys(answer, -2.0)), "m", 1)
+    word, confidence = asyncio.run(backend.answer("x", None, closed=True))
+    # two kinds equally likely and a third e^2 times less: the winner holds ~47 %
+    assert word in ("testing", "docs")
+    assert confidence == pytest.approx(1 / (2 + math.exp(-2)), abs=1e-4)
+    assert share_of({"a": 0.0}, "a") == 1.0
 
 
 def test_vote_tokens_and_kind_scores() -> None:

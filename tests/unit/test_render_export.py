@@ -6,6 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
 from agentpprof.export import pprof_bytes, speedscope_json
 from agentpprof.flamegraph import build_tree, layout, render_flamegraph
 from agentpprof.fold import fold_sessions
@@ -216,3 +218,22 @@ def test_render_reads_a_report_from_before_prices_and_the_time_view(tmp_path: Pa
     (tmp_path / "index.html").unlink()
     assert rerender(tmp_path).is_file()
     assert "Where the time went" in (tmp_path / "index.html").read_text()
+
+
+def test_tag_confidence_reaches_the_report_and_the_dashboard(tmp_path: Path) -> None:
+    s = _evil_session()
+    s.prompts.append(Prompt(1, 2, "2026-01-01T00:01:00Z", "another prompt"))
+    tags = fixed_tags([s], "testing", "debugging", "testing")
+    tags.set(("session", 0, -1), "testing", "llm", 0.61)
+    tags.set(("prompt", 0, 0), "debugging", "llm", 0.2)
+    tags.set(("prompt", 0, 1), "debugging", "llm", 0.4)
+    _report([s], tmp_path, tags)
+    rep = json.loads((tmp_path / "agentpprof.json").read_text())
+    row = rep["sessions"][0]
+    assert row["session_tag_confidence"] == 0.61
+    assert [p["tag_confidence"] for p in row["prompts"]] == [0.2, 0.4]
+    assert row["llm_calls"]["tag_confidence"] == [None] * len(s.llm_calls)
+    by = {c["kind"]: c for c in rep["summary"]["tag_confidence"]}
+    assert set(by) == {"session", "prompt"} and by["prompt"]["median"] == pytest.approx(0.3)
+    html = (tmp_path / "index.html").read_text()
+    assert 'id="confidence-card"' in html and 'title="confidence 0.20"' in html

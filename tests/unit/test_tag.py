@@ -80,7 +80,7 @@ def test_clean_fragment() -> None:
 
 def test_tags_cache_and_stats(tmp_path: Path) -> None:
     s = _session()
-    backend = ScriptedBackend(default="testing")
+    backend = ScriptedBackend(default="testing", confidence=0.42)
     cache = TagCache.load(tmp_path / "tags.json")
     frags = collect_fragments([s], tag_llm_calls=True)
     assert [f.kind for f in frags] == ["session", "prompt", "prompt", "llm"]
@@ -93,7 +93,8 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
     assert set(doc) >= {"schema_version", "created_by", "updated_at", "llm", "stats", "tags"}
     assert doc["stats"]["llm_calls"] == 4
     entry = next(iter(doc["tags"].values()))
-    assert set(entry) == {"tag", "kind", "source_hash", "created_at", "llm"}
+    assert set(entry) == {"tag", "kind", "source_hash", "created_at", "llm", "confidence"}
+    assert entry["confidence"] == 0.42 and set(tags.confidence.values()) == {0.42}
     assert "fix failing" not in (tmp_path / "tags.json").read_text()  # no raw text
     # second run: everything from the cache, no backend call
     again = TagCache.load(tmp_path / "tags.json")
@@ -101,6 +102,7 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
     tags2 = asyncio.run(tag_fragments(collect_fragments([_session()], True), backend2, again))
     assert backend2.calls == [] and again.stats.cache_hits == 4
     assert tags2.words == tags.words and set(tags2.provenance.values()) == {"cache"}
+    assert tags2.confidence == tags.confidence  # the confidence is cached with the tag
 
 
 def test_cache_key_ignores_url_but_not_model() -> None:
