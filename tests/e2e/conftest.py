@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,6 +19,21 @@ import pytest
 
 from agentpprof.llama import LlamaServer
 from agentpprof.provision import ensure_default_model, find_llama_server
+
+AGENTPPROF = [sys.executable, "-m", "agentpprof"]
+
+
+def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``agentpprof ARGS`` in a subprocess, output captured."""
+    return subprocess.run([*AGENTPPROF, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def report_args(out: Path, files: Iterable[Path], *extra: str) -> list[str]:
+    """``report -q --out OUT EXTRA --session-file F …`` (EXTRA: the server options)."""
+    args = ["report", "-q", "--out", str(out), *extra]
+    for f in files:
+        args += ["--session-file", str(f)]
+    return args
 
 
 def missing(what: str) -> NoReturn:

@@ -4,12 +4,11 @@ processes; nothing from the snapshot but process names and hosts reaches the out
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import cli, report_args
 from tests.unit.test_agentsight import _session, _snapshot
 
 pytestmark = pytest.mark.llama
@@ -18,25 +17,8 @@ pytestmark = pytest.mark.llama
 def test_report_with_a_snapshot(tmp_path: Path, llama_url: str) -> None:
     session, snap = _session(tmp_path), _snapshot(tmp_path)
     out = tmp_path / "out"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "report",
-            "-q",
-            "--out",
-            str(out),
-            "--llama-url",
-            llama_url,
-            "--session-file",
-            str(session),
-            "--agentsight-snapshot",
-            str(snap),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    res = cli(
+        *report_args(out, [session], "--llama-url", llama_url, "--agentsight-snapshot", str(snap))
     )
     assert res.returncode == 0, res.stderr
     doc = json.loads((out / "agentpprof.json").read_text())

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from agentpprof.evalset import load_labels, split_sha256
 from tests.conftest import EVAL_CORPUS, needs_eval_corpus
-from tests.e2e.conftest import count_servers
+from tests.e2e.conftest import cli, count_servers
 
 pytestmark = pytest.mark.llama
 
@@ -23,29 +21,22 @@ def test_bench_default_model_and_bad_models(
     bad.write_text("this is not a GGUF file\n")
     out = tmp_path / "bench.json"
     before = count_servers()
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "bench",
-            "--model",
-            f"default={default_model}",
-            "--model",
-            str(tmp_path / "missing.gguf"),
-            "--model",
-            f"junk={bad}",
-            "--runs",
-            "2",
-            "--llama-server",
-            str(llama_binary),
-            "--out",
-            str(out),
-            "--load-timeout",
-            "60",
-        ],
-        capture_output=True,
-        text=True,
+    res = cli(
+        "bench",
+        "--model",
+        f"default={default_model}",
+        "--model",
+        str(tmp_path / "missing.gguf"),
+        "--model",
+        f"junk={bad}",
+        "--runs",
+        "2",
+        "--llama-server",
+        str(llama_binary),
+        "--out",
+        str(out),
+        "--load-timeout",
+        "60",
         timeout=900,
     )
     assert res.returncode == 3, res.stderr  # some models failed
@@ -68,27 +59,20 @@ def test_bench_scores_the_real_test_split(
     tmp_path: Path, llama_binary: Path, default_model: Path
 ) -> None:
     out = tmp_path / "bench.json"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "bench",
-            "--model",
-            f"default={default_model}",
-            "--runs",
-            "1",
-            "--fragment",
-            "Fix the failing unit tests",
-            "--llama-server",
-            str(llama_binary),
-            "--out",
-            str(out),
-            "--eval-corpus",
-            str(EVAL_CORPUS),
-        ],
-        capture_output=True,
-        text=True,
+    res = cli(
+        "bench",
+        "--model",
+        f"default={default_model}",
+        "--runs",
+        "1",
+        "--fragment",
+        "Fix the failing unit tests",
+        "--llama-server",
+        str(llama_binary),
+        "--out",
+        str(out),
+        "--eval-corpus",
+        str(EVAL_CORPUS),
         timeout=900,
     )
     assert res.returncode == 0, res.stderr

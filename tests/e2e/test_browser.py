@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import npm_file
+from tests.e2e.conftest import cli, npm_file, report_args
 from tests.synth import cached
 
 pytestmark = [pytest.mark.browser, pytest.mark.llama]
@@ -40,21 +38,7 @@ def browser(chromium: str) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
     out = tmp_path_factory.mktemp("browser-report")
-    files = cached(1)
-    args = [
-        sys.executable,
-        "-m",
-        "agentpprof",
-        "report",
-        "-q",
-        "--out",
-        str(out),
-        "--llama-url",
-        llama_url,
-    ]
-    for f in files:
-        args += ["--session-file", str(f)]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    res = cli(*report_args(out, cached(1), "--llama-url", llama_url))
     assert res.returncode == 0, res.stderr
     return out
 
@@ -151,32 +135,10 @@ def test_diff_page_zoom_search_and_tables(
     smaller = tmp_path / "smaller"
     smaller.mkdir()
     shutil.copy(report / "tags.json", smaller / "tags.json")  # same tags, no new requests
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "report",
-            "-q",
-            "--out",
-            str(smaller),
-            "--llama-url",
-            llama_url,
-            "--session-file",
-            str(cached(1)[-1]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    res = cli(*report_args(smaller, cached(1)[-1:], "--llama-url", llama_url))
     assert res.returncode == 0, res.stderr
     out = tmp_path / "diff"
-    res = subprocess.run(
-        [sys.executable, "-m", "agentpprof", "diff", str(smaller), str(report), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    res = cli("diff", str(smaller), str(report), "--out", str(out), timeout=120)
     assert res.returncode == 0, res.stderr
     page, errors = _open(browser, (out / "diff.html").as_uri())
     assert page.title() == "agentpprof diff"

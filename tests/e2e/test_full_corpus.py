@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +17,7 @@ from agentpprof.fold import parse_folded
 from agentpprof.llama import free_port
 from agentpprof.parse import parse_session
 from tests.conftest import corpus_files, needs_corpus
+from tests.e2e.conftest import AGENTPPROF, cli, report_args
 from tests.e2e.test_report_llama import SYSTEM_RE, TOKEN_RE
 
 pytestmark = [pytest.mark.llama, needs_corpus]
@@ -26,25 +26,8 @@ pytestmark = [pytest.mark.llama, needs_corpus]
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory, llama_url: str) -> Path:
     out = tmp_path_factory.mktemp("full")
-    args = [
-        sys.executable,
-        "-m",
-        "agentpprof",
-        "report",
-        "-q",
-        "--json",
-        "--out",
-        str(out),
-        "--llama-url",
-        llama_url,
-        "--tag-llm-calls",
-        "false",
-        "--project-name",
-        "corpus",
-    ]
-    for f in corpus_files():
-        args += ["--session-file", str(f)]
-    res = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    extra = ["--json", "--llama-url", llama_url, "--tag-llm-calls", "false"]
+    res = cli(*report_args(out, corpus_files(), *extra, "--project-name", "corpus"), timeout=1800)
     assert res.returncode == 0, res.stderr
     return out
 
@@ -96,9 +79,7 @@ def test_serve_runs_until_interrupted(llama_binary: Path, default_model: Path) -
     port = free_port()
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "agentpprof",
+            *AGENTPPROF,
             "serve",
             "--port",
             str(port),

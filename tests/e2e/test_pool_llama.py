@@ -4,8 +4,6 @@ with another model is refused, and `--api openai` tags through llama-server's /v
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from agentpprof.llama import LlamaServer
 from agentpprof.pipeline import NullHooks, ReportOptions, run_report
 from agentpprof.tag import collect_fragments
 from agentpprof.words import invalid_reason
+from tests.e2e.conftest import cli, report_args
 from tests.synth import cached
 
 pytestmark = pytest.mark.llama
@@ -99,23 +98,9 @@ def test_openai_api_tags_through_the_v1_routes(tmp_path: Path, llama_url: str) -
 
     def report(api: str) -> dict[str, str]:
         out = tmp_path / api
-        args = [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "report",
-            "-q",
-            "--out",
-            str(out),
-            "--llama-url",
-            llama_url,
-            "--api",
-            api,
-            "--no-tag-llm-calls",
-        ]
-        for f in files:
-            args += ["--session-file", str(f)]
-        res = subprocess.run(args, capture_output=True, text=True, timeout=600)
+        res = cli(
+            *report_args(out, files, "--llama-url", llama_url, "--api", api, "--no-tag-llm-calls")
+        )
         assert res.returncode == 0, res.stderr
         doc = json.loads((out / "agentpprof.json").read_text())
         assert doc["llm_tagger"]["endpoints"][0]["requests"] > 0

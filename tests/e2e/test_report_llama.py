@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from agentpprof.fold import parse_folded
 from agentpprof.parse import parse_session
 from agentpprof.words import WORD_RE
-from tests.e2e.conftest import count_servers
+from tests.e2e.conftest import AGENTPPROF, cli, count_servers, report_args
 from tests.synth import cached
 
 pytestmark = pytest.mark.llama
@@ -37,19 +36,10 @@ def _files() -> list[Path]:
     return list(cached(1))
 
 
-def _cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentpprof", *args], capture_output=True, text=True, timeout=timeout
-    )
-
-
 def _report(
     out: Path, url: str, files: list[Path], *extra: str
 ) -> subprocess.CompletedProcess[str]:
-    args = ["report", "--json", "-q", "--out", str(out), "--llama-url", url]
-    for f in files:
-        args += ["--session-file", str(f)]
-    return _cli(*args, *extra)
+    return cli(*report_args(out, files, "--json", "--llama-url", url, *extra))
 
 
 @pytest.fixture(scope="module")
@@ -148,34 +138,13 @@ def test_pprof_and_speedscope_written(report_dir: Path) -> None:
 def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     files = [p for p in cached(1) if "rollout" in p.name]
     before = count_servers()
-    res = _cli(
-        "report",
-        "--json",
-        "-q",
-        "--start-server",
-        "--out",
-        str(tmp_path),
-        "--session-file",
-        str(files[0]),
-        "--tag-llm-calls",
-        "false",
-    )
+    args = report_args(tmp_path, files[:1], "--json", "--start-server", "--tag-llm-calls", "false")
+    res = cli(*args)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["llm_tag_calls"] > 0
     assert count_servers() == before
     # a fully cached rerun does not even start the server
-    again = _cli(
-        "report",
-        "--json",
-        "-q",
-        "--start-server",
-        "--out",
-        str(tmp_path),
-        "--session-file",
-        str(files[0]),
-        "--tag-llm-calls",
-        "false",
-    )
+    again = cli(*args)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["llm_tag_calls"] == 0
     rep = json.loads((tmp_path / "agentpprof.json").read_text())
@@ -201,22 +170,10 @@ def test_server_killed_mid_run_keeps_tags(
     server = LlamaServer(llama_binary, default_model)
     with server:
         big = list(cached(10))
-        args = [
-            sys.executable,
-            "-m",
-            "agentpprof",
-            "report",
-            "-q",
-            "--out",
-            str(tmp_path),
-            "--llama-url",
-            server.url,
-            "--timeout",
-            "5",
-        ]
-        for f in big:
-            args += ["--session-file", str(f)]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        args = report_args(tmp_path, big, "--llama-url", server.url, "--timeout", "5")
+        proc = subprocess.Popen(
+            [*AGENTPPROF, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         tags_file = _wait_for_first_tag(tmp_path)
         server.stop()  # kill the server under the running report
         _out, err = proc.communicate(timeout=120)
@@ -230,7 +187,7 @@ def test_sessions_json_matches_report(report_dir: Path) -> None:
     args = ["sessions", "--json"]
     for f in _files():
         args += ["--session-file", str(f)]
-    res = _cli(*args)
+    res = cli(*args)
     assert res.returncode == 0
     rows = json.loads(res.stdout)
     rep = json.loads((report_dir / "agentpprof.json").read_text())
@@ -243,19 +200,10 @@ def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
 
     before = count_servers()
     files = cached(10)
-    args = [
-        sys.executable,
-        "-m",
-        "agentpprof",
-        "report",
-        "-q",
-        "--start-server",
-        "--out",
-        str(tmp_path),
-    ]
-    for f in files:
-        args += ["--session-file", str(f)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = report_args(tmp_path, files, "--start-server")
+    proc = subprocess.Popen(
+        [*AGENTPPROF, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     tags_file = _wait_for_first_tag(tmp_path)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
