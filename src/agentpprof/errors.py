@@ -47,3 +47,7 @@ class SetupError(AgentpprofError):
     """Building llama-server or assembling the model failed."""
 
     exit_code: ClassVar[int] = 3
+
+
+class ModelIntegrityError(AgentpprofError):
+    """A model's assembled bytes are not the pinned file (size or sha256): nothing is kept."""

@@ -212,6 +212,18 @@ class LlamaClient:
             },
         )
 
+    async def apply_template(self, messages: list[dict[str, str]]) -> str:
+        """The model's own chat template applied to ``messages``, ready for the assistant's
+        answer (llama-server's ``/apply-template``; nothing is generated)."""
+        data = await self._request("POST", "/apply-template", json={"messages": messages})
+        prompt = data.get("prompt") if isinstance(data, dict) else None
+        if not isinstance(prompt, str):
+            raise LlamaServerError(
+                f"{self.base_url}/apply-template sent no prompt",
+                hint="an instruct model needs a llama.cpp server with /apply-template",
+            )
+        return prompt
+
     async def pieces(self, text: str) -> list[str]:
         """The texts of the tokens ``text`` is split into (``/tokenize`` with pieces)."""
         data = await self._request("POST", "/tokenize", json={"content": text, "with_pieces": True})

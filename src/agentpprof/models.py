@@ -420,8 +420,24 @@ class BenchModel(_Model):
     generation_tokens_per_second: float | None = None
     stable_fragments: int = 0
     fragments: list[BenchFragment] = []
-    quality: float | None = Field(default=None, description="hit rate on the labelled eval set")
+    quality: float | None = Field(
+        default=None,
+        description="hit rate on a labelled file the user passed (--eval-file); not a measure "
+        "of the model unless that file was never tuned on",
+    )
     quality_items: int = 0
+    prompt_style: str | None = Field(
+        default=None, description="how the tagger phrased requests: completion or chat"
+    )
+    server_peak_rss_mb: float | None = Field(
+        default=None, description="the llama-server process's peak resident memory"
+    )
+    quality_real_by_language: dict[str, QualityCell] = Field(
+        default={},
+        description="the real test split per fragment kind and language (kind/lang), for "
+        "languages with at least 20 items",
+    )
+    quality_real_tags_per_second: float | None = None
     quality_real: dict[str, QualityCell] = Field(
         default={},
         description="acceptable share on the real labelled split, per fragment "

@@ -26,8 +26,8 @@ from agentpprof.llama import DEFAULT_URL, LlamaServer
 from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
 from agentpprof.parse import parse_sessions
 from agentpprof.pool import open_pool
-from agentpprof.prompt import PROMPT_VERSION, Vocabulary
-from agentpprof.provision import ensure_default_model, find_llama_server
+from agentpprof.prompt import Vocabulary, version_for
+from agentpprof.provision import find_llama_server, resolve_model
 from agentpprof.records import Session
 from agentpprof.summary import build_report
 from agentpprof.tag import (
@@ -55,7 +55,7 @@ class ReportOptions:
     llama_urls: list[str] = field(default_factory=lambda: [DEFAULT_URL])
     api: str = "llama"  # "llama" (llama.cpp routes) or "openai" (/v1/completions)
     start_server: bool = False
-    model: Path | None = None
+    model: str | None = None  # a known model's name or a GGUF path (None: the default)
     llama_server: Path | None = None
     server_args: list[str] = field(default_factory=list)
     timeout: float = 60.0
@@ -131,7 +131,7 @@ def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[list[str]]:
 
 
 def _managed_model(opts: ReportOptions, hooks: Hooks) -> Path:
-    return opts.model if opts.model is not None else ensure_default_model(hooks.log)
+    return resolve_model(opts.model, hooks.log)
 
 
 def _fingerprint(model: Path) -> str:
@@ -167,19 +167,20 @@ async def _tag(
             real = LlamaBackend(pool, info.model_id, pool.capacity, reproducible=opts.reproducible)
             if api == "openai":
                 real.provider = "openai-compatible"
-            hooks.stage(
-                "tagging",
-                len({cache.key(real.identity, f.kind, f.text, opts.vocabulary) for f in frags}),
-            )
+            unique = len({cache.key(real.identity, f.kind, f.text, opts.vocabulary) for f in frags})
+            hooks.stage("tagging", unique)
             started = time.monotonic()
+            done = 0
 
             def report(n: int, st: TagStats) -> None:
+                nonlocal done
+                done += n
                 rate = st.llm_successes / max(time.monotonic() - started, 1e-6)
                 down = sum(1 for ep in pool.endpoints if not ep.alive)
                 hooks.advance(
                     n,
-                    f"{rate:.1f} tags/s · {st.llm_calls} LLM calls · "
-                    f"{st.cache_hits} cached"
+                    f"{rate:.1f} tags/s · ETA {eta_text(unique - done, rate)} · "
+                    f"{st.llm_calls} LLM calls · {st.cache_hits} cached"
                     + (f" · {len(pool.endpoints)} endpoints" if len(urls) > 1 else "")
                     + (f" ({down} down)" if down else ""),
                 )
@@ -202,6 +203,17 @@ async def _tag(
     if not opts.tag_llm_calls:
         inherit_llm_tags(sessions, tags)
     return tags, cache.stats, endpoints
+
+
+def eta_text(remaining: int, rate: float) -> str:
+    """Time left for ``remaining`` tags at ``rate`` tags/s (cached tags come first, so every
+    remaining one is a request), as ``1m05s``; ``…`` before the first answer."""
+    if remaining <= 0:
+        return "0s"
+    if rate <= 0:
+        return "…"
+    secs = round(remaining / rate)
+    return f"{secs // 60}m{secs % 60:02d}s" if secs >= 60 else f"{secs}s"
 
 
 def folded_files(profiles: Profiles) -> dict[str, Counter[Stack]]:
@@ -333,7 +345,7 @@ def run_report(
             provider=llm.get("provider", "llama.cpp"),
             base_url=llm.get("base_url", ", ".join(urls)),
             model=llm.get("model", ""),
-            prompt_version=f"{PROMPT_VERSION}-{opts.vocabulary}",
+            prompt_version=f"{version_for(llm.get('model', ''))}-{opts.vocabulary}",
             requests=stats.requests,
             cache_hits=stats.cache_hits,
             llm_calls=stats.llm_calls,

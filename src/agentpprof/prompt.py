@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from agentpprof import classify
+from agentpprof.catalog import PromptStyle, style_of
 from agentpprof.records import LlmCall, Prompt, Session, ToolCall
 
 # The kinds of work a tag may be (``--vocabulary kinds``). Every word is one token of the
@@ -348,7 +350,131 @@ MAX_FRAGMENT_CHARS = 480
 
 def render(kind: str, fragment: str) -> str:
     """The whole completion prompt for one fragment: the cached prefix, then the fragment."""
-    return f"{PREFIX}{HEADERS.get(kind, 'Request')}: {fragment}\nWork:"
+    return COMPLETION.render(kind, fragment)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """How a request is phrased for one model: a fixed head (the server keeps it in its KV
+    cache), the fragment under its header, and a fixed tail after which the model's next token
+    is the kind of work. ``lead`` is what comes before that word (a space in a plain document,
+    nothing at the start of a chat answer)."""
+
+    style: PromptStyle
+    version: str
+    head: str
+    tail: str
+    lead: str
+
+    def render(self, kind: str, fragment: str) -> str:
+        return f"{self.head}{HEADERS.get(kind, 'Request')}: {fragment}{self.tail}"
+
+
+COMPLETION = Template("completion", PROMPT_VERSION, PREFIX, "\nWork:", " ")
+
+# --- the chat tagger (instruct models): the same kinds, demonstrations as chat turns --------
+
+CHAT_VERSION = "chat-v1"
+
+DEFINITIONS: dict[str, str] = {
+    "testing": "writing, running or fixing tests",
+    "debugging": "finding and fixing a bug, an error or a crash",
+    "docs": "documentation, README, guides, comments, changelog",
+    "refactor": "restructuring or cleaning up code without changing what it does",
+    "git": "commits, branches, merges, pushes, pull requests, undoing changes",
+    "pipeline": "CI workflows and automation (GitHub Actions …)",
+    "deploy": "releasing, publishing or deploying",
+    "research": "questions, explanations, investigating or comparing options",
+    "frontend": "user interface, pages, layout, styling",
+    "performance": "speed, memory, profiling, optimisation",
+    "security": "authentication, secrets, permissions, vulnerabilities",
+    "database": "schemas, queries, migrations",
+    "config": "settings, configuration files, environment variables",
+    "planning": "plans, specs, brainstorming, requirements, design decisions",
+    "review": "reviewing or assessing code or work",
+    "build": "compiling, build errors, packaging",
+    "setup": "installing, initialising or scaffolding a project or tool",
+    "feature": "adding or changing what the software does",
+    "dependencies": "packages, versions, upgrades, lockfiles",
+    "logging": "logs and monitoring",
+    "data": "processing, converting or generating data",
+    "editing": "(agent step) changing files",
+    "reading": "(agent step) reading files or searching the code",
+    "summary": "(agent step) reporting what was done",
+}
+
+
+# Six more demonstrations for the chat tagger only (the completion prefix of calibrated-v11 is
+# unchanged): requests phrased as questions or suggestions that are planning, not research,
+# and a question that asks for a feature. Written for this file; chosen on the dev split.
+_CHAT_DEMOS: tuple[tuple[str, str, str], ...] = (
+    (
+        "prompt",
+        "Suggest a few ideas for how the onboarding could work, we are still exploring",
+        "planning",
+    ),
+    ("prompt", "Qu'en penses-tu ? Propose-moi d'autres pistes pour la suite du projet", "planning"),
+    (
+        "prompt",
+        "Do we have enough information to start? What is still missing from the requirements?",
+        "planning",
+    ),
+    (
+        "prompt",
+        "Was hältst du von diesem Ansatz? Lass uns die Optionen für die Architektur abwägen",
+        "planning",
+    ),
+    ("prompt", "Does the exporter support custom headers? If not, it should: add them", "feature"),
+    ("prompt", "这个功能应该怎么设计？先列出需求和步骤", "planning"),
+)
+
+
+def chat_messages(placeholder: str) -> list[dict[str, str]]:
+    """The chat turns of the fixed head: instructions, then every demonstration as a user
+    turn and the kind as the answer, then the fragment's turn (``placeholder``)."""
+    kinds = "\n".join(f"- {w}: {DEFINITIONS[w]}" for w in WORK_KINDS)
+    system = (
+        "You label items of a coding agent's work: a user's request to the agent, a whole "
+        "session, or one step of the agent. Answer with exactly one word from this list, the "
+        "kind of work the item is about, in lowercase English whatever the item's language:\n"
+        + kinds
+        + "\nA short reply such as 'yes' or '1' is about the work that follows it."
+    )
+    out = [{"role": "system", "content": system}]
+    for kind, text, word in _ordered(_DEMOS + _CHAT_DEMOS):
+        out.append({"role": "user", "content": f"{HEADERS[kind]}: {text}"})
+        out.append({"role": "assistant", "content": word})
+    out.append({"role": "user", "content": placeholder})
+    return out
+
+
+CHAT_PLACEHOLDER = "\u2063FRAGMENT\u2063"
+
+
+def chat_template(formatted: str) -> Template:
+    """The chat Template from the model's own formatting of ``chat_messages(PLACEHOLDER)``
+    (llama-server's ``/apply-template``): everything before the placeholder is the head."""
+    head, sep, tail = formatted.partition(CHAT_PLACEHOLDER)
+    if not sep:
+        raise ValueError("the chat template dropped the fragment")
+    return Template("chat", CHAT_VERSION, head, tail, "")
+
+
+_CHAT_NAME = re.compile(r"(instruct|chat|[-_.]it[-_.]|[-_.]it$)", re.IGNORECASE)
+
+
+def style_for(model: str) -> PromptStyle:
+    """How to phrase requests for a model (its file name or identity): a known model's style,
+    else "chat" for a model whose name says it was tuned to follow instructions."""
+    known = style_of(model)
+    if known is not None:
+        return known
+    return "chat" if _CHAT_NAME.search(model.split(":", 1)[0]) else "completion"
+
+
+def version_for(model: str) -> str:
+    """The prompt version part of a cache key: a new prompt never reuses another's tags."""
+    return CHAT_VERSION if style_for(model) == "chat" else PROMPT_VERSION
 
 
 _TAG_RE = re.compile(r"<[^>]{1,80}>")

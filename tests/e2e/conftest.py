@@ -1,4 +1,7 @@
-"""e2e fixtures: the real llama-server and default model that `scripts/test.sh` provisions.
+"""e2e fixtures: the real llama-server and models that `scripts/test.sh` provisions.
+
+Most e2e tests tag with ``catalog.TEST_MODEL`` (gemma-3-270m: fast enough for CI on 2 cores);
+the tests marked ``default_model`` run the real default model (``catalog.DEFAULT_MODEL``).
 
 A missing binary, model, browser or Go toolchain is a failure, never a skip: the test command
 (scripts/test.sh, which CI runs) installs them all. For a quick run without them, deselect the
@@ -17,8 +20,9 @@ from typing import NoReturn
 
 import pytest
 
+from agentpprof.catalog import DEFAULT_MODEL, TEST_MODEL
 from agentpprof.llama import LlamaServer
-from agentpprof.provision import ensure_default_model, find_llama_server
+from agentpprof.provision import ensure_model, find_llama_server
 
 AGENTPPROF = [sys.executable, "-m", "agentpprof"]
 
@@ -49,16 +53,30 @@ def llama_binary() -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_model() -> Path:
+def test_model() -> Path:
+    """The fast model most e2e tests tag with."""
     try:
-        return ensure_default_model()
+        return ensure_model(TEST_MODEL)
     except Exception as exc:
-        missing(f"the default model ({exc})")
+        missing(f"the test model {TEST_MODEL.name} ({exc})")
 
 
 @pytest.fixture(scope="session")
-def llama_url(llama_binary: Path, default_model: Path) -> Iterator[str]:
-    server = LlamaServer(llama_binary, default_model)
+def default_model() -> Path:
+    """The real default model (what a user gets without --model)."""
+    try:
+        return ensure_model(DEFAULT_MODEL)
+    except Exception as exc:
+        missing(f"the default model {DEFAULT_MODEL.name} ({exc})")
+
+
+# ``--model`` for the managed-server tests that tag with the fast test model
+TEST_MODEL_ARGS = ("--model", TEST_MODEL.name)
+
+
+@pytest.fixture(scope="session")
+def llama_url(llama_binary: Path, test_model: Path) -> Iterator[str]:
+    server = LlamaServer(llama_binary, test_model)
     with server:
         yield server.url
 

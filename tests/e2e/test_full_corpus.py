@@ -75,7 +75,7 @@ def test_whole_corpus_leaks_no_text(full: Path) -> None:
             assert not leaked, (out.name, leaked[:2])
 
 
-def test_serve_runs_until_interrupted(llama_binary: Path, default_model: Path) -> None:
+def test_serve_runs_until_interrupted(llama_binary: Path, test_model: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -84,7 +84,7 @@ def test_serve_runs_until_interrupted(llama_binary: Path, default_model: Path) -
             "--port",
             str(port),
             "--model",
-            str(default_model),
+            str(test_model),
             "--llama-server",
             str(llama_binary),
         ],

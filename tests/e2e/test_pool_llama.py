@@ -22,8 +22,8 @@ pytestmark = pytest.mark.llama
 
 
 @pytest.fixture(scope="module")
-def second_server(llama_binary: Path, default_model: Path) -> Iterator[LlamaServer]:
-    server = LlamaServer(llama_binary, default_model, extra_args=["-t", "1"])
+def second_server(llama_binary: Path, test_model: Path) -> Iterator[LlamaServer]:
+    server = LlamaServer(llama_binary, test_model, extra_args=["-t", "1"])
     with server:
         yield server
 
@@ -76,10 +76,10 @@ def test_two_servers_share_the_work_and_a_killed_one_loses_nothing(
 
 
 def test_a_server_with_another_model_is_refused(
-    tmp_path: Path, llama_url: str, llama_binary: Path, default_model: Path
+    tmp_path: Path, llama_url: str, llama_binary: Path, test_model: Path
 ) -> None:
     other = tmp_path / "other-model.gguf"
-    other.symlink_to(default_model)  # same weights, another model identity (the cache key)
+    other.symlink_to(test_model)  # same weights, another model identity (the cache key)
     with LlamaServer(llama_binary, other, extra_args=["-t", "1"]) as server:
         opts = ReportOptions(
             discover=DiscoverOptions(project_root=tmp_path, session_files=list(cached(1))),

@@ -17,7 +17,7 @@ import pytest
 from agentpprof.fold import parse_folded
 from agentpprof.parse import parse_session
 from agentpprof.words import WORD_RE
-from tests.e2e.conftest import AGENTPPROF, cli, count_servers, report_args
+from tests.e2e.conftest import AGENTPPROF, TEST_MODEL_ARGS, cli, count_servers, report_args
 from tests.synth import cached
 
 pytestmark = pytest.mark.llama
@@ -135,7 +135,8 @@ def test_pprof_and_speedscope_written(report_dir: Path) -> None:
     assert doc["profiles"][0]["type"] == "sampled"
 
 
-def test_start_server_leaves_no_process(tmp_path: Path) -> None:
+def test_start_server_leaves_no_process(tmp_path: Path, default_model: Path) -> None:
+    """The real default model (no --model), managed by the run."""
     files = [p for p in cached(1) if "rollout" in p.name]
     before = count_servers()
     args = report_args(tmp_path, files[:1], "--json", "--start-server", "--tag-llm-calls", "false")
@@ -143,6 +144,9 @@ def test_start_server_leaves_no_process(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["llm_tag_calls"] > 0
     assert count_servers() == before
+    tagger = json.loads((tmp_path / "agentpprof.json").read_text())["llm_tagger"]
+    assert tagger["model"].startswith(default_model.name)
+    assert tagger["prompt_version"].startswith("chat-")  # an instruct model: its chat template
     # a fully cached rerun does not even start the server
     again = cli(*args)
     assert again.returncode == 0, again.stderr
@@ -163,11 +167,11 @@ def _wait_for_first_tag(out: Path, timeout: float = 120) -> Path:
 
 
 def test_server_killed_mid_run_keeps_tags(
-    tmp_path: Path, llama_binary: Path, default_model: Path
+    tmp_path: Path, llama_binary: Path, test_model: Path
 ) -> None:
     from agentpprof.llama import LlamaServer
 
-    server = LlamaServer(llama_binary, default_model)
+    server = LlamaServer(llama_binary, test_model)
     with server:
         big = list(cached(10))
         args = report_args(tmp_path, big, "--llama-url", server.url, "--timeout", "5")
@@ -200,7 +204,7 @@ def test_ctrl_c_stops_the_managed_server_and_keeps_tags(tmp_path: Path) -> None:
 
     before = count_servers()
     files = cached(10)
-    args = report_args(tmp_path, files, "--start-server")
+    args = report_args(tmp_path, files, "--start-server", *TEST_MODEL_ARGS)
     proc = subprocess.Popen(
         [*AGENTPPROF, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -14,9 +14,7 @@ pytestmark = [pytest.mark.llama, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_wheel_installs_and_reports(
-    tmp_path: Path, llama_binary: Path, default_model: Path
-) -> None:
+def test_wheel_installs_and_reports(tmp_path: Path, llama_binary: Path, test_model: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
@@ -44,7 +42,7 @@ def test_wheel_installs_and_reports(
         "--llama-server",
         str(llama_binary),
         "--model",
-        str(default_model),
+        str(test_model),
         "--out",
         str(out),
         "--tag-llm-calls",
@@ -70,4 +68,4 @@ def test_wheel_installs_and_reports(
         cwd=tmp_path,
     )
     n, sha = check.stdout.split()
-    assert int(n) == 327 and len(sha) == 64
+    assert int(n) == 372 and len(sha) == 64
