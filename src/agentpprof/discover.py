@@ -16,6 +16,7 @@ import msgspec
 
 from agentpprof import classify, defaults
 from agentpprof.parse import agent_of_line, detect_agent
+from agentpprof.parse.lines import head_lines, is_compressed, session_stem
 from agentpprof.records import Agent, ParseWarning
 from agentpprof.timerange import TimeRange
 
@@ -83,7 +84,8 @@ _CWD = msgspec.json.Decoder(_CwdProbe)
 def probe(
     path: Path, max_lines: int = 200, agent_lines: int = 40
 ) -> tuple[Agent | None, str | None, str | None]:
-    """(agent, first cwd, first sessionId) from one read of a file's head.
+    """(agent, first cwd, first sessionId) from one read of a file's head (plain or
+    zstd-compressed).
 
     The agent is judged from the first ``agent_lines`` records (as :func:`detect_agent`), the
     cwd and session id from the first ``max_lines``.
@@ -93,25 +95,19 @@ def probe(
     agent: Agent | None = None
     cwd: str | None = None
     sid: str | None = None
-    try:
-        with path.open("rb") as handle:
-            for i, raw in enumerate(handle):
-                if i >= max_lines:
-                    break
-                if agent is None and i < agent_lines:
-                    agent = agent_of_line(raw)
-                if not (cwd and sid) and (b'"cwd"' in raw or b'"sessionId"' in raw):
-                    try:
-                        rec = _CWD.decode(raw)
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        continue
-                    cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
-                    sid = sid or rec.sessionId
-                # Codex rollouts carry no sessionId field (only Claude sub-agents need one)
-                if cwd and (sid or agent is Agent.CODEX) and (agent or i + 1 >= agent_lines):
-                    break
-    except OSError:
-        pass
+    for i, raw in enumerate(head_lines(path, max_lines)):
+        if agent is None and i < agent_lines:
+            agent = agent_of_line(raw)
+        if not (cwd and sid) and (b'"cwd"' in raw or b'"sessionId"' in raw):
+            try:
+                rec = _CWD.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                continue
+            cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
+            sid = sid or rec.sessionId
+        # Codex rollouts carry no sessionId field (only Claude sub-agents need one)
+        if cwd and (sid or agent is Agent.CODEX) and (agent or i + 1 >= agent_lines):
+            break
     return agent, cwd, sid
 
 
@@ -128,6 +124,42 @@ def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[float, Path]]:
                 except OSError:
                     continue
     return found
+
+
+CODEX_SUFFIXES = (".jsonl", ".json", ".jsonl.zst")
+
+
+def codex_roots(sessions_root: Path) -> list[Path]:
+    """Codex's sessions folder and, beside it, ``archived_sessions`` (archived threads)."""
+    roots = [sessions_root]
+    archived = sessions_root.parent / "archived_sessions"
+    if sessions_root.name == "sessions" and archived.is_dir():
+        roots.append(archived)
+    return roots
+
+
+def codex_candidates(sessions_root: Path) -> list[tuple[float, Path]]:
+    """Every Codex session file, plain or zstd-compressed (``rollout-*.jsonl.zst``, Codex
+    0.137+), under ``sessions`` and ``archived_sessions``; a rollout found more than once (a
+    plain and a compressed copy while a compressed thread is resumed, or an archived copy)
+    counts once, as its newest copy."""
+    found = [item for root in codex_roots(sessions_root) for item in _walk(root, CODEX_SUFFIXES)]
+    return once_per_rollout(found)
+
+
+def once_per_rollout(found: list[tuple[float, Path]]) -> list[tuple[float, Path]]:
+    newest: dict[str, tuple[float, Path]] = {}
+    others: list[tuple[float, Path]] = []
+    for mtime, path in found:
+        if not path.name.startswith("rollout-"):
+            others.append((mtime, path))
+            continue
+        key = session_stem(path)
+        seen = newest.get(key)
+        # newest copy; on equal mtimes the plain one (the copy Codex writes to)
+        if seen is None or (mtime, not is_compressed(path)) > (seen[0], not is_compressed(seen[1])):
+            newest[key] = (mtime, path)
+    return others + list(newest.values())
 
 
 def _is_subagent_file(path: Path) -> bool:
@@ -169,8 +201,10 @@ def scan(
     the files written since then (an older file cannot hold newer events)."""
     croot = claude_root or default_claude_root()
     xroot = codex_root or default_codex_root()
-    candidates = _walk(croot, (".jsonl",)) + _walk(xroot, (".jsonl", ".json"))
+    candidates = _walk(croot, (".jsonl",)) + codex_candidates(xroot)
     if since is not None:
+        # a compressed rollout's mtime is when Codex compressed it, after its last write: it is
+        # never pruned wrongly, only kept when it might have been pruned (timerange clips it)
         candidates = [(m, p) for m, p in candidates if m >= since]
     candidates.sort(key=lambda item: (-item[0], str(item[1])))
     return Scan(
@@ -215,7 +249,7 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
         kept.append(SessionRef(path, display_path(path), agent))
         if sid:
             kept_ids.add(sid)
-        kept_ids.add(path.stem)
+        kept_ids.add(session_stem(path))
     # sub-agent files of kept sessions: those scanned, plus the ones stored beside them
     seen = {ref.path for ref in kept}
     for path, _cwd, sid in subagents:

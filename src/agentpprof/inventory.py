@@ -59,6 +59,7 @@ class InventoryRow(msgspec.Struct, forbid_unknown_fields=True):
     tokens: InventoryTokens
     cost_usd: float | None  # null when a model of the file has no price
     warnings: list[str]
+    subagent_type: str | None = None  # Claude's agent-<id>.meta.json agentType
 
 
 def inventory_row(s: Session) -> InventoryRow:
@@ -69,6 +70,7 @@ def inventory_row(s: Session) -> InventoryRow:
         session_id=s.session_id,
         parent_session_id=s.parent_session_id,
         is_subagent=s.is_subagent,
+        subagent_type=s.subagent_type,
         cwd=display_path(s.cwd) if s.cwd else None,
         models=list(s.models),
         start=s.start,

@@ -166,6 +166,10 @@ class SessionRow(_Model):
     cwd_hash: str | None
     is_subagent: bool
     parent_session_id: str | None
+    subagent_type: str | None = Field(
+        default=None,
+        description="a sub-agent's type (Claude Code's agent-<id>.meta.json agentType)",
+    )
     models: list[str]
     start: str | None
     end: str | None

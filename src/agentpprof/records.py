@@ -137,6 +137,8 @@ class Session(Struct):
     parent_session_id: str | None = None
     is_subagent: bool = False
     agent_id: str | None = None
+    # Claude Code's agent-<id>.meta.json beside a sub-agent's transcript: its agentType
+    subagent_type: str | None = None
     prompts: list[Prompt] = field(default_factory=list)
     llm_calls: list[LlmCall] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)

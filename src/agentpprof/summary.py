@@ -211,6 +211,7 @@ def build_report(
                 cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None,
                 is_subagent=s.is_subagent,
                 parent_session_id=s.parent_session_id,
+                subagent_type=s.subagent_type,
                 models=list(s.models),
                 start=s.start,
                 end=s.end,

@@ -184,6 +184,7 @@ def test_inventory_rows_are_the_documented_model() -> None:
         "tokens",
         "cost_usd",
         "warnings",
+        "subagent_type",
     ]
     assert list(InventoryTokens.__struct_fields__) == [
         "input",

@@ -14,7 +14,7 @@ from agentpprof.parallel import file_size, pmap
 from agentpprof.parse.claude import KNOWN_TYPES as CLAUDE_TYPES
 from agentpprof.parse.claude import parse_claude
 from agentpprof.parse.codex import parse_codex
-from agentpprof.parse.lines import EMPTY_RAW
+from agentpprof.parse.lines import EMPTY_RAW, head_lines
 from agentpprof.records import Agent, ParseWarning, Session
 
 __all__ = ["agent_of_line", "detect_agent", "map_sessions", "parse_session", "parse_sessions"]
@@ -37,19 +37,17 @@ _PROBE = msgspec.json.Decoder(_Probe)
 
 def detect_agent(path: Path, max_lines: int = 40) -> Agent | None:
     """The agent that wrote a file, judged from its first records (the path is only a hint)."""
-    try:
-        with path.open("rb") as handle:
-            if path.suffix == ".json":
+    if path.suffix == ".json":
+        try:
+            with path.open("rb") as handle:
                 head = handle.read(4096)
-                return Agent.CODEX if b'"session"' in head and b'"items"' in head else None
-            for i, raw in enumerate(handle):
-                if i >= max_lines:
-                    break
-                found = agent_of_line(raw)
-                if found is not None:
-                    return found
-    except OSError:
-        return None
+        except OSError:
+            return None
+        return Agent.CODEX if b'"session"' in head and b'"items"' in head else None
+    for raw in head_lines(path, max_lines):
+        found = agent_of_line(raw)
+        if found is not None:
+            return found
     return None
 
 

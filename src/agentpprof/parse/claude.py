@@ -7,6 +7,7 @@ keeping the largest. ``<synthetic>`` responses are local error records and are n
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import msgspec
 
 from agentpprof import classify
-from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
+from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, session_stem, text_of
 from agentpprof.records import (
     Agent,
     LlmCall,
@@ -235,8 +236,8 @@ def parse_claude(
 ) -> Session:
     """``keep_text=False`` skips the model's text (only tagging needs it)."""
     reader = LineReader(path, display)
-    session = Session(agent=Agent.CLAUDE, file=display, session_id=path.stem)
-    stem = path.stem
+    session = Session(agent=Agent.CLAUDE, file=display, session_id=session_stem(path))
+    stem = session_stem(path)
     if stem.startswith("agent-"):
         session.is_subagent = True
         session.agent_id = stem[len("agent-") :]
@@ -467,6 +468,8 @@ def parse_claude(
         else:
             session.session_id = field_session_id
     session.title = titles[-1] if titles else ""
+    if session.is_subagent:
+        session.subagent_type = subagent_type(path)
     if not session.title and session.is_subagent:
         session.title = sidechain_root[:400]
     session.agent_links = agent_links
@@ -474,6 +477,25 @@ def parse_claude(
     session.lines = reader.lines
     session.bytes = reader.bytes
     return session
+
+
+_AGENT_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}")
+
+
+def subagent_type(path: Path) -> str | None:
+    """The ``agentType`` of ``agent-<id>.meta.json`` beside a sub-agent's transcript (Claude
+    Code 2.1.x), when it is a plain name (a type, not text: its ``description`` is never read
+    into the outputs); None when there is no such file or field."""
+    meta = path.with_name(session_stem(path) + ".meta.json")
+    try:
+        if meta.stat().st_size > 1 << 20:
+            return None
+        value = json.loads(meta.read_bytes()).get("agentType")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+    if isinstance(value, str) and _AGENT_TYPE_RE.fullmatch(value.strip()):
+        return value.strip()
+    return None
 
 
 def _status(is_error: bool, nonzero_exit: bool) -> Status:

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from agentpprof import classify
-from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, text_of
+from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, session_stem, text_of
 from agentpprof.records import (
     Agent,
     LlmCall,
@@ -231,7 +231,7 @@ class _State:
     ) -> None:
         self.keep_text = keep_text
         self.reader = LineReader(path, display)
-        self.session = Session(agent=Agent.CODEX, file=display, session_id=path.stem)
+        self.session = Session(agent=Agent.CODEX, file=display, session_id=session_stem(path))
         self.project_root = project_root
         self.model = ""
         self.current_prompt: int | None = None

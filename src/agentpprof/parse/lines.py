@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import msgspec
 
@@ -20,6 +20,86 @@ WHOLE_FILE_BYTES = 256 * 1024 * 1024
 MAX_WARNINGS_PER_FILE = 50
 
 T = TypeVar("T")
+
+
+ZST_SUFFIX = ".zst"
+CHUNK = 1 << 20
+
+
+class CompressedDataError(Exception):
+    """A ``.zst`` file that is not zstd data, or ends in the middle of a frame."""
+
+
+def is_compressed(path: Path) -> bool:
+    """Codex 0.137+ rewrites rollouts idle for 7 days as ``rollout-*.jsonl.zst``."""
+    return path.name.endswith(ZST_SUFFIX)
+
+
+def session_stem(path: Path) -> str:
+    """The file name without ``.zst`` and ``.jsonl``/``.json``: a rollout's name, the same
+    for its plain and its compressed copy."""
+    name = path.name.removesuffix(ZST_SUFFIX)
+    for suffix in (".jsonl", ".json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(name).stem
+
+
+def _zst_blocks(handle: BinaryIO) -> Iterator[bytes]:
+    """Decompressed blocks of a zstd stream (one or more frames), never the whole file; a
+    stream that ends inside a frame raises (the library itself would stop quietly)."""
+    import zstandard  # only for compressed rollouts
+
+    dctx = zstandard.ZstdDecompressor()
+    obj = dctx.decompressobj()
+    fed = False
+    try:
+        while chunk := handle.read(CHUNK):
+            while chunk:
+                fed = True
+                out = obj.decompress(chunk)
+                if out:
+                    yield out
+                if obj.eof:  # a frame ended: what follows is the next frame
+                    chunk = obj.unused_data
+                    obj = dctx.decompressobj()
+                    fed = False
+                else:
+                    chunk = b""
+    except zstandard.ZstdError as exc:
+        raise CompressedDataError(f"not valid zstd data ({exc})") from None
+    if fed and not obj.eof:
+        raise CompressedDataError("truncated zstd data (the last frame is incomplete)")
+
+
+def raw_lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
+    """The lines of a plain or zstd-compressed file, each with its ``\\n`` (the last one may
+    lack it), streamed."""
+    if not compressed:
+        yield from handle
+        return
+    rest = b""
+    for block in _zst_blocks(handle):
+        data = rest + block if rest else block
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line + b"\n"
+    if rest:
+        yield rest
+
+
+def head_lines(path: Path, limit: int) -> Iterator[bytes]:
+    """The first ``limit`` lines of a session file, plain or compressed (for probes). A read
+    or decompression error ends the lines quietly: the full parse reports it."""
+    try:
+        with path.open("rb") as handle:
+            for i, line in enumerate(raw_lines(handle, is_compressed(path))):
+                if i >= limit:
+                    return
+                yield line
+    except (OSError, CompressedDataError):
+        return
 
 
 class LineReader:
@@ -61,7 +141,7 @@ class LineReader:
     def __iter__(self) -> Iterator[tuple[int, bytes | memoryview]]:
         try:
             size = self.path.stat().st_size
-            if size > WHOLE_FILE_BYTES:
+            if size > WHOLE_FILE_BYTES or is_compressed(self.path):
                 yield from self._stream()
                 return
             data = self.path.read_bytes()
@@ -102,7 +182,7 @@ class LineReader:
         lineno = 0
         try:
             with self.path.open("rb") as handle:
-                for raw in handle:
+                for raw in raw_lines(handle, is_compressed(self.path)):
                     lineno += 1
                     self.bytes += len(raw)
                     if len(raw) > MAX_LINE_BYTES:
@@ -120,6 +200,8 @@ class LineReader:
                     yield lineno, line
         except OSError as exc:
             self.warn(lineno, f"read error: {exc.strerror or exc}; rest of file skipped")
+        except CompressedDataError as exc:
+            self.warn(lineno + 1, f"{exc}; rest of file skipped")
         self.lines = lineno
 
     def decode(

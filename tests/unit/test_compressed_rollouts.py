@@ -1,0 +1,165 @@
+"""Compressed and archived Codex rollouts (issue #22): ``rollout-*.jsonl.zst`` (Codex 0.137+
+compresses rollouts idle for 7 days with plain zstd) under ``sessions/`` and
+``archived_sessions/`` are found, streamed and counted once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+import zstandard
+
+from agentpprof.discover import discover_sessions, scan
+from agentpprof.parse import detect_agent, parse_session
+from agentpprof.parse.lines import session_stem
+from agentpprof.records import Agent
+from tests.conftest import CORPUS, needs_corpus
+from tests.synth import claude_session, codex_session
+
+
+def _zst(src: Path, dst: Path, level: int = 3, frames: int = 1) -> Path:
+    """``dst`` = zstd of ``src`` (as Codex writes it), in ``frames`` frames."""
+    data = src.read_bytes()
+    cctx = zstandard.ZstdCompressor(level=level)
+    step = max(1, len(data) // frames + 1)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(b"".join(cctx.compress(data[i : i + step]) for i in range(0, len(data), step)))
+    return dst
+
+
+def _facts(path: Path) -> object:
+    s = parse_session(path, "shown")
+    return msgspec.to_builtins(s)
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_compressed_rollout_parses_like_the_plain_one(tmp_path: Path, frames: int) -> None:
+    (tmp_path / "plain").mkdir()
+    plain = codex_session(tmp_path / "plain")
+    packed = _zst(plain, tmp_path / "packed" / (plain.name + ".zst"), frames=frames)
+    assert detect_agent(packed) is Agent.CODEX
+    assert _facts(packed) == _facts(plain)
+    assert session_stem(packed) == session_stem(plain) == plain.name.removesuffix(".jsonl")
+
+
+def test_corrupt_and_truncated_zst_are_warnings(tmp_path: Path) -> None:
+    plain = codex_session(tmp_path, n_prompts=40)
+    whole = _zst(plain, tmp_path / "w.jsonl.zst", frames=4).read_bytes()
+    cut = tmp_path / "rollout-cut.jsonl.zst"
+    cut.write_bytes(whole[: len(whole) * 5 // 8])  # inside the third of four frames
+    s = parse_session(cut, "cut")
+    assert s.prompts  # what came before the cut is kept
+    assert any("truncated zstd" in w.message for w in s.warnings)
+    junk = tmp_path / "rollout-junk.jsonl.zst"
+    junk.write_bytes(b"this is not zstd data\n" * 20)
+    j = parse_session(junk, "junk")
+    assert any("not valid zstd" in w.message for w in j.warnings)
+    assert not j.prompts
+
+
+def _codex_home(tmp_path: Path) -> tuple[Path, Path]:
+    home = tmp_path / ".codex"
+    sessions = home / "sessions" / "2026" / "11" / "21"
+    sessions.mkdir(parents=True)
+    return home, sessions
+
+
+def test_discovery_reads_zst_and_archived_and_counts_each_rollout_once(tmp_path: Path) -> None:
+    home, day = _codex_home(tmp_path)
+    cwd = "/home/dev/invoicer"
+    a = codex_session(day, session_id="019a7c3e-0000-7b44-9f0e-00000000000a", cwd=cwd)
+    b = codex_session(day, session_id="019a7c3e-0000-7b44-9f0e-00000000000b", cwd=cwd)
+    # a: only compressed (the plain copy deleted, as Codex does)
+    packed_a = _zst(a, a.with_name(a.name + ".zst"))
+    a.unlink()
+    # b: a compressed copy and a newer plain one (a compressed thread being resumed)
+    packed_b = _zst(b, b.with_name(b.name + ".zst"))
+    os.utime(packed_b, (1_000, 1_000))
+    # c: archived (flat folder)
+    archived = home / "archived_sessions"
+    archived.mkdir()
+    c = codex_session(archived, session_id="019a7c3e-0000-7b44-9f0e-00000000000c", cwd=cwd)
+    found = discover_sessions(
+        project_root=Path(cwd),
+        claude_root=tmp_path / "none",
+        codex_root=home / "sessions",
+    )
+    assert sorted(r.path for r in found.refs) == sorted([packed_a, b, c])
+    assert all(r.agent is Agent.CODEX for r in found.refs)
+    # the compressed copy is newer: it is the one read
+    os.utime(packed_b, None)
+    os.utime(b, (1_000, 1_000))
+    sc = scan(project_root=Path(cwd), claude_root=tmp_path / "none", codex_root=home / "sessions")
+    assert packed_b in sc.scanned and b not in sc.scanned
+
+
+def test_history_half_compressed_gives_the_same_sessions(tmp_path: Path) -> None:
+    """The same history, plain and with its Codex half compressed: equal `sessions --json`."""
+    plain_home = tmp_path / "plain"
+    packed_home = tmp_path / "packed"
+    cwd = "/home/dev/invoicer"
+    for home in (plain_home, packed_home):
+        (home / "claude" / "-home-dev-invoicer").mkdir(parents=True)
+        (home / "codex" / "sessions" / "2026" / "11" / "21").mkdir(parents=True)
+        claude_session(home / "claude" / "-home-dev-invoicer", cwd=cwd)
+        codex_session(home / "codex" / "sessions" / "2026" / "11" / "21", cwd=cwd)
+    for f in (packed_home / "codex").rglob("*.jsonl"):
+        _zst(f, f.with_name(f.name + ".zst"))
+        f.unlink()
+
+    def rows(home: Path) -> list[dict[str, object]]:
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agentpprof",
+                "sessions",
+                "--json",
+                "--project-root",
+                cwd,
+                "--claude-root",
+                str(home / "claude"),
+                "--codex-root",
+                str(home / "codex" / "sessions"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out: list[dict[str, object]] = json.loads(res.stdout)
+        for r in out:
+            r.pop("file", None)
+            r.pop("path", None)
+        return sorted(out, key=lambda r: str(r.get("session_id")))
+
+    plain_rows = rows(plain_home)
+    assert len(plain_rows) >= 2
+    assert rows(packed_home) == plain_rows
+
+
+@needs_corpus
+def test_real_codex_corpus_compressed_parses_the_same(tmp_path: Path) -> None:
+    files = [p for p in sorted(CORPUS.rglob("*.jsonl")) if detect_agent(p) is Agent.CODEX]
+    assert files
+    for f in files:
+        packed = _zst(f, tmp_path / (f.name + ".zst"), level=3)
+        assert _facts(packed) == _facts(f), f.name
+
+
+def test_claude_subagent_type_from_meta_json(tmp_path: Path) -> None:
+    """Claude Code writes agent-<id>.meta.json beside a sub-agent's transcript (#22 item 3)."""
+    main, sub = claude_session(tmp_path)
+    assert parse_session(sub, "s").subagent_type is None  # no meta file: unknown
+    meta = sub.with_name(sub.name.removesuffix(".jsonl") + ".meta.json")
+    meta.write_text(json.dumps({"agentType": "Explore", "description": "private words"}))
+    s = parse_session(sub, "s")
+    assert s.is_subagent and s.subagent_type == "Explore"
+    assert parse_session(main, "m").subagent_type is None  # only sub-agents read it
+    for bad in ('{"agentType": "<script>x</script>"}', "not json", '["a"]', '{"agentType": 3}'):
+        meta.write_text(bad)
+        assert parse_session(sub, "s").subagent_type is None
