@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import pytest
 
-from agentpprof.catalog import DEFAULT_MODEL, TEST_MODEL
+from agentpprof.catalog import DEFAULT_MODEL, TEST_MODEL, KnownModel
 from agentpprof.llama import LlamaServer
 from agentpprof.provision import ensure_model, find_llama_server
 
@@ -52,22 +52,23 @@ def llama_binary() -> Path:
     return binary
 
 
+def _assembled(model: KnownModel, role: str) -> Path:
+    try:
+        return ensure_model(model)
+    except Exception as exc:
+        missing(f"{role} {model.name} ({exc})")
+
+
 @pytest.fixture(scope="session")
 def test_model() -> Path:
     """The fast model most e2e tests tag with."""
-    try:
-        return ensure_model(TEST_MODEL)
-    except Exception as exc:
-        missing(f"the test model {TEST_MODEL.name} ({exc})")
+    return _assembled(TEST_MODEL, "the test model")
 
 
 @pytest.fixture(scope="session")
 def default_model() -> Path:
     """The real default model (what a user gets without --model)."""
-    try:
-        return ensure_model(DEFAULT_MODEL)
-    except Exception as exc:
-        missing(f"the default model {DEFAULT_MODEL.name} ({exc})")
+    return _assembled(DEFAULT_MODEL, "the default model")
 
 
 # ``--model`` for the managed-server tests that tag with the fast test model
