@@ -20,6 +20,7 @@ SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus"
 EVAL_CORPUS = SHARED / "corpus-eval"
 REFERENCE = SHARED / "reference"
+RECENT = SHARED / "corpus-recent"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -34,17 +35,18 @@ def corpus_files() -> list[Path]:
 needs_corpus = pytest.mark.corpus("corpus")
 needs_eval_corpus = pytest.mark.corpus("corpus-eval")
 needs_reference = pytest.mark.corpus("reference")
+needs_recent = pytest.mark.corpus("corpus-recent")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    there = [d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE) if d.is_dir()]
+    there = [d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE, RECENT) if d.is_dir()]
     return f"shared corpus layer: {', '.join(there) or 'absent'} (under {SHARED})" + (
-        "" if len(there) == 3 else "; tests that need the rest are deselected"
+        "" if len(there) == 4 else "; tests that need the rest are deselected"
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    present = {d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE) if d.is_dir()}
+    present = {d.name for d in (CORPUS, EVAL_CORPUS, REFERENCE, RECENT) if d.is_dir()}
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:

@@ -14,10 +14,8 @@ import pytest
 
 from agentpprof.cost import session_cost
 from agentpprof.parse import parse_session
-from tests.conftest import corpus_files, needs_corpus
+from tests.conftest import RECENT, corpus_files, needs_corpus, needs_recent
 from tests.e2e.conftest import npm_file
-
-pytestmark = needs_corpus
 
 
 def _ccusage(agent: str, files: list[Path], tmp: Path) -> dict[str, dict[str, object]]:
@@ -44,6 +42,7 @@ def _ccusage(agent: str, files: list[Path], tmp: Path) -> dict[str, dict[str, ob
     }
 
 
+@needs_corpus
 def test_cost_equals_ccusage_offline(tmp_path: Path) -> None:
     files = corpus_files()
     oracle = {
@@ -67,3 +66,27 @@ def test_cost_equals_ccusage_offline(tmp_path: Path) -> None:
         assert abs(ours - theirs) <= 0.005 * theirs, (f.name, ours, theirs)
         compared += 1
     assert compared >= 20  # every priced file of the corpus
+
+
+@needs_recent
+def test_paginated_era_rollouts_match_ccusage(tmp_path: Path) -> None:
+    """The three real Codex rollouts of the 0.147+ era (and the vendor build that reports
+    1.17.7 with the legacy layout): no warning, one prompt each, and per file the token totals
+    ccusage 20.0.24 reports (it lists no row for the failed turn, which has no usage)."""
+    files = sorted((RECENT / "codex").glob("*.jsonl"))
+    assert len(files) == 3
+    oracle = _ccusage("codex", files, tmp_path)
+    for f in files:
+        s = parse_session(f)
+        assert s.warnings == [] and len(s.prompts) == 1, f.name
+        t = s.tokens
+        row = oracle.get(f.stem)
+        if row is None:
+            assert t.total == 0 and not s.llm_calls  # the failed turn: no usage anywhere
+            continue
+        assert (t.input, t.cache_read, t.output, t.total) == (
+            row["inputTokens"],
+            row["cacheReadTokens"],
+            row["outputTokens"],
+            row["totalTokens"],
+        ), f.name
