@@ -8,6 +8,7 @@ Explicit ``--session-file`` paths skip the scan, the filter and the cap.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,9 +121,11 @@ def _walk(root: Path, suffixes: tuple[str, ...]) -> list[tuple[float, Path]]:
             if name.endswith(suffixes):
                 p = Path(dirpath, name)
                 try:
-                    found.append((p.stat().st_mtime, p))
+                    st = p.stat()
                 except OSError:
                     continue
+                if stat.S_ISREG(st.st_mode):  # not a FIFO or a link to a device
+                    found.append((st.st_mtime, p))
     return found
 
 

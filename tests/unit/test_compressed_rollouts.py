@@ -163,3 +163,34 @@ def test_claude_subagent_type_from_meta_json(tmp_path: Path) -> None:
     for bad in ('{"agentType": "<script>x</script>"}', "not json", '["a"]', '{"agentType": 3}'):
         meta.write_text(bad)
         assert parse_session(sub, "s").subagent_type is None
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_pipes_and_devices_are_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """A FIFO or a link to /dev/zero, given or found under a root, is refused in under a
+    second (it would block forever or never end; issue #23)."""
+    import time
+
+    root = tmp_path / ".codex" / "sessions"
+    root.mkdir(parents=True)
+    for name in ("rollout-x.jsonl", "rollout-y.json", "rollout-z.jsonl.zst"):
+        target = root / name
+        if kind == "fifo":
+            os.mkfifo(target)
+        else:
+            target.symlink_to("/dev/zero")
+    started = time.monotonic()
+    res = subprocess.run(
+        [sys.executable, "-m", "agentpprof", "sessions", "--json"]
+        + [a for p in sorted(root.iterdir()) for a in ("--session-file", str(p))],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "Traceback" not in res.stderr
+    rows = json.loads(res.stdout)
+    assert len(rows) == 3
+    assert all("not a regular file" in " ".join(r["warnings"]) for r in rows)
+    found = discover_sessions(project_root=tmp_path, claude_root=tmp_path / "none", codex_root=root)
+    assert found.refs == []
+    assert time.monotonic() - started < 5  # interpreter starts included

@@ -14,7 +14,7 @@ from agentpprof.parallel import file_size, pmap
 from agentpprof.parse.claude import KNOWN_TYPES as CLAUDE_TYPES
 from agentpprof.parse.claude import parse_claude
 from agentpprof.parse.codex import parse_codex
-from agentpprof.parse.lines import EMPTY_RAW, head_lines
+from agentpprof.parse.lines import EMPTY_RAW, head_lines, is_regular
 from agentpprof.records import Agent, ParseWarning, Session
 
 __all__ = ["agent_of_line", "detect_agent", "map_sessions", "parse_session", "parse_sessions"]
@@ -38,6 +38,8 @@ _PROBE = msgspec.json.Decoder(_Probe)
 def detect_agent(path: Path, max_lines: int = 40) -> Agent | None:
     """The agent that wrote a file, judged from its first records (the path is only a hint)."""
     if path.suffix == ".json":
+        if not is_regular(path):
+            return None
         try:
             with path.open("rb") as handle:
                 head = handle.read(4096)

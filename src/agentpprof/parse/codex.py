@@ -20,7 +20,14 @@ from typing import Any
 import msgspec
 
 from agentpprof import classify
-from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, session_stem, text_of
+from agentpprof.parse.lines import (
+    EMPTY_RAW,
+    LineReader,
+    is_regular,
+    raw_json,
+    session_stem,
+    text_of,
+)
 from agentpprof.records import (
     Agent,
     LlmCall,
@@ -611,6 +618,9 @@ def parse_codex(
 def _parse_document(path: Path, display: str, project_root: str | None) -> Session:
     """Layout A: ``{"session": {...}, "items": [ResponseItem, ...]}``."""
     st = _State(path, display, project_root)
+    if not is_regular(path):
+        st.reader.warn(0, "not a regular file (a pipe, socket or device); skipped")
+        return st.finish()
     try:
         doc = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:

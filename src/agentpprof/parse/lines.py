@@ -6,6 +6,7 @@ Every defect is a counted warning with ``file:line``; nothing here raises on bad
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -89,10 +90,21 @@ def raw_lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
         yield rest
 
 
+def is_regular(path: Path) -> bool:
+    """A regular file (links followed): never a FIFO, socket or device, which would block or
+    never end."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def head_lines(path: Path, limit: int) -> Iterator[bytes]:
     """The first ``limit`` lines of a session file, plain or compressed (for probes). A read
     or decompression error ends the lines quietly: the full parse reports it."""
     try:
+        if not is_regular(path):
+            return  # a FIFO would block, a device never end; the full parse says so
         with path.open("rb") as handle:
             for i, line in enumerate(raw_lines(handle, is_compressed(path))):
                 if i >= limit:
@@ -140,7 +152,12 @@ class LineReader:
 
     def __iter__(self) -> Iterator[tuple[int, bytes | memoryview]]:
         try:
-            size = self.path.stat().st_size
+            st = self.path.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                # a FIFO would block forever, /dev/zero never ends
+                self.warn(0, "not a regular file (a pipe, socket or device); skipped")
+                return
+            size = st.st_size
             if size > WHOLE_FILE_BYTES or is_compressed(self.path):
                 yield from self._stream()
                 return
