@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 
 from agentpprof import classify, defaults
+from agentpprof.errors import NoSessionsError
 from agentpprof.parse import agent_of_line, detect_agent
 from agentpprof.parse.lines import head_lines, is_compressed, session_stem
 from agentpprof.records import Agent, ParseWarning
@@ -102,7 +103,7 @@ def probe(
         if not (cwd and sid) and (b'"cwd"' in raw or b'"sessionId"' in raw):
             try:
                 rec = _CWD.decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 continue
             cwd = cwd or rec.cwd or (rec.payload.cwd if rec.payload else None)
             sid = sid or rec.sessionId
@@ -288,9 +289,18 @@ def discover_sessions(
     since: float | None = None,
 ) -> Discovery:
     if session_files:
-        refs = [
-            SessionRef(Path(p), display_path(Path(p)), None, explicit=True) for p in session_files
-        ]
+        # the same file named twice (or through a link) is read once
+        unique: dict[str, Path] = {}
+        for p in map(Path, session_files):
+            unique.setdefault(os.path.realpath(p), p)
+        if not any(p.exists() for p in unique.values()):
+            names = ", ".join(display_path(p) for p in unique.values())
+            raise NoSessionsError(
+                f"no such session file: {names}",
+                hint="check the --session-file paths (`agentpprof sessions` lists what a scan "
+                "finds)",
+            )
+        refs = [SessionRef(p, display_path(p), None, explicit=True) for p in unique.values()]
         return Discovery(
             refs=refs,
             claude_root=claude_root or default_claude_root(),

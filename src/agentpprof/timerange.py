@@ -53,8 +53,19 @@ def _z(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+OUT_OF_RANGE = "out of the range of dates this tool can represent (years 1 to 9999, UTC)"
+
+
 def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> datetime:
-    """A ``--since``/``--until`` value as an aware UTC time; ValueError with the reason."""
+    """A ``--since``/``--until`` value as an aware UTC time; ValueError with the reason (also
+    for a time outside years 1-9999: ``99999999999d``, ``0001-01-01T00:00+14:00``)."""
+    try:
+        return _parse_when(text, end, now)
+    except OverflowError:
+        raise ValueError(OUT_OF_RANGE) from None
+
+
+def _parse_when(text: str, end: bool, now: datetime | None) -> datetime:
     value = text.strip()
     now = now or datetime.now(UTC)
     m = _RELATIVE.match(value.lower())
@@ -62,6 +73,8 @@ def parse_when(text: str, *, end: bool = False, now: datetime | None = None) -> 
         return now - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         day = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if end and day.date() == datetime.max.date():
+            return datetime.max.replace(microsecond=999000, tzinfo=UTC)  # --until 9999-12-31
         return day + timedelta(days=1) - timedelta(milliseconds=1) if end else day
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -79,9 +92,9 @@ def normal_ts(ts: str) -> str:
         return ts
     try:
         when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
+        return _z(when.replace(tzinfo=UTC) if when.tzinfo is None else when)
+    except (ValueError, OverflowError):  # unreadable, or past year 9999 once in UTC
         return ts
-    return _z(when.replace(tzinfo=UTC) if when.tzinfo is None else when)
 
 
 def epoch_ms(ts: str | None) -> float | None:
@@ -90,7 +103,7 @@ def epoch_ms(ts: str | None) -> float | None:
         return None
     try:
         return datetime.fromisoformat(normal_ts(ts).replace("Z", "+00:00")).timestamp() * 1000
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

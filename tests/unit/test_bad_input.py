@@ -134,3 +134,68 @@ def test_crlf_and_blank_lines_are_not_problems(tmp_path: Path) -> None:
     s = parse_session(f)
     assert s.warnings == [] and [p.text for p in s.prompts] == ["fix the parser", "again"]
     assert [p.line for p in s.prompts] == [1, 5]
+
+
+# --- issue #23 (part): hostile input that used to crash or miscount -------------------------
+
+DEEP = "[" * 10000 + "]" * 10000
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"type":"user","sessionId":"s1","message":{"role":"user","content":' + DEEP + "}}",
+        '{"timestamp":"2026-01-01T00:00:00Z","type":"response_item","payload":'
+        '{"type":"message","role":"user","content":' + DEEP + "}}",
+        '{"timestamp":"2026-01-01T00:00:00Z","type":"event_msg","payload":'
+        '{"type":"token_count","info":' + "{" + '"a":' * 5000 + "1" + "}" * 5000 + "}}",
+    ],
+)
+def test_json_nested_too_deep_is_a_warning(tmp_path: Path, line: str) -> None:
+    f = tmp_path / "rollout-deep.jsonl"
+    f.write_text(json.dumps(GOOD_CLAUDE) + "\n" + line + "\n")
+    s = parse_session(f)  # no RecursionError
+    assert s.warnings and all(w.line >= 1 for w in s.warnings)
+
+
+def test_a_byte_order_mark_keeps_the_first_record(tmp_path: Path) -> None:
+    f = tmp_path / "bom.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + (json.dumps(GOOD_CLAUDE) + "\n").encode())
+    s = parse_session(f)
+    assert [p.text for p in s.prompts] == ["fix the tests"] and not s.warnings
+
+
+def test_the_same_file_twice_is_read_once_and_missing_files_are_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "a.jsonl"
+    f.write_text(json.dumps(GOOD_CLAUDE) + "\n")
+    link = tmp_path / "b.jsonl"
+    link.symlink_to(f)
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["sessions", "--json", "--session-file", str(f), "--session-file", str(link)]
+    )
+    assert res.exit_code == 0 and len(json.loads(res.stdout)) == 1
+    missing = runner.invoke(app, ["sessions", "--session-file", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 1 and "no such session file" in missing.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--until", "9999-12-31"],
+        ["--since", "99999999999d"],
+        ["--since", "2000000w"],
+        ["--since", "0001-01-01T00:00:00+14:00"],
+    ],
+)
+def test_dates_at_the_edge_are_usage_errors_or_work(tmp_path: Path, args: list[str]) -> None:
+    f = tmp_path / "a.jsonl"
+    late = dict(GOOD_CLAUDE, timestamp="9999-12-31T23:59:59-05:00")
+    f.write_text(json.dumps(GOOD_CLAUDE) + "\n" + json.dumps(late) + "\n")
+    res = CliRunner().invoke(app, ["sessions", "--json", "--session-file", str(f), *args])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert res.exit_code in (0, 2)
+    if args[0] == "--until":  # the end of year 9999 is a valid "until forever"
+        assert res.exit_code == 0 and json.loads(res.stdout)[0]["prompts"] == 2
+    else:
+        assert res.exit_code == 2 and "out of the range" in res.output

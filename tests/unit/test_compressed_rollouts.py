@@ -189,7 +189,7 @@ def test_pipes_and_devices_are_refused_at_once(tmp_path: Path, kind: str) -> Non
     )
     assert "Traceback" not in res.stderr
     rows = json.loads(res.stdout)
-    assert len(rows) == 3
+    assert len(rows) == (3 if kind == "fifo" else 1)  # three links to one device: read once
     assert all("not a regular file" in " ".join(r["warnings"]) for r in rows)
     found = discover_sessions(project_root=tmp_path, claude_root=tmp_path / "none", codex_root=root)
     assert found.refs == []

@@ -60,7 +60,7 @@ def agent_of_line(raw: bytes) -> Agent | None:
         return None
     try:
         rec = _PROBE.decode(line)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     if rec.payload and rec.type:
         return Agent.CODEX

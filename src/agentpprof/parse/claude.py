@@ -263,7 +263,7 @@ def parse_claude(
     for lineno, raw in reader:
         try:
             rec = decode(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             # the slow path: recover what can be recovered, warn with file:line
             found = reader.decode(lineno, raw, decoder, LineRest)
             if found is None:

@@ -23,6 +23,8 @@ MAX_WARNINGS_PER_FILE = 50
 T = TypeVar("T")
 
 
+BOM = b"\xef\xbb\xbf"
+TOO_DEEP = "JSON nested too deep to read; line skipped"
 ZST_SUFFIX = ".zst"
 CHUNK = 1 << 20
 
@@ -76,6 +78,16 @@ def _zst_blocks(handle: BinaryIO) -> Iterator[bytes]:
 def raw_lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
     """The lines of a plain or zstd-compressed file, each with its ``\\n`` (the last one may
     lack it), streamed."""
+    first = True
+    for line in _lines(handle, compressed):
+        if first:
+            first = False
+            if line.startswith(BOM):  # an editor's UTF-8 byte order mark: not JSON
+                line = line[len(BOM) :]
+        yield line
+
+
+def _lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
     if not compressed:
         yield from handle
         return
@@ -173,7 +185,7 @@ class LineReader:
         view = memoryview(data)
         find = data.find
         size = len(data)
-        pos = 0
+        pos = len(BOM) if data.startswith(BOM) else 0  # a UTF-8 byte order mark is not JSON
         lineno = 0
         while pos < size:
             end = find(b"\n", pos)
@@ -229,6 +241,9 @@ class LineReader:
         except msgspec.ValidationError as exc:
             self.warn(lineno, f"unexpected field types ({exc}); line skipped")
             return None
+        except RecursionError:
+            self.warn(lineno, TOO_DEEP)
+            return None
         except msgspec.DecodeError:
             line = bytes(line).strip()
             if not line:
@@ -236,6 +251,9 @@ class LineReader:
         # orjson/msgspec reject lone surrogates that the stdlib accepts
         try:
             obj: Any = json.loads(line.decode("utf-8", errors="surrogatepass"))
+        except RecursionError:
+            self.warn(lineno, TOO_DEEP)
+            return None
         except (ValueError, UnicodeDecodeError):
             if b"\x00" in line:
                 what = "binary data (NUL bytes)"
@@ -251,9 +269,12 @@ class LineReader:
             )
             return None
         # re-encode with lone surrogates replaced, then decode with the typed decoder
-        clean = json.dumps(obj, ensure_ascii=False).encode("utf-8", errors="replace")
         try:
+            clean = json.dumps(obj, ensure_ascii=False).encode("utf-8", errors="replace")
             return decoder.decode(clean)
+        except RecursionError:
+            self.warn(lineno, TOO_DEEP)
+            return None
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             self.warn(lineno, f"unexpected field types ({exc}); line skipped")
             return None
@@ -266,10 +287,12 @@ def raw_json(raw: msgspec.Raw) -> Any:
         return None
     try:
         return msgspec.json.decode(data)
+    except RecursionError:
+        return None
     except msgspec.DecodeError:
         try:
             return json.loads(data.decode("utf-8", errors="surrogatepass"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
 
