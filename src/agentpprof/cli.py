@@ -114,9 +114,9 @@ def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
 
     if debug:
         raise exc
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, markup=True)
     if exc.hint:
-        err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        err.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -183,7 +183,7 @@ def _report_warnings(warnings: list[str], verbose: int, strict: bool) -> None:
 
     if verbose:
         for w in warnings:
-            err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     else:
         files = len({w.split(":", 1)[0] for w in warnings})
         err.print(
@@ -229,6 +229,20 @@ def sessions(
     _report_warnings([w for r in rows for w in r.warnings], verbose, strict)
 
 
+def escape(text: str) -> str:
+    """Text read from files (paths, ids, record types) is never Rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _cells(*values: str) -> list[Any]:
+    """Table cells as plain text: words read from files are never Rich markup."""
+    from rich.text import Text
+
+    return [Text(v) for v in values]
+
+
 def _print_sessions_table(rows: Sequence[InventoryRow]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -248,14 +262,16 @@ def _print_sessions_table(rows: Sequence[InventoryRow]) -> None:
     for row in rows:
         sid = row.session_id[:8] + (" (sub)" if row.is_subagent else "")
         table.add_row(
-            row.agent,
-            sid,
-            (row.start or "")[:16].replace("T", " "),
-            str(row.prompts),
-            str(row.llm_calls),
-            str(row.tool_calls),
-            f"{row.tokens.total:,}",
-            row.file.replace("\\", "/").rsplit("/", 1)[-1],
+            *_cells(
+                row.agent,
+                sid,
+                (row.start or "")[:16].replace("T", " "),
+                str(row.prompts),
+                str(row.llm_calls),
+                str(row.tool_calls),
+                f"{row.tokens.total:,}",
+                row.file.replace("\\", "/").rsplit("/", 1)[-1],
+            )
         )
     Console().print(table)
 
@@ -583,7 +599,7 @@ class _Hooks:
 
     def log(self, message: str) -> None:
         if not self.quiet:
-            self.progress.console.print(f"[dim]{message}[/]", highlight=False)
+            self.progress.console.print(f"[dim]{escape(message)}[/]", highlight=False)
 
 
 @app.command()
@@ -632,7 +648,7 @@ def setup(
     info = setup_all(
         llama_server,
         [] if skip_model else (model or [""]),
-        lambda m: err.print(f"  {m}", highlight=False),
+        lambda m: err.print(f"  {m}", highlight=False, markup=False),
     )
     if as_json:
         typer.echo(json.dumps(info, indent=2))
@@ -733,7 +749,7 @@ def diff(
 
     result = run_diff(base, new, out, normalize=normalize)
     for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -862,7 +878,7 @@ def bench(
         vocabulary=_vocabulary(vocabulary),
         eval_corpus=None if no_eval else _eval_corpus(eval_corpus),
     )
-    result = run_bench(opts, lambda m: err.print(m, highlight=False))
+    result = run_bench(opts, lambda m: err.print(m, highlight=False, markup=False))
     text = result.model_dump_json(indent=2)
     write_atomic(out, text + "\n")
     write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
@@ -905,23 +921,25 @@ def _print_bench(result: object) -> None:
     for m in result.models:
         lat = m.latency
         table.add_row(
-            m.label,
-            f"{m.load_seconds or 0:.1f}",
-            f"{m.successes}/{m.requests}",
-            str(m.invalid_outputs),
-            f"{lat.mean_ms:.0f}" if lat else "-",
-            f"{lat.p95_ms:.0f}" if lat else "-",
-            f"{m.tags_per_second or 0:.2f}",
-            f"{m.prompt_tokens_per_second or 0:.0f}",
-            f"{m.generation_tokens_per_second or 0:.0f}",
-            f"{m.stable_fragments}/{len(m.fragments)}",
-            "-" if m.quality is None else f"{m.quality:.0%}",
-            " ".join(
-                f"{k} {c.rate:.0%} [{c.ci95[0]:.0%}-{c.ci95[1]:.0%}] n={c.n}"
-                for k, c in m.quality_real.items()
+            *_cells(
+                m.label,
+                f"{m.load_seconds or 0:.1f}",
+                f"{m.successes}/{m.requests}",
+                str(m.invalid_outputs),
+                f"{lat.mean_ms:.0f}" if lat else "-",
+                f"{lat.p95_ms:.0f}" if lat else "-",
+                f"{m.tags_per_second or 0:.2f}",
+                f"{m.prompt_tokens_per_second or 0:.0f}",
+                f"{m.generation_tokens_per_second or 0:.0f}",
+                f"{m.stable_fragments}/{len(m.fragments)}",
+                "-" if m.quality is None else f"{m.quality:.0%}",
+                " ".join(
+                    f"{k} {c.rate:.0%} [{c.ci95[0]:.0%}-{c.ci95[1]:.0%}] n={c.n}"
+                    for k, c in m.quality_real.items()
+                )
+                or "-",
+                m.error or "",
             )
-            or "-",
-            m.error or "",
         )
     Console(stderr=True).print(table)
 

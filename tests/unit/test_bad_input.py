@@ -199,3 +199,26 @@ def test_dates_at_the_edge_are_usage_errors_or_work(tmp_path: Path, args: list[s
         assert res.exit_code == 0 and json.loads(res.stdout)[0]["prompts"] == 2
     else:
         assert res.exit_code == 2 and "out of the range" in res.output
+
+
+def test_markup_in_files_is_printed_as_text(tmp_path: Path) -> None:
+    """A record type, a session id or a path like ``[/]`` is text, never Rich markup."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "mk.jsonl"
+    rows = [
+        {"type": "[/]", "sessionId": "[/]abc[/]", "cwd": "/p"},
+        dict(GOOD_CLAUDE, sessionId="[/]abc[/]"),
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = subprocess.run(
+        [sys.executable, "-m", "agentpprof", "sessions", "-v", "--session-file", str(f)]
+        + ["--session-file", str(tmp_path / "[/]missing.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "unknown record type '[/]'" in res.stderr and "[/]missing.jsonl" in res.stderr
