@@ -11,7 +11,7 @@ Struct is built ~4x faster (measured), and defining them needs no generated code
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from msgspec import Struct, field
 
@@ -23,6 +23,25 @@ Status = Literal["ok", "fail", "observed"]
 class Agent(StrEnum):
     CLAUDE = "claude"
     CODEX = "codex"
+
+
+# One rule for bad numbers (docs/accounting.md): a token count that is negative, not a whole
+# number, a string, a boolean or above MAX_TOKENS counts as 0 and is a counted warning at its
+# file:line; the line's other facts are kept. So every output sums the same kept numbers.
+MAX_TOKENS = 10**12
+
+
+def token_count(value: Any) -> tuple[int, str | None]:
+    """A usage figure as a count, and what was wrong with it (None when nothing was)."""
+    if value is None:
+        return 0, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            return 0, "negative token count"
+        if value > MAX_TOKENS:
+            return 0, "absurd token count (over 10^12)"
+        return value, None
+    return 0, f"token count that is not a whole number ({type(value).__name__})"
 
 
 class Tokens(Struct):

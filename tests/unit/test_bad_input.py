@@ -222,3 +222,60 @@ def test_markup_in_files_is_printed_as_text(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert "unknown record type '[/]'" in res.stderr and "[/]missing.jsonl" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        (-23480279, "negative token count"),
+        (10**30, "absurd token count"),
+        ("500", "not a whole number (str)"),
+        (12.5, "not a whole number (float)"),
+        (True, "not a whole number (bool)"),
+    ],
+)
+def test_bad_claude_token_counts_count_as_zero(tmp_path: Path, bad: object, problem: str) -> None:
+    """One rule for bad numbers (docs/accounting.md): 0, a counted warning, the rest kept."""
+    msg = dict(GOOD_ASSISTANT["message"])  # type: ignore[arg-type]
+    msg["usage"] = {"input_tokens": bad, "output_tokens": 7, "cache_read_input_tokens": 3}
+    f = tmp_path / "s.jsonl"
+    f.write_text(
+        json.dumps(GOOD_CLAUDE) + "\n" + json.dumps(dict(GOOD_ASSISTANT, message=msg)) + "\n"
+    )
+    s = parse_session(f)
+    assert len(s.llm_calls) == 1  # the line's other facts are kept
+    t = s.tokens
+    assert (t.input, t.output, t.cache_read, t.total) == (0, 7, 3, 10)
+    assert any(problem in w.message and w.line == 2 for w in s.warnings)
+
+
+@pytest.mark.parametrize("bad", [-500, "500", 1.5])
+def test_bad_codex_token_counts_count_as_zero(tmp_path: Path, bad: object) -> None:
+    usage = {"input_tokens": 1000, "cached_input_tokens": bad, "output_tokens": 20}
+    rows = [
+        {
+            "timestamp": "2026-01-01T00:00:00Z",
+            "type": "session_meta",
+            "payload": {"id": "x", "cwd": "/p", "timestamp": "2026-01-01T00:00:00Z"},
+        },
+        {
+            "timestamp": "2026-01-01T00:00:01Z",
+            "type": "event_msg",
+            "payload": {"type": "user_message", "message": "fix it"},
+        },
+        {
+            "timestamp": "2026-01-01T00:00:02Z",
+            "type": "event_msg",
+            "payload": {
+                "type": "token_count",
+                "info": {"total_token_usage": usage, "last_token_usage": usage},
+            },
+        },
+    ]
+    f = tmp_path / "rollout-2026-01-01T00-00-00-x.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    s = parse_session(f)
+    assert len(s.llm_calls) == 1
+    t = s.tokens
+    assert (t.input, t.cache_read, t.output) == (1000, 0, 20) and t.total >= 0
+    assert any("counted as 0" in w.message and w.line == 3 for w in s.warnings)

@@ -17,6 +17,7 @@ import msgspec
 from agentpprof import classify
 from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, session_stem, text_of
 from agentpprof.records import (
+    MAX_TOKENS,
     Agent,
     LlmCall,
     Prompt,
@@ -25,21 +26,24 @@ from agentpprof.records import (
     Tokens,
     ToolCall,
     counted_tool,
+    token_count,
 )
 
 
 # Decoded records never form reference cycles, so they are not tracked by the cyclic garbage
 # collector (gc=False): measured 7-10 % faster parsing.
 class CacheCreation(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: int | None = None
-    ephemeral_1h_input_tokens: int | None = None
+    # Any: a bad figure (negative, a string, a float) is counted as 0 with a warning by
+    # records.token_count, not a line lost to a type error
+    ephemeral_5m_input_tokens: Any = None
+    ephemeral_1h_input_tokens: Any = None
 
 
 class Usage(msgspec.Struct, gc=False):
-    input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    output_tokens: int | None = None
+    input_tokens: Any = None
+    cache_creation_input_tokens: Any = None
+    cache_read_input_tokens: Any = None
+    output_tokens: Any = None
     # before Claude Code 2.1.152 the top-level figure could be 0 while the API reported the
     # writes only here (formats-2026-09.md): the sum is the fallback
     cache_creation: CacheCreation | None = None
@@ -260,6 +264,16 @@ def parse_claude(
     first_ts: str | None = None
     last_ts: str | None = None
     rec: LineRest
+
+    def count(value: Any, lineno: int) -> int:
+        """records.token_count, with a counted warning for a bad figure."""
+        if type(value) is int and 0 <= value <= MAX_TOKENS:  # nearly always: the fast path
+            return value
+        n, problem = token_count(value)
+        if problem:
+            reader.count_kind(lineno, f"{problem}; counted as 0")
+        return n
+
     for lineno, raw in reader:
         try:
             rec = decode(raw)
@@ -380,15 +394,15 @@ def parse_claude(
         usage = msg.usage
         h1 = 0
         if usage is not None:
-            inp = usage.input_tokens or 0
-            cw = usage.cache_creation_input_tokens or 0
+            inp = count(usage.input_tokens, lineno)
+            cw = count(usage.cache_creation_input_tokens, lineno)
             if usage.cache_creation is not None:
-                h1 = usage.cache_creation.ephemeral_1h_input_tokens or 0
+                h1 = count(usage.cache_creation.ephemeral_1h_input_tokens, lineno)
                 if not cw:
-                    cw = (usage.cache_creation.ephemeral_5m_input_tokens or 0) + h1
+                    cw = count(usage.cache_creation.ephemeral_5m_input_tokens, lineno) + h1
                 h1 = min(h1, cw)
-            cr = usage.cache_read_input_tokens or 0
-            out = usage.output_tokens or 0
+            cr = count(usage.cache_read_input_tokens, lineno)
+            out = count(usage.output_tokens, lineno)
         else:
             inp = cw = cr = out = 0
         total = inp + cw + cr + out

@@ -37,6 +37,7 @@ from agentpprof.records import (
     Tokens,
     ToolCall,
     counted_tool,
+    token_count,
 )
 
 
@@ -67,10 +68,11 @@ class Payload(msgspec.Struct, gc=False):
     success: bool | None = None
     instructions: msgspec.Raw = EMPTY_RAW
     # flat legacy usage (token_count without info)
-    input_tokens: int | None = None
-    cached_input_tokens: int | None = None
-    output_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
+    # Any: a bad figure is counted as 0 with a warning (records.token_count), not a lost line
+    input_tokens: Any = None
+    cached_input_tokens: Any = None
+    output_tokens: Any = None
+    reasoning_output_tokens: Any = None
 
 
 class Line(msgspec.Struct, gc=False):
@@ -151,16 +153,25 @@ FAIL_MARKERS = (
 )
 
 
-def _usage(obj: Any) -> Tokens | None:
+def _usage(obj: Any, bad: list[str] | None = None) -> Tokens | None:
+    """Usage figures as disjoint kinds; a bad figure counts as 0 and its problem is appended
+    to ``bad`` (records.token_count)."""
     if not isinstance(obj, dict):
         return None
-    total_in = _int(obj.get("input_tokens"))
-    cached = _int(obj.get("cached_input_tokens") or obj.get("cache_read_input_tokens"))
+
+    def num(key: str) -> int:
+        n, problem = token_count(obj.get(key))
+        if problem and bad is not None:
+            bad.append(problem)
+        return n
+
+    total_in = num("input_tokens")
+    cached = num("cached_input_tokens") or num("cache_read_input_tokens")
     # newer Codex (formats-2026-09.md): a cache-write figure, part of input_tokens like the
     # cached figure; the kinds stay disjoint and add up to input + output
-    written = _int(obj.get("cache_write_input_tokens"))
-    out = _int(obj.get("output_tokens"))
-    reasoning = _int(obj.get("reasoning_output_tokens"))
+    written = num("cache_write_input_tokens")
+    out = num("output_tokens")
+    reasoning = num("reasoning_output_tokens")
     if not (total_in or cached or out or reasoning):
         return None
     written = min(written, max(total_in - cached, 0))
@@ -178,7 +189,7 @@ def _usage_key(t: Tokens) -> tuple[int, ...]:
 
 
 def _int(v: Any) -> int:
-    return v if isinstance(v, int) and not isinstance(v, bool) else 0
+    return token_count(v)[0]
 
 
 def _cum_key(obj: Any) -> tuple[int, ...] | None:
@@ -295,13 +306,16 @@ class _State:
         elif kind == "event_msg":
             self.event(lineno, rec.timestamp, payload)
         elif kind == "token_usage_record":
-            usage = _usage(raw_json(payload.info) or raw_json(payload.usage)) or _usage(
+            usage = self.usage(
+                lineno, raw_json(payload.info) or raw_json(payload.usage)
+            ) or self.usage(
+                lineno,
                 {
                     "input_tokens": payload.input_tokens,
                     "cached_input_tokens": payload.cached_input_tokens,
                     "output_tokens": payload.output_tokens,
                     "reasoning_output_tokens": payload.reasoning_output_tokens,
-                }
+                },
             )
             if usage is not None:
                 self.usage_records.append((lineno, rec.timestamp, usage))
@@ -350,6 +364,14 @@ class _State:
             return
         self.reader.count_kind(lineno, f"unknown record type {rec.type[:40]!r}; ignored")
 
+    def usage(self, lineno: int, obj: Any) -> Tokens | None:
+        """``_usage`` with a counted warning for each bad figure (counted as 0)."""
+        bad: list[str] = []
+        found = _usage(obj, bad)
+        for problem in dict.fromkeys(bad):
+            self.reader.count_kind(lineno, f"{problem}; counted as 0")
+        return found
+
     def add_prompt(self, lineno: int, ts: str | None, text: str) -> None:
         req = _request_text(text)
         if not req:
@@ -374,23 +396,24 @@ class _State:
                 if total is not None and self.prev_total is not None and total < self.prev_total:
                     self.prev_total = None  # reset (resume / fork)
                 self.prev_total = total
-                usage = _usage(info.get("last_token_usage"))
+                usage = self.usage(lineno, info.get("last_token_usage"))
                 if usage is None and total is not None:
-                    usage = _usage(info.get("total_token_usage"))
+                    usage = self.usage(lineno, info.get("total_token_usage"))
                 if usage is not None:
                     self.add_call(lineno, ts, usage)
                 return
             flat = raw_json(p.usage)
             usage = (
-                _usage(flat)
+                self.usage(lineno, flat)
                 if isinstance(flat, dict)
-                else _usage(
+                else self.usage(
+                    lineno,
                     {
                         "input_tokens": p.input_tokens,
                         "cached_input_tokens": p.cached_input_tokens,
                         "output_tokens": p.output_tokens,
                         "reasoning_output_tokens": p.reasoning_output_tokens,
-                    }
+                    },
                 )
             )
             if usage is not None:
