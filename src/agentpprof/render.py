@@ -7,6 +7,7 @@ the LLM.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -77,9 +78,11 @@ def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = N
     env = get_env()
     template = env.get_template("dashboard.html.j2")
     data = json.loads(report.model_dump_json())
+    # a link is only ever a file of the report folder (a crafted agentpprof.json could carry
+    # javascript: or ../ paths)
+    data["artifacts"] = {k: v for k, v in data.get("artifacts", {}).items() if local_file(v)}
     waterfall = waterfall_data(trace) if trace else {"origin_ms": 0, "lanes": []}
-    # embedded in a <script type="application/json">: "</" must not end the script element
-    payload = json.dumps(waterfall, separators=(",", ":")).replace("</", "<\\/")
+    payload = script_json(waterfall)
     inline = {k: for_page(v) for k, v in svgs.items()}
     return template.render(
         report=data,
@@ -119,3 +122,19 @@ def rerender(out: Path) -> Path:
     tpath = out / TRACE
     render_all(out, report, folded, tpath.read_text(encoding="utf-8") if tpath.is_file() else None)
     return out / DASHBOARD
+
+
+def script_json(value: object) -> str:
+    """JSON to embed in a ``<script type="application/json">``: every ``<`` escaped (so no
+    ``</script>`` or ``<!--`` from a command line can change how the HTML parser reads the
+    element), and U+2028/U+2029 too; ``JSON.parse`` reads the same value back."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+_LOCAL_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+
+
+def local_file(value: object) -> bool:
+    """A plain file name inside the report folder: no scheme, no folder, no ``..``."""
+    return isinstance(value, str) and bool(_LOCAL_FILE.fullmatch(value)) and ".." not in value

@@ -7,6 +7,7 @@ wheel reads the copy packaged as ``agentpprof/templates``.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -38,4 +39,18 @@ def get_env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["include_raw"] = lambda name: Markup(asset_text(name))
+    env.finalize = xml_safe
     return env
+
+
+# characters XML 1.0 forbids (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F): one
+# in a model name or a command made a standalone SVG invalid
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: object) -> object:
+    """Every value a template prints, with XML-invalid characters replaced by U+FFFD."""
+    if isinstance(value, str) and _XML_INVALID.search(value):
+        cleaned = _XML_INVALID.sub("\ufffd", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value

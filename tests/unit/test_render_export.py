@@ -238,3 +238,27 @@ def test_tag_confidence_reaches_the_report_and_the_dashboard(tmp_path: Path) -> 
     assert set(by) == {"session", "prompt"} and by["prompt"]["median"] == pytest.approx(0.3)
     html = (tmp_path / "index.html").read_text()
     assert 'id="confidence-card"' in html and 'title="confidence 0.20"' in html
+
+
+def test_hostile_names_keep_html_and_svg_valid(tmp_path: Path) -> None:
+    """#23: a model name with U+0001 keeps every SVG valid XML; a crafted agentpprof.json's
+    javascript: artifact is not linked; embedded JSON has no raw `<`."""
+    import xml.etree.ElementTree as ET
+
+    from agentpprof.render import script_json
+
+    s = _evil_session()
+    s.models = ["model\x01name"]
+    s.llm_calls[0].model = "model\x01name"
+    _report([s], tmp_path)
+    for f in tmp_path.glob("*.svg"):
+        ET.fromstring(f.read_text())  # raises on an XML-invalid character
+    data = json.loads((tmp_path / "agentpprof.json").read_text())
+    data["artifacts"] = {"evil": "javascript:alert(1)", "up": "../../etc/passwd", "ok": "a.svg"}
+    (tmp_path / "agentpprof.json").write_text(json.dumps(data))
+    html = rerender(tmp_path).read_text()
+    assert "javascript:" not in html and "../../etc/passwd" not in html
+    assert '<a href="a.svg">' in html
+    payload = script_json({"cmd": "<!--<script>x</script>", "sep": "\u2028"})
+    assert "<" not in payload and "\u2028" not in payload
+    assert json.loads(payload) == {"cmd": "<!--<script>x</script>", "sep": "\u2028"}
