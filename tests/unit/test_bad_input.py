@@ -213,8 +213,10 @@ def test_markup_in_files_is_printed_as_text(tmp_path: Path) -> None:
     ]
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = subprocess.run(
-        [sys.executable, "-m", "agentpprof", "sessions", "-v", "--session-file", str(f)]
-        + ["--session-file", str(tmp_path / "[/]missing.jsonl")],
+        [
+            *(sys.executable, "-m", "agentpprof", "sessions", "-v"),
+            *("--session-file", str(f), "--session-file", str(tmp_path / "[/]missing.jsonl")),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
