@@ -174,6 +174,8 @@ def load_side(folder: Path, label: str) -> Side:
         ) from None
     except (OSError, ValueError) as exc:
         raise AgentpprofError(f"{path} is not valid JSON: {exc}"[:300]) from None
+    except RecursionError:
+        raise AgentpprofError(f"{path} is nested too deep to be an agentpprof report") from None
     if (
         not isinstance(doc, dict)
         or doc.get("schema_version") != 1
@@ -183,6 +185,13 @@ def load_side(folder: Path, label: str) -> Side:
         raise AgentpprofError(
             f"{path} is not an agentpprof report of schema version 1 (schema_version: {version!r})"
         )
+    # the same contract render reads: a field of the wrong type is a clear error, not zeros
+    from agentpprof.models import Report
+
+    try:
+        Report.model_validate(doc)
+    except ValueError as exc:
+        raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
     side = Side(folder, doc)
     for fpath in sorted(folder.glob(f"*{FOLDED_SUFFIX}")):
         if fpath.name.endswith(".diff" + FOLDED_SUFFIX):

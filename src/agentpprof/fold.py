@@ -269,7 +269,10 @@ def folded_text(counter: Counter[Stack]) -> str:
     return "".join(f"{text} {weight}\n" for text, weight in rows)
 
 
-_FOLDED_LINE = re.compile(r"^(.+) ([0-9]+)$", re.M)
+_FOLDED_LINE = re.compile(r"^(.+) ([0-9]{1,18})$", re.M)
+
+
+MAX_WEIGHT_DIGITS = 18  # below 2^63: pprof's int64 sample values
 
 
 def parse_folded(
@@ -287,7 +290,8 @@ def parse_folded(
         return out
     for lineno, line in enumerate(text.splitlines(), 1):
         head, _, weight = line.rpartition(" ")
-        if head and weight.isdigit():
+        # ASCII digits only (str.isdigit accepts "²"), and a weight pprof can carry
+        if head and weight.isascii() and weight.isdigit() and len(weight) <= MAX_WEIGHT_DIGITS:
             out[parse_stack(head)] += int(weight)
         elif line.strip() and warnings is not None:
             warnings.append(f"{where}:{lineno}: not a folded stack line (skipped)")

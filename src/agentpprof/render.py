@@ -21,7 +21,7 @@ from agentpprof.artifacts import (
     TRACE,
 )
 from agentpprof.charts import bar_chart, timeline_chart
-from agentpprof.errors import AgentpprofError
+from agentpprof.errors import AgentpprofError, OutputError
 from agentpprof.flamegraph import for_page, render_flamegraph
 from agentpprof.fold import Stack, parse_folded
 from agentpprof.fsutil import write_atomic
@@ -99,9 +99,15 @@ def render_all(
 ) -> None:
     svgs = render_flamegraphs(folded)
     svgs.update(render_charts(report))
-    for name, text in svgs.items():
-        write_atomic(out / name, text)
-    write_atomic(out / DASHBOARD, render_dashboard(report, svgs, trace))
+    files = [*svgs.items(), (DASHBOARD, render_dashboard(report, svgs, trace))]
+    for name, text in files:
+        try:
+            write_atomic(out / name, text)
+        except OSError as exc:  # e.g. a folder where an SVG goes
+            raise OutputError(
+                f"cannot write {out / name}: {exc.strerror or exc}",
+                hint="remove what is in the way, or render into another folder",
+            ) from None
 
 
 def rerender(out: Path) -> Path:
@@ -109,19 +115,38 @@ def rerender(out: Path) -> Path:
     path = out / REPORT_JSON
     try:
         report = Report.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise AgentpprofError(
             f"{path} does not exist", hint="run `agentpprof report` first, or pass its --out folder"
         ) from None
+    except OSError as exc:
+        raise AgentpprofError(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
     folded: dict[str, Counter[Stack]] = {}
     for fl in FLAMES:
         fpath = out / fl.folded
-        folded[fl.folded] = parse_folded(fpath.read_text()) if fpath.is_file() else Counter()
+        text = fpath.read_bytes().decode("utf-8", "replace") if fpath.is_file() else ""
+        folded[fl.folded] = parse_folded(text)  # a line that is not a stack is skipped
     tpath = out / TRACE
-    render_all(out, report, folded, tpath.read_text(encoding="utf-8") if tpath.is_file() else None)
+    trace = tpath.read_bytes() if tpath.is_file() else None
+    if trace is not None and not trace_is_readable(trace):
+        raise AgentpprofError(
+            f"{tpath} is not the Chrome trace agentpprof writes",
+            hint="delete it to render without the waterfall, or run `agentpprof report` again",
+        )
+    render_all(out, report, folded, trace.decode("utf-8") if trace is not None else None)
     return out / DASHBOARD
+
+
+def trace_is_readable(data: bytes) -> bool:
+    """A trace the waterfall can be read back from (UTF-8 JSON, an object whose events are
+    objects, complete events with numeric ts/dur)."""
+    try:
+        waterfall_data(data.decode("utf-8"))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return False
+    return True
 
 
 def script_json(value: object) -> str:

@@ -174,3 +174,34 @@ def test_pruned_diff_tree_draws_the_same_frames() -> None:
     full, pruned = build_diff_tree(pairs), build_diff_tree(pairs, min_frac=0.5 / 1180)
     for by_base in (False, True):
         assert layout(full, 1180, 0.5, by_base) == layout(pruned, 1180, 0.5, by_base)
+
+
+def test_hostile_report_folders_are_clear_errors(
+    reports: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """#23: bad weights are skipped lines; a report of the wrong shape or nested too deep is
+    one clear error (exit 1), never a traceback."""
+    base, _new = reports
+    runner = CliRunner()
+    weird = tmp_path / "weird"
+    shutil.copytree(base, weird)
+    with (weird / "semantic-system.folded.txt").open("a") as f:
+        f.write("a;b ²\n" + "a;b " + "9" * 5000 + "\n")
+    ok = runner.invoke(app, ["diff", str(base), str(weird), "--out", str(tmp_path / "d1")])
+    assert ok.exit_code == 0, ok.output
+    assert "not a folded stack line" in ok.output
+    doc = json.loads((base / "agentpprof.json").read_text())
+    for name, change in (
+        ("tagger", {"llm_tagger": "x"}),
+        ("totals", {"summary": {**doc["summary"], "totals": {"sessions": "many"}}}),
+    ):
+        bad = tmp_path / name
+        shutil.copytree(base, bad)
+        (bad / "agentpprof.json").write_text(json.dumps({**doc, **change}))
+        res = runner.invoke(app, ["diff", str(base), str(bad), "--out", str(tmp_path / "d2")])
+        assert res.exit_code == 1 and "not a valid agentpprof report" in res.output, name
+    deep = tmp_path / "deep"
+    shutil.copytree(base, deep)
+    (deep / "agentpprof.json").write_text('{"a":' * 100000 + "1" + "}" * 100000)
+    res = runner.invoke(app, ["diff", str(base), str(deep), "--out", str(tmp_path / "d3")])
+    assert res.exit_code == 1 and "nested too deep" in res.output

@@ -262,3 +262,30 @@ def test_hostile_names_keep_html_and_svg_valid(tmp_path: Path) -> None:
     payload = script_json({"cmd": "<!--<script>x</script>", "sep": "\u2028"})
     assert "<" not in payload and "\u2028" not in payload
     assert json.loads(payload) == {"cmd": "<!--<script>x</script>", "sep": "\u2028"}
+
+
+@pytest.mark.parametrize(
+    "trace", [b"not json", b"[1, 2]", b'{"traceEvents": [{"ph": "X", "name": "a"}]}', b"\xff\xfe"]
+)
+def test_render_refuses_a_corrupt_trace_clearly(tmp_path: Path, trace: bytes) -> None:
+    from agentpprof.errors import AgentpprofError
+
+    _report([_evil_session()], tmp_path)
+    (tmp_path / "timeline.trace.json").write_bytes(trace)
+    with pytest.raises(AgentpprofError, match="not the Chrome trace"):
+        rerender(tmp_path)
+
+
+def test_render_skips_bad_folded_lines_and_reports_blocked_outputs(tmp_path: Path) -> None:
+    from agentpprof.errors import AgentpprofError, OutputError
+
+    _report([_evil_session()], tmp_path)
+    with (tmp_path / "semantic-system.folded.txt").open("ab") as f:
+        f.write(b"a;b \xc2\xb2\n\xff\xfe;c 2\n")  # a weight "²" and invalid UTF-8
+    assert rerender(tmp_path).is_file()
+    (tmp_path / "system-flamegraph.svg").unlink()
+    (tmp_path / "system-flamegraph.svg").mkdir()
+    with pytest.raises(OutputError, match=r"system-flamegraph\.svg"):
+        rerender(tmp_path)
+    with pytest.raises(AgentpprofError, match="does not exist"):
+        rerender(tmp_path / "agentpprof.json")  # a file given as the folder
