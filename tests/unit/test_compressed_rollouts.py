@@ -194,3 +194,46 @@ def test_pipes_and_devices_are_refused_at_once(tmp_path: Path, kind: str) -> Non
     found = discover_sessions(project_root=tmp_path, claude_root=tmp_path / "none", codex_root=root)
     assert found.refs == []
     assert time.monotonic() - started < 5  # interpreter starts included
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 1 << 20])
+def test_streamed_lines_drop_overlong_ones_without_holding_them(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """#23: a line past the limit is measured and dropped as it streams; every other line
+    comes out whole, whatever the block boundaries."""
+    import io
+    import random
+
+    from agentpprof.parse import lines as L
+
+    monkeypatch.setattr(L, "MAX_LINE_BYTES", 20)
+    monkeypatch.setattr(L, "CHUNK", chunk)
+    rnd = random.Random(chunk)
+    parts = [b"x" * rnd.choice([0, 1, 5, 19, 20, 21, 50]) for _ in range(200)]
+    data = b"\n".join(parts) + rnd.choice([b"", b"\n"])
+    got = [
+        ("long", line.length) if isinstance(line, L.Overlong) else ("ok", bytes(line))
+        for line in L.raw_lines(io.BytesIO(data), compressed=False)
+    ]
+    want = []
+    for line in data.splitlines(keepends=True):
+        want.append(("long", len(line)) if len(line) > 20 else ("ok", line))
+    assert got == want
+
+
+def test_a_huge_line_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentpprof.parse import lines as L
+
+    monkeypatch.setattr(L, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(L, "WHOLE_FILE_BYTES", 0)  # the streaming path
+    f = tmp_path / "rollout-big.jsonl"
+    plain = codex_session(tmp_path, n_prompts=3)
+    rows = plain.read_bytes().splitlines(keepends=True)
+    f.write_bytes(rows[0] + b"x" * 5000 + b"\n" + b"".join(rows[1:]))
+    s = parse_session(f)
+    ref = parse_session(plain)
+    assert any("over the 1,000-byte limit" in w.message and w.line == 2 for w in s.warnings)
+    assert len(s.prompts) == len(ref.prompts) and s.tokens == ref.tokens

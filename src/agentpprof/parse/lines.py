@@ -82,24 +82,62 @@ def raw_lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
     for line in _lines(handle, compressed):
         if first:
             first = False
-            if line.startswith(BOM):  # an editor's UTF-8 byte order mark: not JSON
-                line = line[len(BOM) :]
+            if line.startswith(BOM) and not isinstance(line, Overlong):
+                line = line[len(BOM) :]  # an editor's UTF-8 byte order mark: not JSON
         yield line
 
 
+class Overlong(bytes):
+    """Stands for a line longer than ``MAX_LINE_BYTES``, which was dropped as it streamed
+    (never held whole); ``length`` is how long it was."""
+
+    length: int
+
+    @classmethod
+    def of(cls, length: int) -> Overlong:
+        line = cls()
+        line.length = length
+        return line
+
+
+def _plain_blocks(handle: BinaryIO) -> Iterator[bytes]:
+    while block := handle.read(CHUNK):
+        yield block
+
+
 def _lines(handle: BinaryIO, compressed: bool) -> Iterator[bytes]:
-    if not compressed:
-        yield from handle
-        return
-    rest = b""
-    for block in _zst_blocks(handle):
-        data = rest + block if rest else block
-        lines = data.split(b"\n")
-        rest = lines.pop()
-        for line in lines:
-            yield line + b"\n"
-    if rest:
-        yield rest
+    """Lines from blocks; a line past ``MAX_LINE_BYTES`` is measured and dropped as it
+    streams (an ``Overlong``), so a gigabyte without a newline costs one block of memory."""
+    blocks = _zst_blocks(handle) if compressed else _plain_blocks(handle)
+    buf = bytearray()
+    skipped = 0  # bytes of an overlong line dropped so far
+    for block in blocks:
+        start = 0
+        while True:
+            nl = block.find(b"\n", start)
+            end = len(block) if nl < 0 else nl + 1
+            if skipped:
+                skipped += end - start
+            elif len(buf) + end - start > MAX_LINE_BYTES:
+                skipped = len(buf) + end - start
+                buf.clear()
+            elif nl >= 0 and not buf:
+                yield block[start:end]
+            else:
+                buf += block[start:end]
+            if nl < 0:
+                break
+            if skipped:
+                yield Overlong.of(skipped)
+                skipped = 0
+            elif buf:
+                yield bytes(buf)
+                buf.clear()
+            start = end
+    if skipped:
+        yield Overlong.of(skipped)
+    elif buf:
+        yield bytes(buf)
 
 
 def is_regular(path: Path) -> bool:
@@ -213,14 +251,15 @@ class LineReader:
             with self.path.open("rb") as handle:
                 for raw in raw_lines(handle, is_compressed(self.path)):
                     lineno += 1
-                    self.bytes += len(raw)
-                    if len(raw) > MAX_LINE_BYTES:
+                    if isinstance(raw, Overlong):
+                        self.bytes += raw.length
                         self.warn(
                             lineno,
-                            f"line of {len(raw):,} bytes is over the "
+                            f"line of {raw.length:,} bytes is over the "
                             f"{MAX_LINE_BYTES:,}-byte limit; skipped",
                         )
                         continue
+                    self.bytes += len(raw)
                     line = raw.strip()
                     if not line:
                         continue
