@@ -10,6 +10,7 @@ Struct is built ~4x faster (measured), and defining them needs no generated code
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -42,6 +43,20 @@ def token_count(value: Any) -> tuple[int, str | None]:
             return 0, "absurd token count (over 10^12)"
         return value, None
     return 0, f"token count that is not a whole number ({type(value).__name__})"
+
+
+def utc_ts(ts: str) -> str | None:
+    """A log time as the comparable UTC text the logs mostly use (``…T10:00:00.000Z``), so
+    that times with other offsets or precisions compare by instant; None when it is not a date
+    (or falls outside years 1-9999 in UTC). The usual form is returned as it is."""
+    if len(ts) == 24 and ts[19] == "." and ts[23] == "Z" and ts[10] == "T":
+        return ts
+    try:
+        when = datetime.fromisoformat(ts.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    except (ValueError, OverflowError):
+        return None
 
 
 class Tokens(Struct):
@@ -179,9 +194,11 @@ class Session(Struct):
             self.models.append(model)
 
     def note_time(self, ts: str | None) -> None:
-        if not ts:
+        t = utc_ts(ts) if ts else None
+        if t is None:  # absent, not a date, or out of range: no time to go by
             return
-        if self.start is None or ts < self.start:
+        # compared by instant (another offset or precision), kept as the log wrote it
+        if self.start is None or t < (utc_ts(self.start) or ""):
             self.start = ts
-        if self.end is None or ts > self.end:
+        if self.end is None or t > (utc_ts(self.end) or ""):
             self.end = ts

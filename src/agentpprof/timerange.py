@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from msgspec.structs import replace
 
-from agentpprof.records import Session
+from agentpprof.records import Session, utc_ts
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -87,14 +87,8 @@ def _parse_when(text: str, end: bool, now: datetime | None) -> datetime:
 
 def normal_ts(ts: str) -> str:
     """A log time as a comparable UTC string with milliseconds (``...T10:00:00.000Z``); times
-    already in that form (nearly all) as they are."""
-    if len(ts) == 24 and ts[19] == "." and ts[23] == "Z":
-        return ts
-    try:
-        when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-        return _z(when.replace(tzinfo=UTC) if when.tzinfo is None else when)
-    except (ValueError, OverflowError):  # unreadable, or past year 9999 once in UTC
-        return ts
+    already in that form (nearly all) as they are; text that is not a date as it is."""
+    return utc_ts(ts) or ts
 
 
 def epoch_ms(ts: str | None) -> float | None:
@@ -113,9 +107,10 @@ def clip_session(s: Session, rng: TimeRange) -> Session | None:
     lo, hi = rng.bounds()
 
     def inside(ts: str | None) -> bool | None:
-        if not ts:
+        t = utc_ts(ts) if ts else None
+        if t is None:  # no time, or not a date: kept with the timed work of its session
             return None
-        return lo <= normal_ts(ts) <= hi
+        return lo <= t <= hi
 
     calls = [c for c in s.llm_calls if inside(c.timestamp) is not False]
     tools = [t for t in s.tool_calls if inside(t.timestamp) is not False]
@@ -141,14 +136,18 @@ def clip_session(s: Session, rng: TimeRange) -> Session | None:
         replace(t, index=i, prompt_index=moved(t.prompt_index)) for i, t in enumerate(tools)
     ]
     times = sorted(
-        normal_ts(ts)
-        for ts in (
-            *(p.timestamp for p in kept),
-            *(c.timestamp for c in calls),
-            *(t.timestamp for t in tools),
-            *(t.end for t in tools),
+        t
+        for t in (
+            utc_ts(ts)
+            for ts in (
+                *(p.timestamp for p in kept),
+                *(c.timestamp for c in calls),
+                *(t.timestamp for t in tools),
+                *(t.end for t in tools),
+            )
+            if ts
         )
-        if ts
+        if t is not None
     )
     inside_times = [t for t in times if lo <= t <= hi]
     return replace(

@@ -196,7 +196,8 @@ def test_dates_at_the_edge_are_usage_errors_or_work(tmp_path: Path, args: list[s
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     assert res.exit_code in (0, 2)
     if args[0] == "--until":  # the end of year 9999 is a valid "until forever"
-        assert res.exit_code == 0 and json.loads(res.stdout)[0]["prompts"] == 2
+        # (the record whose time is past year 9999 in UTC has no usable time: not counted)
+        assert res.exit_code == 0 and json.loads(res.stdout)[0]["prompts"] == 1
     else:
         assert res.exit_code == 2 and "out of the range" in res.output
 
@@ -281,3 +282,21 @@ def test_bad_codex_token_counts_count_as_zero(tmp_path: Path, bad: object) -> No
     t = s.tokens
     assert (t.input, t.cache_read, t.output) == (1000, 0, 20) and t.total >= 0
     assert any("counted as 0" in w.message and w.line == 3 for w in s.warnings)
+
+
+def test_times_compare_by_instant_and_non_dates_are_untimed(tmp_path: Path) -> None:
+    """#23: 12:00+05:00 is before 10:47Z; a "not a date" time does not make --until drop the
+    call."""
+    from agentpprof.timerange import TimeRange, clip_session, parse_when
+
+    early = dict(GOOD_ASSISTANT, timestamp="2026-01-01T12:00:00+05:00")  # 07:00 UTC
+    late = dict(GOOD_CLAUDE, timestamp="2026-01-01T10:47:00.000Z")
+    f = tmp_path / "t.jsonl"
+    f.write_text(json.dumps(late) + "\n" + json.dumps(early) + "\n")
+    s = parse_session(f)
+    assert (s.start, s.end) == ("2026-01-01T12:00:00+05:00", "2026-01-01T10:47:00.000Z")
+    odd = dict(GOOD_ASSISTANT, timestamp="not a date")
+    g = tmp_path / "u.jsonl"
+    g.write_text(json.dumps(late) + "\n" + json.dumps(odd) + "\n")
+    kept = clip_session(parse_session(g), TimeRange(None, parse_when("2030-01-01", end=True)))
+    assert kept is not None and len(kept.llm_calls) == 1 and len(kept.prompts) == 1
