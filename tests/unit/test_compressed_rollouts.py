@@ -237,3 +237,31 @@ def test_a_huge_line_is_skipped_with_a_warning(
     ref = parse_session(plain)
     assert any("over the 1,000-byte limit" in w.message and w.line == 2 for w in s.warnings)
     assert len(s.prompts) == len(ref.prompts) and s.tokens == ref.tokens
+
+
+def test_compressed_history_gives_the_same_folded_stacks(tmp_path: Path) -> None:
+    """#22 goal: the same history with its Codex rollout compressed gives byte-identical
+    folded profiles (the tagger scripted: this checks the parse and fold, not the model)."""
+    from agentpprof.discover import DiscoverOptions
+    from agentpprof.pipeline import ReportOptions, run_report
+    from tests.conftest import ScriptedBackend
+
+    cwd = "/home/dev/invoicer"
+    (tmp_path / "src").mkdir()
+    claude = claude_session(tmp_path / "src", cwd=cwd)
+    codex = codex_session(tmp_path / "src", cwd=cwd)
+    packed = _zst(codex, tmp_path / "packed" / (codex.name + ".zst"))
+    outs = {}
+    for name, files in (("plain", [*claude, codex]), ("packed", [*claude, packed])):
+        out = tmp_path / name
+        opts = ReportOptions(
+            discover=DiscoverOptions(project_root=Path(cwd), session_files=files),
+            out=out,
+            project_name="demo",
+        )
+        run_report(opts, backend=ScriptedBackend(default="testing"))
+        outs[name] = out
+    folded = sorted(p.name for p in outs["plain"].glob("*.folded.txt"))
+    assert len(folded) >= 5
+    for name in folded:
+        assert (outs["packed"] / name).read_bytes() == (outs["plain"] / name).read_bytes(), name
