@@ -348,15 +348,18 @@ def correlate(
         corr.observed[(si, ti)] = Observed(chain_of(root), _status(root), hosts)
         corr.matched += 1
         corr.per_session[si] = (m + 1, n + 1)
-    corr.untracked = _untracked([p for p in roots if id(p) not in claimed], sessions)
+    corr.untracked = _untracked([p for p in roots if id(p) not in claimed], sessions, skew_ms)
     for row, snap in zip(corr.snapshots, snapshots, strict=True):
         row["command_subtrees"] = sum(1 for p in roots if any(p is q for q in snap.procs))
     return corr
 
 
-def _untracked(procs: list[Proc], sessions: list[Session]) -> list[Untracked]:
-    """Each unexplained subtree in the session (and prompt) running when it started; a
-    subtree outside every session is left out."""
+def _untracked(
+    procs: list[Proc], sessions: list[Session], skew_ms: int = DEFAULT_SKEW_MS
+) -> list[Untracked]:
+    """Each unexplained subtree in the session (and prompt) running when it started, within
+    the same clock skew as the matching (``--agentsight-skew``); a subtree outside every
+    session is left out."""
     spans: list[tuple[int, int, int]] = []
     for si, s in enumerate(sessions):
         a, b = _ms(s.start), _ms(s.end)
@@ -364,9 +367,7 @@ def _untracked(procs: list[Proc], sessions: list[Session]) -> list[Untracked]:
             spans.append((a, b, si))
     out: list[Untracked] = []
     for p in procs:
-        inside = [
-            sp for sp in spans if sp[0] - DEFAULT_SKEW_MS <= p.start <= sp[1] + DEFAULT_SKEW_MS
-        ]
+        inside = [sp for sp in spans if sp[0] - skew_ms <= p.start <= sp[1] + skew_ms]
         if not inside:
             continue
         si = min(inside, key=lambda sp: (sp[1] - sp[0], sp[2]))[2]
@@ -374,7 +375,7 @@ def _untracked(procs: list[Proc], sessions: list[Session]) -> list[Untracked]:
         prompt: int | None = None
         for pr in s.prompts:
             t = _ms(pr.timestamp)
-            if t is not None and t <= p.start + DEFAULT_SKEW_MS:
+            if t is not None and t <= p.start + skew_ms:
                 prompt = pr.index
         hosts = sorted({h for q in _subtree(p) for h in q.hosts})
         out.append(Untracked(si, prompt, chain_of(p), _status(p), hosts))

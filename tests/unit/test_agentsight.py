@@ -263,3 +263,15 @@ def test_the_real_sample_loads_and_agrees_with_its_summary() -> None:
     assert len(snap.procs) == 69 and snap.network_targets == 5
     agent = next(p for p in snap.procs if p.comm == "claude")
     assert len(agent.children) > 20  # the agent's command subtrees (git, sh -> which, rg, …)
+
+
+def test_the_skew_option_reaches_the_untracked_processes(tmp_path: Path) -> None:
+    """--agentsight-skew widens the window for unexplained subtrees as for calls (it used the
+    2 s default there whatever the option said)."""
+    s = parse_session(_session(tmp_path))
+    snap = load_snapshot(_snapshot(tmp_path, 6 * DEFAULT_SKEW_MS))
+    narrow = correlate([s], [snap])
+    wide = correlate([s], [snap], skew_ms=8 * DEFAULT_SKEW_MS)
+    assert wide.matched == 3
+    assert [u.chain for u in wide.untracked] == [["git"]]
+    assert [u.chain for u in narrow.untracked] != [u.chain for u in wide.untracked]
