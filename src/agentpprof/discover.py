@@ -19,7 +19,7 @@ from agentpprof import classify, defaults
 from agentpprof.errors import NoSessionsError
 from agentpprof.parse import agent_of_line, detect_agent
 from agentpprof.parse.lines import head_lines, is_compressed, session_stem
-from agentpprof.records import Agent, ParseWarning
+from agentpprof.records import Agent
 from agentpprof.timerange import TimeRange
 
 
@@ -48,7 +48,6 @@ class Discovery:
     claude_root: Path
     codex_root: Path
     scanned: int = 0
-    warnings: list[ParseWarning] = field(default_factory=list)
 
 
 def default_claude_root() -> Path:

@@ -30,7 +30,6 @@ PROMPT_VERSION = "calibrated-v11"
 # request per tag. "open": any 3-12 letter word generated under a grammar, with a second look
 # at answers that only copy a noun from the fragment.
 Vocabulary = Literal["kinds", "open"]
-VOCABULARIES: tuple[Vocabulary, ...] = ("kinds", "open")
 
 WORK_KINDS: tuple[str, ...] = (
     "testing",
