@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agentpprof import __version__
+from agentpprof import __version__, defaults
 from agentpprof.cache import TagCache
 from agentpprof.catalog import find
 from agentpprof.errors import AgentpprofError, TaggingError
@@ -47,7 +47,7 @@ class BenchOptions:
     fragments: list[str] = field(default_factory=list)
     eval_file: Path | None = None
     load_timeout: float = 240.0
-    request_timeout: float = 60.0
+    request_timeout: float = defaults.REQUEST_TIMEOUT
     include_previews: bool = False
     vocabulary: Vocabulary = "kinds"
     eval_corpus: Path | None = None  # folder of the real labelled sessions (test split)

@@ -443,7 +443,7 @@ def report(
         typer.Option(
             "--timeout", min=1.0, help="Seconds to wait for the server (loading) and per request."
         ),
-    ] = 60.0,
+    ] = defaults.REQUEST_TIMEOUT,
     include_previews: Annotated[
         bool,
         typer.Option(
@@ -669,7 +669,7 @@ def serve(
             "(default: the default model).",
         ),
     ] = None,
-    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8080,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = defaults.LLAMA_PORT,
     llama_server: Annotated[
         Path | None, typer.Option("--llama-server", help="llama-server binary.")
     ] = None,
@@ -826,7 +826,7 @@ def bench(
     ] = 240.0,
     request_timeout: Annotated[
         float, typer.Option("--request-timeout", min=1.0, help="Seconds per tag request.")
-    ] = 60.0,
+    ] = defaults.REQUEST_TIMEOUT,
     out: Annotated[
         Path,
         typer.Option(

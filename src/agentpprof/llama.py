@@ -53,7 +53,9 @@ class Completion:
 
 
 class LlamaClient:
-    def __init__(self, base_url: str, timeout: float = 60.0, retries: int = 3) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = defaults.REQUEST_TIMEOUT, retries: int = 3
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -250,7 +252,9 @@ class OpenAIClient(LlamaClient):
     # vLLM's default --max-logprobs; asked for more, it answers HTTP 400 and we step down
     FALLBACK_LOGPROBS = 20
 
-    def __init__(self, base_url: str, timeout: float = 60.0, retries: int = 3) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = defaults.REQUEST_TIMEOUT, retries: int = 3
+    ) -> None:
         super().__init__(base_url, timeout, retries)
         self.model_name = ""
         self.max_logprobs = 1 << 16
@@ -388,7 +392,9 @@ def parse_openai_logprobs(data: Any) -> dict[str, float]:
     return out
 
 
-def make_client(url: str, api: str, timeout: float = 60.0, retries: int = 3) -> LlamaClient:
+def make_client(
+    url: str, api: str, timeout: float = defaults.REQUEST_TIMEOUT, retries: int = 3
+) -> LlamaClient:
     """The client for ``--api llama`` (llama.cpp's native routes) or ``--api openai``."""
     if api == "openai":
         return OpenAIClient(url, timeout=timeout, retries=retries)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentpprof import render
+from agentpprof import defaults, render
 from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
 from agentpprof.artifacts import FILES, FOLDED, PPROF, REPORT_JSON, SPEEDSCOPE, TAG_CACHE, TRACE
 from agentpprof.cache import TagCache, TagStats
@@ -58,7 +58,7 @@ class ReportOptions:
     model: str | None = None  # a known model's name or a GGUF path (None: the default)
     llama_server: Path | None = None
     server_args: list[str] = field(default_factory=list)
-    timeout: float = 60.0
+    timeout: float = defaults.REQUEST_TIMEOUT
     concurrency: int | None = None
     tag_llm_calls: bool = True
     vocabulary: Vocabulary = "kinds"

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from agentpprof import defaults
 from agentpprof.errors import EndpointDown, LlamaServerError
 from agentpprof.llama import LlamaClient, ServerInfo, make_client
 
@@ -144,7 +145,7 @@ async def open_pool(
     urls: Sequence[str],
     *,
     api: str = "llama",
-    timeout: float = 60.0,
+    timeout: float = defaults.REQUEST_TIMEOUT,
     concurrency: int | None = None,
     reproducible: bool = False,
     warn: Callable[[str], None] | None = None,
