@@ -298,5 +298,7 @@ def test_times_compare_by_instant_and_non_dates_are_untimed(tmp_path: Path) -> N
     odd = dict(GOOD_ASSISTANT, timestamp="not a date")
     g = tmp_path / "u.jsonl"
     g.write_text(json.dumps(late) + "\n" + json.dumps(odd) + "\n")
-    kept = clip_session(parse_session(g), TimeRange(None, parse_when("2030-01-01", end=True)))
+    parsed = parse_session(g)
+    assert any("not a date" in w.message and w.line == 2 for w in parsed.warnings)
+    kept = clip_session(parsed, TimeRange(None, parse_when("2030-01-01", end=True)))
     assert kept is not None and len(kept.llm_calls) == 1 and len(kept.prompts) == 1

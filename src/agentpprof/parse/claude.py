@@ -15,7 +15,14 @@ from typing import Any
 import msgspec
 
 from agentpprof import classify
-from agentpprof.parse.lines import EMPTY_RAW, LineReader, raw_json, session_stem, text_of
+from agentpprof.parse.lines import (
+    EMPTY_RAW,
+    NOT_A_TIME,
+    LineReader,
+    raw_json,
+    session_stem,
+    text_of,
+)
 from agentpprof.records import (
     MAX_TOKENS,
     Agent,
@@ -27,6 +34,7 @@ from agentpprof.records import (
     ToolCall,
     counted_tool,
     token_count,
+    utc_ts,
 )
 
 
@@ -287,6 +295,8 @@ def parse_claude(
         if kind not in KNOWN_TYPES:
             reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
             continue
+        if rec.timestamp and utc_ts(rec.timestamp) is None:
+            reader.count_kind(lineno, NOT_A_TIME)
         if full_lines:
             assert isinstance(rec, Line)
             if field_session_id is None and rec.sessionId:

@@ -22,6 +22,7 @@ import msgspec
 from agentpprof import classify
 from agentpprof.parse.lines import (
     EMPTY_RAW,
+    NOT_A_TIME,
     LineReader,
     is_regular,
     raw_json,
@@ -38,6 +39,7 @@ from agentpprof.records import (
     ToolCall,
     counted_tool,
     token_count,
+    utc_ts,
 )
 
 
@@ -275,6 +277,8 @@ class _State:
         s = self.session
         kind = rec.type
         payload = rec.payload
+        if rec.timestamp and utc_ts(rec.timestamp) is None:
+            self.reader.count_kind(lineno, NOT_A_TIME)
         if self.replaying and kind != "session_meta":
             if not (
                 kind == "event_msg"

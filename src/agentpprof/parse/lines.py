@@ -23,6 +23,7 @@ MAX_WARNINGS_PER_FILE = 50
 T = TypeVar("T")
 
 
+NOT_A_TIME = "a time that is not a date (or past year 9999 in UTC); counted as no time"
 BOM = b"\xef\xbb\xbf"
 TOO_DEEP = "JSON nested too deep to read; line skipped"
 ZST_SUFFIX = ".zst"
