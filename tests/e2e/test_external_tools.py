@@ -13,7 +13,10 @@ import pytest
 
 from agentpprof.diff import parse_two_column, run_diff
 from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.fold import folded_text, parse_stack
+from agentpprof.fold import fold_sessions, folded_text, parse_stack
+from agentpprof.models import Inputs, Project, TaggerStats
+from agentpprof.summary import build_report
+from agentpprof.tags import Tags
 from tests.conftest import stacks
 from tests.e2e.conftest import npm_file
 
@@ -63,18 +66,21 @@ def test_speedscope_schema() -> None:
 
 
 def _report_folder(path: Path, counter: Counter[str]) -> Path:
-    """The two files of a report that `agentpprof diff` and `go tool pprof` read."""
+    """The files of a report that `agentpprof diff` and `go tool pprof` read: a valid
+    agentpprof.json (of no sessions; diff validates it like render) and the system profile."""
     path.mkdir()
-    (path / "agentpprof.json").write_text(
-        json.dumps(
-            {
-                "schema_version": 1,
-                "generated_at": "2026-12-01T00:00:00Z",
-                "summary": {"totals": {}},
-                "llm_tagger": {"model": "m.gguf", "prompt_version": "v"},
-            }
-        )
+    report = build_report(
+        sessions=[],
+        tags=Tags(),
+        profiles=fold_sessions([], Tags(), "p"),
+        project=Project(name="p", root="~/p"),
+        inputs=Inputs.none(0),
+        tagger=TaggerStats.none(),
+        artifacts={},
+        warnings=[],
+        include_previews=False,
     )
+    (path / "agentpprof.json").write_text(report.model_dump_json())
     (path / "semantic-system.folded.txt").write_text(folded_text(counter))
     (path / "semantic-system.pb.gz").write_bytes(pprof_bytes(counter, "events"))
     return path
