@@ -205,6 +205,16 @@ async def _tag(
     return tags, cache.stats, endpoints
 
 
+def unreadable(s: Session) -> bool:
+    """A file that yielded nothing and said why (missing, a folder, a pipe or device)."""
+    return (
+        s.lines == 0
+        and bool(s.warnings)
+        and not (s.prompts or s.llm_calls or s.tool_calls)
+        and s.warnings[0].line == 0
+    )
+
+
 def eta_text(remaining: int, rate: float) -> str:
     """Time left for ``remaining`` tags at ``rate`` tags/s (cached tags come first, so every
     remaining one is a request), as ``1m05s``; ``…`` before the first answer."""
@@ -252,7 +262,17 @@ def run_report(
     root = opts.discover.project_root.resolve()
     # snapshots first: a bad one stops the run before anything is written
     snapshots = [load_snapshot(p) for p in opts.agentsight_snapshots]
-    found, sessions = load(opts.discover, hooks)
+    found, parsed = load(opts.discover, hooks)
+    # a given file that could not be read at all (missing, a folder, a pipe) is no session to
+    # tag or draw: only its warning is kept
+    unread = [s for s in parsed if unreadable(s)]
+    sessions = [s for s in parsed if not unreadable(s)]
+    if unread and not sessions:
+        raise NoSessionsError(
+            "none of the session files could be read: "
+            + "; ".join(str(w) for s in unread for w in s.warnings[:1]),
+            hint="check the --session-file paths",
+        )
     if not sessions and not opts.discover.session_files:
         raise NoSessionsError(
             f"no Claude Code or Codex sessions found for {display_path(root)} "
@@ -323,7 +343,7 @@ def run_report(
     trace = trace_json(timeline, project)
     write_atomic(out / TRACE, trace)
     artifacts = dict(FILES)
-    warnings = [str(w) for s in sessions for w in s.warnings] + cache.warnings
+    warnings = [str(w) for s in unread + sessions for w in s.warnings] + cache.warnings
     llm = cache.llm
     report = build_report(
         sessions=sessions,

@@ -52,3 +52,26 @@ def test_tagging_eta_text() -> None:
     assert eta_text(10, 0.0) == "…"  # no answer yet: no rate to go by
     assert eta_text(10, 2.0) == "5s"
     assert eta_text(130, 2.0) == "1m05s"
+
+
+def test_an_unreadable_session_file_is_a_warning_not_a_session(tmp_path: Path) -> None:
+    """#23: a missing --session-file beside existing ones is a warning only: no empty session
+    is tagged or drawn; only unreadable files is an error."""
+    import pytest
+
+    from agentpprof.errors import NoSessionsError
+
+    files = sessions(tmp_path / "s")
+    backend = ScriptedBackend(default="testing")
+    opts = ReportOptions(
+        discover=DiscoverOptions(
+            project_root=tmp_path, session_files=[*files, tmp_path / "gone.jsonl"]
+        ),
+        out=tmp_path / "out",
+    )
+    rep = run_report(opts, backend=backend)
+    assert len(rep.sessions) == len(files)
+    assert any("gone.jsonl" in w and "cannot read" in w for w in rep.warnings)
+    opts.discover.session_files = [tmp_path / "gone.jsonl", tmp_path / "s"]  # a folder
+    with pytest.raises(NoSessionsError):
+        run_report(opts, backend=backend)
