@@ -26,7 +26,7 @@ from agentpprof.evalset import split_sha256
 from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
 from agentpprof.prompt import Vocabulary, clean_fragment
-from agentpprof.provision import ensure_model
+from agentpprof.provision import known_or_path
 from agentpprof.tag import Fragment, LlamaBackend, tag_one
 
 DEFAULT_FRAGMENTS = (
@@ -61,15 +61,6 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
         return label, model
     known = find(spec)
     return (known.name if known else Path(spec).stem), spec
-
-
-def _model_file(spec: str, log: Log) -> Path:
-    """A known model's assembled file (assembled now if its packages are installed), or the
-    path as given (a missing file is reported by the caller)."""
-    known = find(spec)
-    if known is not None and not Path(spec).is_file():
-        return ensure_model(known, log)
-    return Path(spec)
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -120,7 +111,7 @@ async def _measure(
         backend = LlamaBackend(client, info.model_id, 1, slots=info.total_slots)
         if opts.vocabulary == "kinds":
             await backend.choose("prompt", "warm-up")  # calibration, once, before the clock
-        template = await backend._template()
+        template = await backend.phrasing()
         result.prompt_style = template.style
         for i, text in enumerate(fragments, 1):
             cleaned = clean_fragment(text)
@@ -197,7 +188,7 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
     models: list[BenchModel] = []
     for label, spec in opts.models:
         try:
-            path = _model_file(spec, log)
+            path = known_or_path(spec, log)  # a missing file is reported below
         except AgentpprofError as exc:
             models.append(BenchModel(label=label, path=spec, ok=False, error=exc.message[:300]))
             continue

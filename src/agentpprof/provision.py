@@ -220,15 +220,19 @@ def model_is_verified(path: Path, sha256: str = DEFAULT_MODEL.sha256) -> bool:
     """True when the file's sha256 was verified (remembered by size and mtime)."""
     if not path.is_file():
         return False
-    stamp = path.with_name(path.name + ".sha256-ok")
-    st = path.stat()
-    key = f"{st.st_size}:{st.st_mtime_ns}:{sha256}"
+    stamp, key = _stamp(path, sha256)
     if stamp.is_file() and stamp.read_text() == key:
         return True
     if sha256_file(path) != sha256:
         return False
     write_atomic(stamp, key)
     return True
+
+
+def _stamp(path: Path, sha256: str) -> tuple[Path, str]:
+    """Where a verified file's stamp lives, and what it says (size, mtime, hash)."""
+    st = path.stat()
+    return path.with_name(path.name + ".sha256-ok"), f"{st.st_size}:{st.st_mtime_ns}:{sha256}"
 
 
 def _installed_version(dist: str) -> str | None:
@@ -326,7 +330,7 @@ def ensure_model(model: KnownModel, log: Log = lambda _m: None, install: bool = 
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        model_is_verified(target, model.sha256)
+        write_atomic(*_stamp(target, model.sha256))  # hashed while written: not read again
     return target
 
 
@@ -340,10 +344,7 @@ def resolve_model(spec: str | Path | None, log: Log = lambda _m: None) -> Path:
     None for the default model."""
     if spec is None or str(spec) == "":
         return ensure_default_model(log)
-    known = find(str(spec))
-    if known is not None and not Path(spec).is_file():
-        return ensure_model(known, log)
-    path = Path(spec).expanduser()
+    path = known_or_path(str(spec), log)
     if not path.is_file():
         names = ", ".join(m.name for m in MODELS)
         raise SetupError(
@@ -351,6 +352,15 @@ def resolve_model(spec: str | Path | None, log: Log = lambda _m: None) -> Path:
             hint=f"pass a GGUF file or one of: {names} (see `agentpprof setup --list`)",
         )
     return path
+
+
+def known_or_path(spec: str, log: Log = lambda _m: None) -> Path:
+    """A known model's assembled file (assembled now when its packages are installed), unless
+    a file of that name exists; else ``spec`` as a path (which may not exist)."""
+    known = find(spec)
+    if known is not None and not Path(spec).is_file():
+        return ensure_model(known, log)
+    return Path(spec).expanduser()
 
 
 def known_models() -> list[dict[str, Any]]:

@@ -303,7 +303,8 @@ class LlamaBackend:
         # same demonstrations as turns of the model's own chat template (set up on first use)
         self.template: Template | None = COMPLETION if style_for(identity) != "chat" else None
 
-    async def _template(self) -> Template:
+    async def phrasing(self) -> Template:
+        """How requests are phrased for this model (set up on first use)."""
         if self.template is None:
 
             async def one(client: Any, slot: int) -> str:
@@ -322,7 +323,7 @@ class LlamaBackend:
     async def answer(
         self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
     ) -> Answer:
-        template = await self._template()
+        template = await self.phrasing()
         if closed:
             return await self.scored_choice(kind, fragment, retry=invalid is not None)
         prompt = (
@@ -341,7 +342,7 @@ class LlamaBackend:
         """Top next-token log-probabilities from a free endpoint; when reproducible, computed
         from the cached prefix on a slot of its own (see ``LlamaClient.reset_to``)."""
 
-        head = (await self._template()).head
+        head = (await self.phrasing()).head
 
         async def one(client: Any, slot: int) -> dict[str, float]:
             if self.reproducible:
@@ -358,7 +359,7 @@ class LlamaBackend:
         return await self.pool.run(one)
 
     async def _setup(self, kind: str) -> dict[str, float]:
-        template = await self._template()
+        template = await self.phrasing()
         lead = template.lead
         async with self._lock:
             if self._pieces is None:
@@ -388,7 +389,7 @@ class LlamaBackend:
     async def scored_choice(self, kind: str, fragment: str, retry: bool = False) -> Answer:
         prior = await self._setup(kind)
         n = self.n_probs * (4 if retry else 1)
-        prompt = (await self._template()).render(kind, fragment)
+        prompt = (await self.phrasing()).render(kind, fragment)
         top = await self._scored(prompt, n)
         allowed = set(vocabulary_for(kind))
         scores = kind_scores(top, prior, self._votes, allowed, CALIBRATION)
