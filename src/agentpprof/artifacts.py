@@ -21,6 +21,8 @@ FOLDED: dict[str, str] = {
     "nonsemantic": "nonsemantic-system.folded.txt",
     "cost": "semantic-cost.folded.txt",
     "time": "semantic-time.folded.txt",
+    "friction": "semantic-friction.folded.txt",
+    "friction_time": "semantic-friction-time.folded.txt",
     **{
         name: f"{name}.folded.txt"
         for name in (
@@ -53,6 +55,18 @@ MAIN_FLAMES: tuple[Flame, ...] = (
         "Wall time by meaning (tools and LLM calls; waiting for the user left out)",
         "ms",
     ),
+    Flame(
+        "friction-flamegraph.svg",
+        FOLDED["friction"],
+        "Friction: what recovering from failures cost (US dollars x 10^-6)",
+        "micro-USD",
+    ),
+    Flame(
+        "friction-time-flamegraph.svg",
+        FOLDED["friction_time"],
+        "Friction: wall time lost to failures, retries, churn and interruptions",
+        "ms",
+    ),
 )
 PROJECTION_FLAMES: tuple[Flame, ...] = (
     Flame("session-system.svg", FOLDED["session-system"], "Session x system projection", "events"),
@@ -73,6 +87,7 @@ CHARTS = (
     "session-tags.svg",
     "llm-tags.svg",
     "cost-tags.svg",
+    "outcome-tags.svg",
     "command-bars.svg",
     "timeline.svg",
 )

@@ -21,11 +21,13 @@ def bar_chart(
     width: int = 760,
     top: int = 14,
     color_by_label: bool = False,
+    scale: int | None = None,
 ) -> str:
+    """``scale``: the value of a full-width bar (default: the largest value; 100 for rates)."""
     rows = rows[:top]
     label_w, bar_w, row_h = 230, width - 230 - 110, 20
     height = 40 + max(len(rows), 1) * row_h + 12
-    peak = max((v for _, v in rows), default=0) or 1
+    peak = scale or max((v for _, v in rows), default=0) or 1
     items = []
     for i, (label, value) in enumerate(rows):
         y = 36 + i * row_h

@@ -10,7 +10,7 @@ import functools
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import Any
 
@@ -727,6 +727,7 @@ class ToolFacts:
     effect: str
     path_groups: list[str]
     domains: list[str]
+    targets: list[str] = field(default_factory=list)  # memory only: the paths it acted on
 
 
 def _shell_text(args: Mapping[str, Any]) -> str:
@@ -768,6 +769,7 @@ def tool_call(
         status="observed",
         prompt_index=prompt_index,
         call_id=call_id,
+        targets=facts.targets,
     )
 
 
@@ -779,7 +781,8 @@ def classify_tool(
     category = tool_category(name)
     patch = _patch_text(name, args) if agent == "codex" else None
     if patch is not None:
-        return ToolFacts("edit", "", [], "write", path_groups(patch_paths(patch), root, cwd), [])
+        paths = patch_paths(patch)
+        return ToolFacts("edit", "", [], "write", path_groups(paths, root, cwd), [], paths)
     if category == "shell":
         command = _shell_text(args)
         if not command:
@@ -792,13 +795,15 @@ def classify_tool(
                 [],
             )
         if "apply_patch" in command and "*** Begin Patch" in command:
+            paths = patch_paths(command)
             return ToolFacts(
                 category,
                 command[:4000],
                 ["apply_patch"],
                 "write",
-                path_groups(patch_paths(command), root, cwd),
+                path_groups(paths, root, cwd),
                 [],
+                paths,
             )
         paths = tool_input_paths(name, args) + command_paths(command)
         return ToolFacts(
@@ -808,17 +813,20 @@ def classify_tool(
             command_effect(command),
             path_groups(paths, root, cwd),
             domains_in(command),
+            paths,
         )
     keys = COMMAND_KEYS[agent]
     command = next(
         (v for k in keys.get(category, keys[""]) if isinstance(v := args.get(k), str)), ""
     )
     domains = domains_in(command) if category == "network" else []
+    paths = tool_input_paths(name, args)
     return ToolFacts(
         category,
         command[:4000],
         [],
         effect_for_tool(category, name, command),
-        path_groups(tool_input_paths(name, args), root, cwd),
+        path_groups(paths, root, cwd),
         domains,
+        paths,
     )

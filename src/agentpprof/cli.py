@@ -107,6 +107,26 @@ Strict = Annotated[
     ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--where",
+        metavar="KEY=VALUE",
+        help="Keep only matching work, before folding (repeatable; all must match). KEY=VALUE "
+        "is exact, KEY~REGEX searches. Keys: agent, tag (the session's, prompt's or LLM call's "
+        "word), model, branch, subagent, outcome (oneshot, failed, retried, reworked), project.",
+    ),
+]
+
+
+def _where(items: list[str] | None, frames_only: bool = False) -> list[Any]:
+    """--where parsed (where.Where), or a usage error (exit 2)."""
+    from agentpprof.where import FRAME_KEYS, KEYS, WhereError, parse_where
+
+    try:
+        return list(parse_where(items or [], FRAME_KEYS if frames_only else KEYS))
+    except WhereError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--where") from None
 
 
 def _fail(exc: AgentpprofError, debug: bool) -> NoReturn:
@@ -473,6 +493,7 @@ def report(
             help="Clock difference allowed between a snapshot and the logs, either way.",
         ),
     ] = 2.0,
+    where: WhereOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary of the run to stdout.")
     ] = False,
@@ -489,6 +510,7 @@ def report(
     setup_logging(verbose)
     tag_calls = _bool(tag_llm_calls) and not no_tag_llm_calls
     vocab = _vocabulary(vocabulary)
+    filters = _where(where)
     if reproducible and api is Api.openai and not start_server:
         raise typer.BadParameter(
             "needs llama.cpp's slots: use --api llama", param_hint="--reproducible"
@@ -515,6 +537,7 @@ def report(
         include_previews=include_previews,
         agentsight_snapshots=list(agentsight_snapshot or []),
         agentsight_skew_ms=round(agentsight_skew * 1000),
+        where=filters,
     )
     try:
         with _Hooks(quiet) as hooks:
@@ -738,6 +761,16 @@ def diff(
             "difffolded.pl -n); the pprof files stay unscaled.",
         ),
     ] = False,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            metavar="KEY=VALUE",
+            help="Keep only stacks with a matching frame in both reports (repeatable; KEY~REGEX "
+            "searches). Keys that are frames: agent, tag (session, prompt or LLM-call word), "
+            "model, project.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary (diff.json) to stdout.")
     ] = False,
@@ -747,7 +780,8 @@ def diff(
     from agentpprof.console import err
     from agentpprof.diff import run_diff
 
-    result = run_diff(base, new, out, normalize=normalize)
+    filters = _where(where, frames_only=True)
+    result = run_diff(base, new, out, normalize=normalize, where=filters)
     for w in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if as_json:

@@ -36,6 +36,7 @@ from agentpprof.fold import Stack, parse_folded, parse_stack, stack_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.parallel import file_size, pmap
 from agentpprof.templates import get_env
+from agentpprof.where import Where, stack_matches
 
 FOLDED_SUFFIX = ".folded.txt"
 TOP = 10
@@ -118,6 +119,9 @@ class DiffReport(_Model):
     base: SideInfo
     new: SideInfo
     normalized: bool
+    where: list[str] = Field(
+        default_factory=list, description="--where frame filters applied to every profile"
+    )
     comparable: bool = Field(
         description="false when the two reports were tagged under "
         "different models or prompt versions"
@@ -145,6 +149,7 @@ class Job:
     new: Path | None
     out: Path
     normalize: bool
+    where: list[Where] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -304,6 +309,9 @@ def diff_profile(job: Job) -> Done:
     warnings: list[str] = []
     bc = _read_folded(job.base, warnings) if job.base else Counter[Stack]()
     nc = _read_folded(job.new, warnings) if job.new else Counter[Stack]()
+    if job.where:
+        bc = Counter({k: v for k, v in bc.items() if stack_matches(job.where, k)})
+        nc = Counter({k: v for k, v in nc.items() if stack_matches(job.where, k)})
     title, unit = PROFILE_INFO.get(job.name, (_stem(job.name), "events"))
     btotal, ntotal = sum(bc.values()), sum(nc.values())
     scale = ntotal / btotal if job.normalize and btotal else 1.0
@@ -350,8 +358,16 @@ def diff_profile(job: Job) -> Done:
     return Done(profile, warnings, svgs, groups(pairs, wanted))
 
 
-def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = False) -> DiffReport:
-    """The whole ``agentpprof diff`` job; returns the summary also written as diff.json."""
+def run_diff(
+    base_dir: Path,
+    new_dir: Path,
+    out: Path,
+    *,
+    normalize: bool = False,
+    where: list[Where] | None = None,
+) -> DiffReport:
+    """The whole ``agentpprof diff`` job; returns the summary also written as diff.json.
+    ``where``: frame filters (where.FRAME_KEYS) applied to every profile before it is paired."""
     base = load_side(base_dir, "base")
     new = load_side(new_dir, "new")
     resolved = out.resolve()
@@ -387,7 +403,8 @@ def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = Fals
         raise AgentpprofError(f"cannot create the output folder {out}: {exc.strerror}") from None
 
     jobs = [
-        Job(name, base.folded.get(name), new.folded.get(name), out, normalize) for name in names
+        Job(name, base.folded.get(name), new.folded.get(name), out, normalize, list(where or []))
+        for name in names
     ]
     sizes = [sum(file_size(p) for p in (j.base, j.new) if p) for j in jobs]
     done = pmap(diff_profile, jobs, sizes)  # forked per profile when the files are big
@@ -419,6 +436,7 @@ def run_diff(base_dir: Path, new_dir: Path, out: Path, *, normalize: bool = Fals
         base=binfo,
         new=ninfo,
         normalized=normalize,
+        where=[str(w) for w in where or []],
         comparable=comparable,
         warnings=warnings,
         totals=_totals(base, new),

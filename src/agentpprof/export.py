@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
-from agentpprof.fold import Stack, sorted_items
+from agentpprof.fold import Labels, Stack, sorted_items
 
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"
 LABEL_FRAMES = frozenset(("session", "prompt", "agent", "model", "kind", "effect", "status"))
@@ -71,15 +71,27 @@ class _Strings:
 
 
 def pprof_bytes(
-    counter: Counter[Stack], sample_type: str, unit: str = "count", comment: str = ""
+    counter: Counter[Stack],
+    sample_type: str,
+    unit: str = "count",
+    comment: str = "",
+    labelled: tuple[Counter[tuple[Stack, int]], list[Labels]] | None = None,
 ) -> bytes:
-    """A gzip-compressed profile.proto with one sample per folded stack."""
-    return _profile(
-        ((stack, weight, False) for stack, weight in sorted_items(counter)),
-        sample_type,
-        unit,
-        comment,
-    )
+    """A gzip-compressed profile.proto with one sample per folded stack, or, given the
+    labelled samples (fold.Profiles.*_labelled and their label sets), one per (stack, labels):
+    the same totals, with ``branch``, ``subagent``, ``confidence`` and ``outcome`` labels for
+    ``-tagfocus``/``-tagignore``/``-tags``."""
+    if labelled is None:
+        items: list[tuple[Stack, int, bool, Labels]] = [
+            (stack, weight, False, ()) for stack, weight in sorted_items(counter)
+        ]
+    else:
+        samples, sets = labelled
+        items = sorted(
+            ((stack, weight, False, sets[lab]) for (stack, lab), weight in samples.items()),
+            key=lambda it: (-it[1], it[0], it[3]),
+        )
+    return _profile(items, sample_type, unit, comment)
 
 
 def pprof_diff_bytes(
@@ -92,13 +104,13 @@ def pprof_diff_bytes(
     """What ``go tool pprof -diff_base BASE NEW`` builds: NEW's samples as they are, BASE's with
     negated values and the label ``pprof::base=true``, so every total is NEW - BASE. Samples
     keep the counters' order (the folded files' order), so the same inputs give the same bytes."""
-    samples = [(stack, -weight, True) for stack, weight in base.items() if weight > 0]
-    samples += [(stack, weight, False) for stack, weight in new.items() if weight > 0]
+    samples = [(stack, -weight, True, ()) for stack, weight in base.items() if weight > 0]
+    samples += [(stack, weight, False, ()) for stack, weight in new.items() if weight > 0]
     return _profile(samples, sample_type, unit, comment)
 
 
 def _profile(
-    items: Iterable[tuple[Stack, int, bool]], sample_type: str, unit: str, comment: str
+    items: Iterable[tuple[Stack, int, bool, Labels]], sample_type: str, unit: str, comment: str
 ) -> bytes:
     strings = _Strings()
     st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
@@ -131,7 +143,29 @@ def _profile(
                 label = _len(3, _int(1, strings(prefix)) + _int(2, strings(value)))
             known[frame] = (_varint(fids[frame]), label)
 
-    for stack, weight, is_base in items:
+    extra_memo: dict[Labels, bytes] = {}
+
+    def extra(labels: Labels) -> bytes:
+        out = extra_memo.get(labels)
+        if out is None:
+            parts = []
+            for key, value in labels:
+                if isinstance(value, int):  # a numeric label: num (3) and num_unit (4)
+                    parts.append(
+                        _len(
+                            3,
+                            _int(1, strings(key))
+                            + _key(3, 0)
+                            + _varint(value)
+                            + _int(4, strings("percent")),
+                        )
+                    )
+                else:
+                    parts.append(_len(3, _int(1, strings(key)) + _int(2, strings(value))))
+            out = extra_memo[labels] = b"".join(parts)
+        return out
+
+    for stack, weight, is_base, sample_labels in items:
         frames = stack
         try:
             info = [known[f] for f in frames]
@@ -140,6 +174,8 @@ def _profile(
             info = [known[f] for f in frames]
         packed = b"".join([i[0] for i in reversed(info)])  # pprof: leaf first
         labels = b"".join([i[1] for i in info])
+        if sample_labels:
+            labels += extra(sample_labels)
         if is_base:
             if not base_label:
                 base_label = _len(3, _int(1, strings("pprof::base")) + _int(2, strings("true")))

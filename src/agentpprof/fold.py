@@ -4,6 +4,10 @@ Shapes (the contract):
   system: project;agent;session;prompt;call:tool/<kind>;process:<p0>;…;effect;path|domain;status
   token:  project;agent;session;prompt;call:llm/<tag>;model;kind
   cost:   the token shape, weighted in micro-dollars (calls of unpriced models left out)
+  friction: project;agent;session;prompt;friction:<kind>, micro-dollars (time twin: ms)
+
+Every system and token sample also carries labels that are not frames (pprof labels and the
+trace's args): branch, subagent, confidence (percent) and outcome (``Labeller``).
 
 Stacks travel as tuples of frames (``Stack``) from here to every writer; only the folded-text
 writer joins them with ``;`` and only the folded-text reader splits them.
@@ -26,6 +30,11 @@ from agentpprof.tags import Tags
 
 if TYPE_CHECKING:
     from agentpprof.agentsight import Correlation
+    from agentpprof.outcome import SessionOutcomes
+
+# sample labels that are not frames: (key, text) or (key, number); see Labeller
+Labels = tuple[tuple[str, str | int], ...]
+LABEL_KEYS: tuple[str, ...] = ("branch", "subagent", "confidence", "outcome")
 
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "session-system": (
@@ -76,6 +85,12 @@ class Profiles:
     nonsemantic: Counter[Stack] = field(default_factory=Counter)
     cost: Counter[Stack] = field(default_factory=Counter)  # token shape, micro-dollars
     time: Counter[Stack] = field(default_factory=Counter)  # system shape, ms (timeline.py)
+    friction: Counter[Stack] = field(default_factory=Counter)  # micro-dollars (outcome.py)
+    friction_time: Counter[Stack] = field(default_factory=Counter)  # ms
+    # the system and token samples with their labels: (stack, index into labels) -> weight
+    labels: list[Labels] = field(default_factory=list)
+    system_labelled: Counter[tuple[Stack, int]] = field(default_factory=Counter)
+    token_labelled: Counter[tuple[Stack, int]] = field(default_factory=Counter)
 
 
 def _prefix(frame: str) -> str:
@@ -128,6 +143,38 @@ class Heads:
         s = self.sessions[si]
         used = {tc.prompt_index for tc in s.tool_calls} | {c.prompt_index for c in s.llm_calls}
         return {i: self(si, i) for i in used}
+
+
+class Labeller:
+    """The labels of a sample from (session, prompt) and the tag's confidence: the session's git
+    branch, its sub-agent type, the confidence of the sample's tag in percent and the prompt's
+    outcome. Each distinct set is kept once; samples refer to it by index."""
+
+    def __init__(self, sessions: list[Session], outcomes: list[SessionOutcomes] | None) -> None:
+        self.sessions, self.outcomes = sessions, outcomes
+        self.sets: list[Labels] = []
+        self._ids: dict[Labels, int] = {}
+
+    def labels(self, si: int, prompt_index: int | None, confidence: float | None) -> Labels:
+        s = self.sessions[si]
+        out: list[tuple[str, str | int]] = []
+        if s.branch:
+            out.append(("branch", safe_frame(s.branch)))
+        if s.is_subagent:
+            out.append(("subagent", safe_frame(s.subagent_type or "unknown")))
+        if confidence is not None:
+            out.append(("confidence", round(confidence * 100)))
+        if self.outcomes is not None:
+            out.append(("outcome", self.outcomes[si].outcome(prompt_index)))
+        return tuple(out)
+
+    def __call__(self, si: int, prompt_index: int | None, confidence: float | None) -> int:
+        lab = self.labels(si, prompt_index, confidence)
+        idx = self._ids.get(lab)
+        if idx is None:
+            idx = self._ids[lab] = len(self.sets)
+            self.sets.append(lab)
+        return idx
 
 
 # The functions below build a stack's folded text (``;``-joined): a cached head string plus a
@@ -187,28 +234,39 @@ def typed(counts: dict[str, int]) -> Counter[Stack]:
 
 
 def fold_sessions(
-    sessions: list[Session], tags: Tags, project: str, correlation: Correlation | None = None
+    sessions: list[Session],
+    tags: Tags,
+    project: str,
+    correlation: Correlation | None = None,
+    outcomes: list[SessionOutcomes] | None = None,
 ) -> Profiles:
     prof = Profiles()
-    system: Counter[str] = Counter()
-    token: Counter[str] = Counter()
+    system: Counter[tuple[str, int]] = Counter()
+    token: Counter[tuple[str, int]] = Counter()
     dollars: dict[str, float] = {}
     heads = Heads(sessions, tags, project)
+    label = Labeller(sessions, outcomes)
     observed = correlation.observed if correlation else {}
     for si, s in enumerate(sessions):
         head_of = heads.of_session(si)
+        lab_of = {
+            i: label(si, i, tags.confidence_of("prompt", si, i))
+            for i in {tc.prompt_index for tc in s.tool_calls}
+        }
         for ti, tc in enumerate(s.tool_calls):
             obs = observed.get((si, ti))
             head = head_of[tc.prompt_index]
+            lab = lab_of[tc.prompt_index]
             stacks = (
                 tool_stacks(head, tc)
                 if obs is None
                 else observed_stacks(head, tc, obs.chain, obs.status, obs.hosts)
             )
             for stack in stacks:
-                system[stack] += 1
+                system[(stack, lab)] += 1
         for call in s.llm_calls:
             base = llm_stack(head_of[call.prompt_index], call, tags.call(si, call.index)) + ";kind:"
+            lab = label(si, call.prompt_index, tags.confidence_of("llm", si, call.index))
             t = call.tokens
             for kind, count in zip(
                 TOKEN_KINDS,
@@ -216,23 +274,64 @@ def fold_sessions(
                 strict=True,
             ):
                 if count > 0:
-                    token[base + kind] += count
+                    token[(base + kind, lab)] += count
             extra = surcharge(call)  # the linear part is priced per stack below
             if extra is not None:
                 for kind, usd in zip(TOKEN_KINDS, extra, strict=True):
                     if usd:
                         dollars[base + kind] = dollars.get(base + kind, 0.0) + usd
     for u in correlation.untracked if correlation else []:
+        lab = label(
+            u.session, u.prompt_index, tags.confidence_of("prompt", u.session, u.prompt_index)
+        )
         for stack in untracked_stacks(heads(u.session, u.prompt_index), u.chain, u.status, u.hosts):
-            system[stack] += 1
-    prof.system, prof.token = typed(system), typed(token)
+            system[(stack, lab)] += 1
+    prof.system_labelled = _typed_labelled(system)
+    prof.token_labelled = _typed_labelled(token)
+    prof.labels = label.sets
+    prof.system, prof.token = _unlabelled(system), _unlabelled(token)
     prof.cost = Counter(cost_weights(prof.token, {parse_stack(k): v for k, v in dollars.items()}))
     for name, keep in SYSTEM_PROJECTIONS.items():
         prof.projections[name] = project_frames(prof.system, keep)
     for name, keep in TOKEN_PROJECTIONS.items():
         prof.projections[name] = project_frames(prof.token, keep)
     prof.nonsemantic = project_frames(prof.system, ("session", "prompt"), keep=False)
+    if outcomes is not None:
+        prof.friction, prof.friction_time = friction_profiles(heads, outcomes)
     return prof
+
+
+def friction_profiles(
+    heads: Heads, outcomes: list[SessionOutcomes]
+) -> tuple[Counter[Stack], Counter[Stack]]:
+    """``head;friction:<kind>`` weighted in micro-dollars, and its time twin in ms."""
+    usd: dict[str, float] = {}
+    ms: Counter[str] = Counter()
+    for si, so in enumerate(outcomes):
+        for (pi, kind), (dollars, millis) in so.friction.items():
+            stack = f"{heads(si, pi)};friction:{kind}"
+            usd[stack] = usd.get(stack, 0.0) + dollars
+            ms[stack] += millis
+    cost = typed({k: w for k, v in usd.items() if (w := round(v * 1e6)) > 0})
+    return cost, typed({k: v for k, v in ms.items() if v > 0})
+
+
+def _unlabelled(counts: Counter[tuple[str, int]]) -> Counter[Stack]:
+    merged: Counter[str] = Counter()
+    for (stack, _lab), weight in counts.items():
+        merged[stack] += weight
+    return typed(merged)
+
+
+def _typed_labelled(counts: Counter[tuple[str, int]]) -> Counter[tuple[Stack, int]]:
+    split: dict[str, Stack] = {}
+    out: Counter[tuple[Stack, int]] = Counter()
+    for (stack, lab), weight in counts.items():
+        st = split.get(stack)
+        if st is None:
+            st = split[stack] = parse_stack(stack)
+        out[(st, lab)] += weight
+    return out
 
 
 def project_frames(

@@ -47,6 +47,9 @@ class Inputs(_Model):
     files_profiled: int
     tag_llm_calls: bool
     include_previews: bool
+    where: list[str] = Field(
+        default_factory=list, description="the --where filters the report was folded under"
+    )
 
     @classmethod
     def none(cls, files_profiled: int = 0) -> Inputs:
@@ -112,6 +115,43 @@ class TaggerStats(_Model):
         )
 
 
+class OutcomeFacts(_Model):
+    """What a prompt's work achieved, counted from the log (docs/outcomes.md)."""
+
+    outcome: str = Field(description="oneshot, failed, retried, reworked or none")
+    one_shot: bool = Field(
+        description="no failed call, interruption, failed turn or API error, and the next "
+        "prompt of the session did not edit the same files"
+    )
+    failed_calls: int = Field(description="tool calls that failed (non-zero exit, is_error, ...)")
+    retries: int = Field(description="the same program or tool on the same target after a failure")
+    churn_files: int = Field(description="files edited 3 times or more in this prompt's work")
+    max_edits_per_file: int
+    interrupted: int
+    api_errors: int
+    compactions: int
+    turn_failed: bool
+    recovery_tokens: int = Field(
+        description="tokens of the LLM calls between a failure and the next success"
+    )
+    recovery_usd: float
+    recovery_ms: int
+
+
+class OutcomeByTag(_Model):
+    tag: str
+    prompts: int
+    one_shot_rate: float
+    failure_rate: float = Field(
+        description="share of prompts with a failed call, interruption, failed turn or API error"
+    )
+    retries: int
+    failed_calls: int
+    churn_files: int
+    recovery_usd: float
+    recovery_ms: int
+
+
 class PromptRow(_Model):
     index: int
     line: int
@@ -123,6 +163,7 @@ class PromptRow(_Model):
     tokens: int
     preview: str | None = None
     tag_confidence: float | None = Field(default=None, description=CONFIDENCE)
+    outcome: OutcomeFacts | None = Field(default=None, description="null in older reports")
 
 
 class LlmCallColumns(_Model):
@@ -170,6 +211,7 @@ class SessionRow(_Model):
         default=None,
         description="a sub-agent's type (Claude Code's agent-<id>.meta.json agentType)",
     )
+    branch: str | None = Field(default=None, description="the git branch the session ran on")
     models: list[str]
     start: str | None
     end: str | None
@@ -324,6 +366,9 @@ class Summary(_Model):
     mixing: list[MixingModel]
     cost: CostSummary = Field(default_factory=CostSummary)
     time: TimeSummary = Field(default_factory=TimeSummary)
+    outcomes: list[OutcomeByTag] = Field(
+        default_factory=list, description="outcome facts by prompt tag (docs/outcomes.md)"
+    )
     tag_confidence: list[TagConfidence] = Field(
         default_factory=list,
         description="quartiles of the tags' confidences per fragment kind (see "

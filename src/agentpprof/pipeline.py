@@ -24,6 +24,7 @@ from agentpprof.fold import Profiles, Stack, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
 from agentpprof.llama import DEFAULT_URL, LlamaServer
 from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
+from agentpprof.outcome import all_outcomes
 from agentpprof.parse import parse_sessions
 from agentpprof.pool import open_pool
 from agentpprof.prompt import Vocabulary, version_for
@@ -42,6 +43,7 @@ from agentpprof.tag import (
 from agentpprof.tags import Tags
 from agentpprof.timeline import build_timeline, trace_json
 from agentpprof.timerange import clip_sessions
+from agentpprof.where import Where, apply_where
 
 Log = Callable[[str], None]
 log = logging.getLogger("agentpprof")  # shown with -vv (debug) / -v (info)
@@ -67,6 +69,7 @@ class ReportOptions:
     workers: int | None = None
     agentsight_snapshots: list[Path] = field(default_factory=list)
     agentsight_skew_ms: int = DEFAULT_SKEW_MS
+    where: list[Where] = field(default_factory=list)  # --where, parsed (where.parse_where)
 
 
 class Hooks(Protocol):
@@ -230,7 +233,7 @@ def folded_files(profiles: Profiles) -> dict[str, Counter[Stack]]:
     """Folded file name -> its profile (names from the artifact registry)."""
     files = {
         FOLDED[field]: getattr(profiles, field)
-        for field in ("system", "token", "nonsemantic", "cost", "time")
+        for field in ("system", "token", "nonsemantic", "cost", "time", "friction", "friction_time")
     }
     for name, counter in profiles.projections.items():
         files[FOLDED[name]] = counter
@@ -245,9 +248,23 @@ def write_profiles(out: Path, profiles: Profiles) -> None:
         FOLDED["system"]: ("events", "agentpprof system effects"),
         FOLDED["token"]: ("tokens", "agentpprof tokens"),
     }
+    labelled = {
+        FOLDED["system"]: profiles.system_labelled,
+        FOLDED["token"]: profiles.token_labelled,
+    }
     for name, folded in PPROF.items():
         sample, comment = units[folded]
-        write_atomic(out / name, pprof_bytes(files[folded], sample, "count", comment))
+        samples = labelled[folded]
+        write_atomic(
+            out / name,
+            pprof_bytes(
+                files[folded],
+                sample,
+                "count",
+                comment,
+                (samples, profiles.labels) if samples else None,
+            ),
+        )
     for name, folded in SPEEDSCOPE.items():
         sample, comment = units[folded]
         title = comment if sample == "tokens" else f"{comment} ({sample})"
@@ -319,6 +336,11 @@ def run_report(
         dict(tags.sources()),
     )
     started = time.monotonic()
+    every_session = sessions
+    outcomes = all_outcomes(sessions)
+    if opts.where:  # before correlation: it matches by session and tool index
+        kept = apply_where(opts.where, sessions, tags, outcomes, project)
+        sessions, tags, outcomes = kept.sessions, kept.tags, kept.outcomes
     correlation = correlate(sessions, snapshots, opts.agentsight_skew_ms) if snapshots else None
     if correlation:
         log.info(
@@ -330,8 +352,8 @@ def run_report(
             correlation.outside,
             len(correlation.untracked),
         )
-    profiles = fold_sessions(sessions, tags, project, correlation)
-    timeline = build_timeline(sessions, tags, project, correlation)
+    profiles = fold_sessions(sessions, tags, project, correlation, outcomes)
+    timeline = build_timeline(sessions, tags, project, correlation, outcomes)
     profiles.time = timeline.profile
     write_profiles(out, profiles)
     log.debug(
@@ -343,7 +365,7 @@ def run_report(
     trace = trace_json(timeline, project)
     write_atomic(out / TRACE, trace)
     artifacts = dict(FILES)
-    warnings = [str(w) for s in unread + sessions for w in s.warnings] + cache.warnings
+    warnings = [str(w) for s in unread + every_session for w in s.warnings] + cache.warnings
     llm = cache.llm
     report = build_report(
         sessions=sessions,
@@ -357,9 +379,10 @@ def run_report(
             scan_files=opts.discover.scan_files,
             max_sessions=opts.discover.max_sessions,
             files_scanned=found.scanned,
-            files_profiled=len(sessions),
+            files_profiled=len(every_session),
             tag_llm_calls=opts.tag_llm_calls,
             include_previews=opts.include_previews,
+            where=[str(w) for w in opts.where],
         ),
         tagger=TaggerStats(
             provider=llm.get("provider", "llama.cpp"),
@@ -383,6 +406,7 @@ def run_report(
         hash_key=cache.hash_key,
         timeline=timeline,
         correlation=correlation,
+        outcomes=outcomes,
     )
     write_atomic(out / REPORT_JSON, report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)

@@ -130,6 +130,9 @@ class ToolCall(Struct):
     prompt_index: int | None
     call_id: str = ""
     end: str | None = None  # when its result arrived (None: no result seen)
+    # the files it wrote or read, as the log names them (memory only: outcome.py's edit churn
+    # and retries compare them; never written to an output)
+    targets: list[str] = field(default_factory=list)
 
 
 def counted_tool(
@@ -159,6 +162,18 @@ def counted_tool(
     )
 
 
+# what happened to a turn, read from the log (outcome.py turns these into per-prompt facts)
+EventKind = Literal["interrupted", "api_error", "compaction", "turn_failed"]
+EVENT_KINDS: tuple[str, ...] = ("interrupted", "api_error", "compaction", "turn_failed")
+
+
+class Event(Struct):
+    kind: EventKind
+    line: int
+    timestamp: str | None
+    prompt_index: int | None
+
+
 class Session(Struct):
     agent: Agent
     file: str
@@ -173,6 +188,9 @@ class Session(Struct):
     agent_id: str | None = None
     # Claude Code's agent-<id>.meta.json beside a sub-agent's transcript: its agentType
     subagent_type: str | None = None
+    # the git branch the session ran on (Claude ``gitBranch``, Codex ``session_meta.git.branch``)
+    branch: str | None = None
+    events: list[Event] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
     llm_calls: list[LlmCall] = field(default_factory=list)
     tool_calls: list[ToolCall] = field(default_factory=list)

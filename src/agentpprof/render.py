@@ -49,6 +49,12 @@ def render_charts(report: Report) -> dict[str, str]:
             title="Cost by prompt tag (US cents)",
             unit="cents",
         ),
+        "outcome-tags.svg": bar_chart(
+            [(o.tag, round(o.one_shot_rate * 100)) for o in s.outcomes],
+            title="One-shot rate by kind of work (% of prompts)",
+            unit="%",
+            scale=100,
+        ),
         "command-bars.svg": bar_chart(
             [(f"{c.agent}:{c.command}:{c.effect}:{c.status}", c.count) for c in s.commands],
             title="Commands and effects (agent:command:effect:status)",

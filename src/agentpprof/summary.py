@@ -21,6 +21,8 @@ from agentpprof.models import (
     LlmCallColumns,
     MixedBucketModel,
     MixingModel,
+    OutcomeByTag,
+    OutcomeFacts,
     Project,
     PromptRow,
     Report,
@@ -40,6 +42,7 @@ from agentpprof.models import (
     Totals,
     Variant,
 )
+from agentpprof.outcome import PromptOutcome, SessionOutcomes
 from agentpprof.records import Session, Tokens
 from agentpprof.tags import Tags
 from agentpprof.timeline import Lane, Timeline
@@ -125,6 +128,7 @@ def build_report(
     hash_key: str = "",
     timeline: Timeline | None = None,
     correlation: Correlation | None = None,
+    outcomes: list[SessionOutcomes] | None = None,
 ) -> Report:
     rows: list[SessionRow] = []
     prompt_tags: dict[str, str] = {}
@@ -138,7 +142,9 @@ def build_report(
     total = Tokens()
     costs = _Costs()
     lane_of = {ln.session: ln for ln in timeline.lanes} if timeline else {}
+    by_tag: dict[str, list[PromptOutcome]] = {}
     for index, s in enumerate(sessions):
+        so = outcomes[index] if outcomes is not None else None
         stag = tags.session(index)
         session_tag_counts[stag] += 1
         stoks = s.tokens
@@ -166,6 +172,9 @@ def build_report(
             ptag = tags.prompt(index, p.index)
             prompt_tags[h] = ptag
             prompt_tag_counts[ptag] += 1
+            po = so.prompts.get(p.index) if so is not None else None
+            if po is not None:
+                by_tag.setdefault(ptag, []).append(po)
             prows.append(
                 PromptRow.model_construct(
                     index=p.index,
@@ -178,6 +187,7 @@ def build_report(
                     tokens=per_prompt_tokens[p.index],
                     preview=p.text[:200] if include_previews else None,
                     tag_confidence=tags.confidence_of("prompt", index, p.index),
+                    outcome=None if po is None else outcome_facts(po),
                 )
             )
         calls = s.llm_calls
@@ -212,6 +222,7 @@ def build_report(
                 is_subagent=s.is_subagent,
                 parent_session_id=s.parent_session_id,
                 subagent_type=s.subagent_type,
+                branch=s.branch,
                 models=list(s.models),
                 start=s.start,
                 end=s.end,
@@ -273,6 +284,7 @@ def build_report(
         mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
         cost=costs.summary(),
         time=_time_summary(timeline),
+        outcomes=outcomes_by_tag(by_tag),
         tag_confidence=_tag_confidence(tags),
     )
     return Report(
@@ -288,6 +300,49 @@ def build_report(
         warnings=warnings,
         correlation=_correlation(correlation, sessions),
     )
+
+
+def outcome_facts(po: PromptOutcome) -> OutcomeFacts:
+    return OutcomeFacts(
+        outcome=po.outcome,
+        one_shot=po.one_shot,
+        failed_calls=po.failed_calls,
+        retries=po.retries,
+        churn_files=po.churn_files,
+        max_edits_per_file=po.max_edits_per_file,
+        interrupted=po.interrupted,
+        api_errors=po.api_errors,
+        compactions=po.compactions,
+        turn_failed=po.turn_failed,
+        recovery_tokens=po.recovery_tokens,
+        recovery_usd=round(po.recovery_usd, 6),
+        recovery_ms=po.recovery_ms,
+    )
+
+
+def outcomes_by_tag(by_tag: dict[str, list[PromptOutcome]]) -> list[OutcomeByTag]:
+    """Prompts, one-shot and failure rates, retries and recovery cost per prompt tag, most
+    prompts first."""
+    rows = []
+    for tag, pos in by_tag.items():
+        n = len(pos)
+        failing = sum(
+            1 for o in pos if o.failed_calls or o.interrupted or o.api_errors or o.turn_failed
+        )
+        rows.append(
+            OutcomeByTag(
+                tag=tag,
+                prompts=n,
+                one_shot_rate=round(sum(o.one_shot for o in pos) / n, 4),
+                failure_rate=round(failing / n, 4),
+                retries=sum(o.retries for o in pos),
+                failed_calls=sum(o.failed_calls for o in pos),
+                churn_files=sum(o.churn_files for o in pos),
+                recovery_usd=round(sum(o.recovery_usd for o in pos), 6),
+                recovery_ms=sum(o.recovery_ms for o in pos),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.prompts, r.tag))
 
 
 def _correlation(corr: Correlation | None, sessions: list[Session]) -> CorrelationModel | None:

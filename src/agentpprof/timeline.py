@@ -20,12 +20,15 @@ import bisect
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agentpprof.agentsight import Correlation, Observed
 from agentpprof.classify import safe_frame
 from agentpprof.fold import (
     NONE_TAG,
     Heads,
+    Labeller,
+    Labels,
     Stack,
     llm_stack,
     observed_stacks,
@@ -33,6 +36,9 @@ from agentpprof.fold import (
     typed,
 )
 from agentpprof.records import Session
+
+if TYPE_CHECKING:
+    from agentpprof.outcome import SessionOutcomes
 from agentpprof.tags import Tags
 from agentpprof.timerange import epoch_ms
 
@@ -47,6 +53,7 @@ class Span:
     stacks: list[str] = field(
         default_factory=list
     )  # folded text (fold's builders)  # time-profile stacks (empty for waits)
+    labels: Labels = ()  # the samples' labels (fold.Labeller), the trace event's args
 
 
 @dataclass(slots=True)
@@ -71,7 +78,12 @@ class Timeline:
 
 
 def _spans(
-    s: Session, si: int, heads: Heads, tags: Tags, observed: dict[int, Observed] | None = None
+    s: Session,
+    si: int,
+    heads: Heads,
+    tags: Tags,
+    label: Labeller,
+    observed: dict[int, Observed] | None = None,
 ) -> list[Span]:
     spans: list[Span] = []
     # events that end an interval: prompts, tool results, LLM responses
@@ -99,7 +111,10 @@ def _spans(
             if obs is None
             else observed_stacks(head, tc, obs.chain, obs.status, obs.hosts)
         )
-        spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks))
+        labels = label.labels(
+            si, tc.prompt_index, tags.confidence_of("prompt", si, tc.prompt_index)
+        )
+        spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks, labels))
         marks.append((t1, "result"))
     responses = sorted((t, c) for c in s.llm_calls if (t := epoch_ms(c.timestamp)) is not None)
     for t, _c in responses:
@@ -118,6 +133,7 @@ def _spans(
                 f"llm/{safe_frame(word)}",
                 word,
                 [llm_stack(heads(si, c.prompt_index), c, word)],
+                label.labels(si, c.prompt_index, tags.confidence_of("llm", si, c.index)),
             )
         )
     for t in prompt_at:
@@ -175,16 +191,21 @@ def _attribute(lane: Lane, acc: dict[str, float]) -> None:
 
 
 def build_timeline(
-    sessions: list[Session], tags: Tags, project: str, correlation: Correlation | None = None
+    sessions: list[Session],
+    tags: Tags,
+    project: str,
+    correlation: Correlation | None = None,
+    outcomes: list[SessionOutcomes] | None = None,
 ) -> Timeline:
     heads = Heads(sessions, tags, project)
+    label = Labeller(sessions, outcomes)
     lanes: list[Lane] = []
     acc: dict[str, float] = {}
     by_session: dict[int, dict[int, Observed]] = {}
     for (si, ti), obs in (correlation.observed if correlation else {}).items():
         by_session.setdefault(si, {})[ti] = obs
     for index, s in enumerate(sessions):
-        spans = _spans(s, index, heads, tags, by_session.get(index))
+        spans = _spans(s, index, heads, tags, label, by_session.get(index))
         if not spans:
             continue
         # the lane is the session's own start..end (every record's time), so its parts add up
@@ -263,7 +284,7 @@ def trace_json(tl: Timeline, project: str) -> str:
                     "tid": tid,
                     "ts": round((sp.start - origin) * 1000),
                     "dur": max(round((sp.end - sp.start) * 1000), 1),
-                    "args": {"tag": sp.tag} if sp.tag else {},
+                    "args": ({"tag": sp.tag} if sp.tag else {}) | dict(sp.labels),
                 }
             )
     return json.dumps(

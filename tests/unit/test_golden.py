@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentpprof.fold import fold_sessions, folded_text
+from agentpprof.outcome import all_outcomes
 from agentpprof.parse import parse_session
 from agentpprof.pipeline import folded_files
 from agentpprof.timeline import build_timeline
@@ -25,8 +26,9 @@ def test_folded_stacks_match_the_golden_files(tmp_path: Path, update_golden: boo
         lambda i, j: WORDS[(i + j) % len(WORDS)],
         lambda i, j: WORDS[(2 * i + j) % len(WORDS)],
     )
-    profiles = fold_sessions(parsed, tags, "invoicer")
-    profiles.time = build_timeline(parsed, tags, "invoicer").profile
+    outcomes = all_outcomes(parsed)
+    profiles = fold_sessions(parsed, tags, "invoicer", outcomes=outcomes)
+    profiles.time = build_timeline(parsed, tags, "invoicer", outcomes=outcomes).profile
     files = {name: folded_text(counter) for name, counter in folded_files(profiles).items()}
     if update_golden:
         GOLDEN.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from agentpprof.parse.lines import (
     EMPTY_RAW,
     NOT_A_TIME,
     LineReader,
+    clean_type,
     raw_json,
     session_stem,
     text_of,
@@ -26,6 +27,7 @@ from agentpprof.parse.lines import (
 from agentpprof.records import (
     MAX_TOKENS,
     Agent,
+    Event,
     LlmCall,
     Prompt,
     Session,
@@ -95,6 +97,7 @@ class LineRest(msgspec.Struct, gc=False):
     isSidechain: bool | None = None
     isMeta: bool | None = None
     isCompactSummary: bool | None = None
+    isApiErrorMessage: bool | None = None
     agentId: str | None = None
     timestamp: str | None = None
     requestId: str | None = None
@@ -111,6 +114,7 @@ class LineRest(msgspec.Struct, gc=False):
 class Line(LineRest, gc=False):
     sessionId: str | None = None
     cwd: str | None = None
+    gitBranch: str | None = None
 
 
 DECODER = msgspec.json.Decoder(Line)
@@ -138,12 +142,13 @@ KNOWN_TYPES = frozenset(
         "worktree-state",
     }
 )
+INTERRUPTED = "[Request interrupted by user"
 NOT_PROMPT_PREFIXES = (
     "<local-command-stdout>",
     "<local-command-stderr>",
     "<local-command-caveat>",
     "Caveat:",
-    "[Request interrupted by user",
+    INTERRUPTED,
     "<bash-input>",
     "<bash-stdout>",
     "<bash-stderr>",
@@ -303,6 +308,8 @@ def parse_claude(
                 field_session_id = rec.sessionId
             if session.cwd is None and rec.cwd:
                 session.cwd = rec.cwd
+            if session.branch is None and rec.gitBranch:
+                session.branch = rec.gitBranch
             if not keep_text and field_session_id is not None and session.cwd is not None:
                 full_lines = False
                 decoder = REST_DECODER
@@ -340,6 +347,10 @@ def parse_claude(
                     if not session.prompts or session.prompts[-1].text != ptext:
                         current_prompt = len(session.prompts)
                         session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp, ptext))
+            continue
+        if kind == "system":
+            if rec.subtype == "compact_boundary":
+                session.events.append(Event("compaction", lineno, ts, current_prompt))
             continue
         if kind not in ("user", "assistant"):
             continue
@@ -388,6 +399,9 @@ def parse_claude(
                 continue
             if rec.isMeta or rec.isCompactSummary or (rec.origin and bytes(rec.origin) != b"null"):
                 continue
+            if text.startswith(INTERRUPTED):
+                session.events.append(Event("interrupted", lineno, ts, current_prompt))
+                continue
             ptext = _prompt_text(text)
             if ptext is None:
                 continue
@@ -396,6 +410,8 @@ def parse_claude(
             continue
         # assistant
         model = msg.model or ""
+        if rec.isApiErrorMessage and not rec.isSidechain:
+            session.events.append(Event("api_error", lineno, ts, current_prompt))
         if model == "<synthetic>":
             continue
         key = f"{msg.id or ''}:{rec.requestId or ''}"
@@ -503,9 +519,6 @@ def parse_claude(
     return session
 
 
-_AGENT_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}")
-
-
 def subagent_type(path: Path) -> str | None:
     """The ``agentType`` of ``agent-<id>.meta.json`` beside a sub-agent's transcript (Claude
     Code 2.1.x), when it is a plain name (a type, not text: its ``description`` is never read
@@ -517,9 +530,7 @@ def subagent_type(path: Path) -> str | None:
         value = json.loads(meta.read_bytes()).get("agentType")
     except (OSError, ValueError, AttributeError, RecursionError):
         return None
-    if isinstance(value, str) and _AGENT_TYPE_RE.fullmatch(value.strip()):
-        return value.strip()
-    return None
+    return clean_type(value)
 
 
 def _status(is_error: bool, nonzero_exit: bool) -> Status:

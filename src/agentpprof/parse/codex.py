@@ -24,6 +24,7 @@ from agentpprof.parse.lines import (
     EMPTY_RAW,
     NOT_A_TIME,
     LineReader,
+    clean_type,
     is_regular,
     raw_json,
     session_stem,
@@ -31,6 +32,8 @@ from agentpprof.parse.lines import (
 )
 from agentpprof.records import (
     Agent,
+    Event,
+    EventKind,
     LlmCall,
     Prompt,
     Session,
@@ -69,6 +72,9 @@ class Payload(msgspec.Struct, gc=False):
     exit_code: int | None = None
     success: bool | None = None
     instructions: msgspec.Raw = EMPTY_RAW
+    error: msgspec.Raw = EMPTY_RAW  # task_complete: why the turn failed
+    git: msgspec.Raw = EMPTY_RAW  # session_meta: {commit_hash, branch, repository_url}
+    agent_role: str | None = None  # session_meta of a spawned sub-agent (newer Codex)
     # flat legacy usage (token_count without info)
     # Any: a bad figure is counted as 0 with a warning (records.token_count), not a lost line
     input_tokens: Any = None
@@ -153,6 +159,22 @@ FAIL_MARKERS = (
     "sandbox denied",
     "error: ",
 )
+
+
+def subagent_role(sub: Any, spawn: Any) -> str | None:
+    """A Codex sub-agent's role: ``{"subagent": "review"}`` names it; a spawned thread's
+    ``thread_spawn`` may carry ``agent_role`` (or ``agent_type``); another object form is named
+    by its one key (``{"subagent": {"compact": {}}}``)."""
+    if isinstance(sub, str):
+        return clean_type(sub)
+    if isinstance(spawn, dict):
+        for key in ("agent_role", "agent_type"):
+            if isinstance(spawn.get(key), str):
+                return clean_type(spawn[key])
+        return None
+    if isinstance(sub, dict) and len(sub) == 1:
+        return clean_type(next(iter(sub)))
+    return None
 
 
 def _usage(obj: Any, bad: list[str] | None = None) -> Tokens | None:
@@ -306,7 +328,11 @@ class _State:
                 if s.cwd is None:
                     s.cwd = payload.cwd
         elif kind == "response_item":
+            if payload.type == "compaction":
+                self.note(lineno, rec.timestamp, "compaction")
             self.response(lineno, rec.timestamp, payload)
+        elif kind == "compacted":
+            self.note(lineno, rec.timestamp, "compaction")
         elif kind == "event_msg":
             self.event(lineno, rec.timestamp, payload)
         elif kind == "token_usage_record":
@@ -336,6 +362,9 @@ class _State:
             s.note_model(p.model)
         if p.timestamp:
             s.note_time(p.timestamp)
+        git = raw_json(p.git) if p.git else None
+        if isinstance(git, dict) and isinstance(git.get("branch"), str) and git["branch"]:
+            s.branch = git["branch"]
         src = raw_json(p.source)
         spawned: str | None = None
         if isinstance(src, dict) and "subagent" in src:
@@ -344,6 +373,9 @@ class _State:
             spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
             if isinstance(spawn, dict) and isinstance(spawn.get("parent_thread_id"), str):
                 spawned = spawn["parent_thread_id"]
+            s.subagent_type = subagent_role(sub, spawn) or s.subagent_type
+        if p.agent_role:
+            s.subagent_type = clean_type(p.agent_role) or s.subagent_type
         parent = p.forked_from_id or p.parent_thread_id or spawned
         if parent:
             s.parent_session_id = parent
@@ -422,6 +454,16 @@ class _State:
             )
             if usage is not None:
                 self.add_call(lineno, ts, usage)
+        elif t == "turn_aborted":
+            self.note(lineno, ts, "interrupted")
+        elif t == "error":
+            self.note(lineno, ts, "api_error")
+        elif t == "context_compacted":
+            self.note(lineno, ts, "compaction")
+        elif t == "task_complete":
+            err = raw_json(p.error) if p.error else None
+            if err:
+                self.note(lineno, ts, "turn_failed")
         elif t == "exec_command_end":
             tc = self.tools.get(p.call_id or "")
             if tc is not None and p.exit_code is not None:
@@ -432,6 +474,9 @@ class _State:
             if tc is not None and p.success is not None:
                 tc.status = "ok" if p.success else "fail"
                 tc.end = max(tc.end or "", ts or "") or None
+
+    def note(self, lineno: int, ts: str | None, kind: EventKind) -> None:
+        self.session.events.append(Event(kind, lineno, ts, self.current_prompt))
 
     def add_call(self, lineno: int, ts: str | None, usage: Tokens) -> None:
         s = self.session
@@ -624,6 +669,8 @@ class _State:
             call.prompt_index = owner(call.line)
         for tc in s.tool_calls:
             tc.prompt_index = owner(tc.line)
+        for ev in s.events:
+            ev.prompt_index = owner(ev.line)
 
 
 def parse_codex(

@@ -6,6 +6,7 @@ Every defect is a counted warning with ``file:line``; nothing here raises on bad
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -354,3 +355,14 @@ def text_of(value: Any, limit: int = 20000) -> str:
             if sum(len(p) for p in parts) > limit:
                 break
     return "\n".join(parts)[:limit]
+
+
+_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,63}")
+
+
+def clean_type(value: object) -> str | None:
+    """A sub-agent's type or role when it is a plain name (a type, not text: descriptions are
+    never read into the outputs); None otherwise."""
+    if isinstance(value, str) and _TYPE_RE.fullmatch(value.strip()):
+        return value.strip()
+    return None
