@@ -97,30 +97,46 @@ def _when(ts: str | None) -> float | None:
 @dataclass(slots=True)
 class _Item:
     at: float | None
-    line: int
+    pos: float  # place in the prompt's work: the log line (a tool just after its issuing call)
     call: LlmCall | None
     tool: ToolCall | None
     event: Event | None
+    issuer: LlmCall | None = None  # a tool's: the LLM call that asked for it
 
 
 def _items(s: Session) -> dict[int | None, list[_Item]]:
-    """Each prompt's LLM calls, tool calls and turn events in time order (a tool at its end)."""
+    """Each prompt's LLM calls, tool calls and turn events in the log's order, each tool right
+    after the LLM call that asked for it (Claude writes the call first, Codex closes it with a
+    token count after the tool's request), timed at its result."""
     by: dict[int | None, list[_Item]] = {}
+    calls: dict[int | None, list[LlmCall]] = {}
     for c in s.llm_calls:
-        by.setdefault(c.prompt_index, []).append(_Item(_when(c.timestamp), c.line, c, None, None))
+        calls.setdefault(c.prompt_index, []).append(c)
+        by.setdefault(c.prompt_index, []).append(
+            _Item(_when(c.timestamp), float(c.line), c, None, None)
+        )
+    codex = s.agent.value == "codex"
     for t in s.tool_calls:
+        mine = calls.get(t.prompt_index, [])
+        if codex:
+            issuer = next((c for c in mine if c.line >= t.line), None)
+        else:
+            issuer = next((c for c in reversed(mine) if c.line <= t.line), None)
+        pos = (issuer.line if issuer is not None else t.line) + 0.5
         by.setdefault(t.prompt_index, []).append(
-            _Item(_when(t.end or t.timestamp), t.line, None, t, None)
+            _Item(_when(t.end or t.timestamp), pos, None, t, None, issuer)
         )
     for e in s.events:
-        by.setdefault(e.prompt_index, []).append(_Item(_when(e.timestamp), e.line, None, None, e))
+        by.setdefault(e.prompt_index, []).append(
+            _Item(_when(e.timestamp), float(e.line), None, None, e)
+        )
     for items in by.values():
-        # by line: the log's own order (a tool's end comes later in the file as its result)
-        items.sort(key=lambda it: it.line)
+        items.sort(key=lambda it: it.pos)
     return by
 
 
-def _edits(tools: list[ToolCall]) -> Counter[str]:
+def edits_per_file(tools: list[ToolCall]) -> Counter[str]:
+    """How many write calls named each file (a call naming a file twice counts once)."""
     out: Counter[str] = Counter()
     for t in tools:
         if t.effect == "write":
@@ -204,6 +220,12 @@ class _Walk:
                 churn = churn or self.edits[path] >= CHURN_EDITS
         if churn:
             self.give("churn", it, span)
+            # the LLM call that asked for the edit is churn too, when nothing else took it
+            for k, (pit, pspan) in enumerate(self.pending):
+                if it.issuer is not None and pit.call is it.issuer:
+                    self.give("churn", pit, pspan)
+                    del self.pending[k]
+                    break
         else:
             self.pending.append((it, span))
 
@@ -216,7 +238,7 @@ def session_outcomes(s: Session) -> SessionOutcomes:
     prompt_time = {p.index: _when(p.timestamp) for p in s.prompts}
     for pi, items in _items(s).items():
         o = PromptOutcome()
-        edits = _edits([it.tool for it in items if it.tool is not None])
+        edits = edits_per_file([it.tool for it in items if it.tool is not None])
         o.edited = frozenset(edits)
         o.max_edits_per_file = max(edits.values(), default=0)
         o.churn_files = sum(1 for n in edits.values() if n >= CHURN_EDITS)
