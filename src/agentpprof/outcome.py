@@ -74,6 +74,7 @@ CallRef = tuple[str, int]  # ("llm" | "tool", index in the session's list)
 @dataclass(slots=True)
 class SessionOutcomes:
     prompts: dict[int, PromptOutcome] = field(default_factory=dict)
+    before: PromptOutcome | None = None  # the work before the first prompt (sub-agents, resumes)
     friction: dict[tuple[int | None, FrictionKind], tuple[float, int]] = field(
         default_factory=dict
     )  # (prompt index, kind) -> (US dollars, ms)
@@ -265,6 +266,8 @@ def session_outcomes(s: Session) -> SessionOutcomes:
                 o.recovery_ms += int(ms)
         if pi is not None:
             out.prompts[pi] = o
+        else:
+            out.before = o
     for p in s.prompts:
         out.prompts.setdefault(p.index, PromptOutcome())
     order = sorted(out.prompts)
