@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from msgspec.structs import replace
 
@@ -39,6 +39,8 @@ class Where:
     key: str
     value: str
     regex: re.Pattern[str] | None  # KEY~REGEX; None for KEY=VALUE (exact)
+    # each distinct value is tested once (tags and models repeat across thousands of calls)
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.key}{'~' if self.regex else '='}{self.value}"
@@ -46,9 +48,12 @@ class Where:
     def match(self, value: str | None) -> bool:
         if value is None:
             return False
-        if self.regex is not None:
-            return self.regex.search(value) is not None
-        return value == self.value
+        if self.regex is None:
+            return value == self.value
+        hit = self._seen.get(value)
+        if hit is None:
+            hit = self._seen[value] = self.regex.search(value) is not None
+        return hit
 
     def any(self, values: Iterable[str | None]) -> bool:
         return any(self.match(v) for v in values)
@@ -105,6 +110,8 @@ class _Session:
         self.models: dict[int | None, set[str]] = {}
         for c in s.llm_calls:
             self.models.setdefault(c.prompt_index, set()).update(model_names(c.model))
+        self._work: dict[int | None, bool] = {}
+        self._calls: dict[tuple[int | None, str, str], bool] = {}
 
     def common(self, f: Where, pi: int | None) -> bool:
         s = self.s
@@ -121,23 +128,32 @@ class _Session:
         return True
 
     def call(self, c: LlmCall) -> bool:
+        # decided once per (prompt, call word, model): the answer depends on nothing else
+        key = (c.prompt_index, self.tags.call(self.si, c.index), c.model)
+        ok = self._calls.get(key)
+        if ok is None:
+            ok = self._calls[key] = self._call_of(*key)
+        return ok
+
+    def _call_of(self, pi: int | None, word: str, model: str) -> bool:
         for f in self.filters:
             if f.key == "tag":
-                words = (
-                    self.stag,
-                    self.tags.prompt(self.si, c.prompt_index),
-                    self.tags.call(self.si, c.index),
-                )
-                ok = f.any(words)
+                ok = f.any((self.stag, self.tags.prompt(self.si, pi), word))
             elif f.key == "model":
-                ok = f.any(model_names(c.model))
+                ok = f.any(model_names(model))
             else:
-                ok = self.common(f, c.prompt_index)
+                ok = self.common(f, pi)
             if not ok:
                 return False
         return True
 
     def work(self, pi: int | None) -> bool:
+        ok = self._work.get(pi)
+        if ok is None:
+            ok = self._work[pi] = self._work_of(pi)
+        return ok
+
+    def _work_of(self, pi: int | None) -> bool:
         for f in self.filters:
             if f.key == "tag":
                 ok = f.any((self.stag, self.tags.prompt(self.si, pi)))
@@ -159,31 +175,55 @@ def apply_where(
 ) -> Filtered:
     if not filters:
         return Filtered(sessions, tags, outcomes)
-    kept: list[Session] = []
-    kept_outcomes: list[SessionOutcomes] = []
-    new_tags = Tags()
-    refs_of: dict[int, list[tuple[str, int, int]]] = {}
-    for ref in tags.words:
-        refs_of.setdefault(ref[1], []).append(ref)
+    plan: list[tuple[int, Session, bool]] = []  # (old index, session, kept whole)
     for si, s in enumerate(sessions):
-        so = outcomes[si]
-        m = _Session(filters, s, si, tags, so, project)
+        m = _Session(filters, s, si, tags, outcomes[si], project)
         calls = [c for c in s.llm_calls if m.call(c)]
         tools = [t for t in s.tool_calls if m.work(t.prompt_index)]
         used = {c.prompt_index for c in calls} | {t.prompt_index for t in tools}
         prompts = [p for p in s.prompts if p.index in used or m.work(p.index)]
         if not (calls or tools or prompts):
             continue
+        whole = len(calls) == len(s.llm_calls) and len(tools) == len(s.tool_calls)
+        if whole and len(prompts) == len(s.prompts):
+            plan.append((si, s, True))
+            continue
         keep = {p.index for p in prompts} | used
         events = [e for e in s.events if e.prompt_index in keep]
+        part = replace(s, llm_calls=calls, tool_calls=tools, prompts=prompts, events=events)
+        plan.append((si, part, False))
+    if len(plan) == len(sessions) and all(whole for _si, _s, whole in plan):
+        return Filtered(sessions, tags, outcomes)  # everything matched: nothing to copy
+    return _renumber(plan, tags, outcomes)
+
+
+def _renumber(
+    plan: list[tuple[int, Session, bool]], tags: Tags, outcomes: list[SessionOutcomes]
+) -> Filtered:
+    """The kept sessions, numbered anew, with their tags and outcomes (a partly kept
+    session's friction only of the prompts it keeps)."""
+    kept: list[Session] = []
+    kept_outcomes: list[SessionOutcomes] = []
+    new_tags = Tags()
+    refs_of: dict[int, list[tuple[str, int, int]]] = {}
+    for ref in tags.words:
+        refs_of.setdefault(ref[1], []).append(ref)
+    for si, s, whole in plan:
+        so = outcomes[si]
         ni = len(kept)
-        kept.append(replace(s, llm_calls=calls, tool_calls=tools, prompts=prompts, events=events))
-        kept_outcomes.append(
-            SessionOutcomes(
-                prompts=so.prompts,
-                friction={k: v for k, v in so.friction.items() if k[0] in keep},
+        kept.append(s)
+        if whole:
+            kept_outcomes.append(so)
+        else:
+            keep = {p.index for p in s.prompts} | {c.prompt_index for c in s.llm_calls}
+            keep |= {t.prompt_index for t in s.tool_calls}
+            kept_outcomes.append(
+                SessionOutcomes(
+                    prompts=so.prompts,
+                    before=so.before,
+                    friction={k: v for k, v in so.friction.items() if k[0] in keep},
+                )
             )
-        )
         for ref in refs_of.get(si, []):
             new_tags.set(
                 (ref[0], ni, ref[2]),

@@ -186,3 +186,46 @@ def test_waterfall_lanes_zoom_and_lane_focus(browser: Any, report: Path) -> None
     assert page.eval_on_selector(svg, "s => s.getAttribute('data-view')") == whole
     assert errors == []
     page.close()
+
+
+def test_outcomes_table_chart_and_friction_graph(browser: Any, report: Path) -> None:
+    page, errors = _open(browser, (report / "index.html").as_uri())
+    rows = page.locator("#outcome-table tbody tr")
+    assert rows.count() >= 2
+    assert page.locator("#outcome-chart svg.agentpprof-chart").count() == 1
+    # sortable: a click on "Prompts" orders the rows by it, a second click reverses
+    th = page.locator("#outcome-table th", has_text="Prompts")
+    th.click()
+    first = [int(x) for x in page.locator("#outcome-table tbody td:nth-child(2)").all_inner_texts()]
+    assert first == sorted(first, reverse=True)
+    th.click()
+    again = [int(x) for x in page.locator("#outcome-table tbody td:nth-child(2)").all_inner_texts()]
+    assert again == sorted(again)
+    # a tag's link highlights its prompt frames in the system and friction flame graphs
+    link = page.locator("#outcome-table a[data-focus]").first
+    tag = link.get_attribute("data-focus")
+    link.click()
+    page.wait_for_timeout(100)
+    value = page.input_value("input[data-search='system-flamegraph']")
+    assert value == f"^prompt:{tag}$"
+    matched = page.eval_on_selector("#system-flamegraph", "s => s.getAttribute('data-matched')")
+    assert matched is not None and float(matched) > 0
+    # the friction graph is drawn and zooms like the others
+    friction = page.locator("#friction-flamegraph g.f")
+    assert friction.count() >= 2
+    page.locator("#outcomes").screenshot(path=str(report / "outcomes.png"))
+    page.locator("div[data-flame='friction-flamegraph']").screenshot(
+        path=str(report / "friction.png")
+    )
+    assert errors == []
+    page.close()
+
+
+def test_filtered_report_shows_its_filter(browser: Any, tmp_path: Path, llama_url: str) -> None:
+    out = tmp_path / "filtered"
+    res = cli(*report_args(out, cached(1), "--llama-url", llama_url, "--where", "agent=codex"))
+    assert res.returncode == 0, res.stderr
+    page, errors = _open(browser, (out / "index.html").as_uri())
+    assert "--where agent=codex" in page.inner_text("#where-filter")
+    assert errors == []
+    page.close()
