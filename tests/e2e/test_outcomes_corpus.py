@@ -11,7 +11,7 @@ from typing import Any
 
 from agentpprof.outcome import edits_per_file, session_outcomes
 from agentpprof.parse import parse_session
-from tests.conftest import SHARED, needs_corpus
+from tests.conftest import RECENT, SHARED, needs_corpus, needs_recent
 
 EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
 EXIT = re.compile(r"^\s*(?:Error: )?Exit code (\d+)")
@@ -73,3 +73,20 @@ def test_failed_calls_and_edits_per_file_equal_an_independent_count() -> None:
         total_failed += ours
         total_edits += sum(got.values())
     assert total_failed > 20 and total_edits > 50  # the corpus has both, in numbers
+
+
+@needs_recent
+def test_the_recent_failed_turn_is_shown_failed() -> None:
+    """corpus-recent's 0.154.0 rollout: the turn fails (unauthorized), no usage; its one
+    prompt is `failed` with turn_failed, and the other two rollouts' prompts are not."""
+    files = sorted((RECENT / "codex").glob("*.jsonl"))
+    assert len(files) == 3
+    for path in files:
+        s = parse_session(path)
+        assert s.warnings == []
+        so = session_outcomes(s)
+        failed = [o for o in so.prompts.values() if o.turn_failed]
+        if "quickque" in path.name:
+            assert [o.outcome for o in failed] == ["failed"] and len(so.prompts) == 1
+        else:
+            assert failed == []

@@ -237,7 +237,7 @@ def test_tag_confidence_reaches_the_report_and_the_dashboard(tmp_path: Path) -> 
     by = {c["kind"]: c for c in rep["summary"]["tag_confidence"]}
     assert set(by) == {"session", "prompt"} and by["prompt"]["median"] == pytest.approx(0.3)
     html = (tmp_path / "index.html").read_text()
-    assert 'id="confidence-card"' in html and 'title="confidence 0.20"' in html
+    assert 'id="confidence-card"' in html and 'confidence 0.20"' in html
 
 
 def test_hostile_names_keep_html_and_svg_valid(tmp_path: Path) -> None:
