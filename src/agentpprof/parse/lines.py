@@ -18,7 +18,7 @@ from agentpprof.records import ParseWarning
 
 EMPTY_RAW = msgspec.Raw()
 MAX_LINE_BYTES = 64 * 1024 * 1024
-WHOLE_FILE_BYTES = 256 * 1024 * 1024
+WHOLE_FILE_BYTES = 16 * 1024 * 1024  # larger files stream: peak memory ~ the longest line
 MAX_WARNINGS_PER_FILE = 50
 
 T = TypeVar("T")
