@@ -4,7 +4,7 @@ Parses every session of ../shared/corpus once, gives it fixed tags (timing only:
 is not measured), then times, best of N interleaved runs: outcomes + fold (what every report
 does) against outcomes + --where + fold, for a filter that keeps everything (the worst case:
 every call is tested and kept) and for a narrow one. Usage:
-  python benchmarks/where_speed.py [--runs 7]
+  python benchmarks/where_speed.py [--runs 7] [--copies 10]
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ def best(fn: Callable[[], object], runs: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--copies", type=int, default=10, help="the corpus this many times")
     args = ap.parse_args()
     files = sorted(CORPUS.glob("*/*.jsonl"))
     if not files:
         print(f"no corpus under {CORPUS}", file=sys.stderr)
         return 1
-    sessions = parse_sessions([(f, f.name, None) for f in files], "/", workers=1)
+    refs = [(f, f"{f.name}#{i}", None) for i in range(args.copies) for f in files]
+    sessions = parse_sessions(refs, "/", workers=1)
     tags = Tags()
     for i, s in enumerate(sessions):
         tags.set(("session", i, -1), WORDS[i % len(WORDS)], "bench")

@@ -112,6 +112,7 @@ class _Session:
             self.models.setdefault(c.prompt_index, set()).update(model_names(c.model))
         self._work: dict[int | None, bool] = {}
         self._calls: dict[tuple[int | None, str, str], bool] = {}
+        self.by_model = any(f.key == "model" for f in filters)
 
     def common(self, f: Where, pi: int | None) -> bool:
         s = self.s
@@ -128,7 +129,11 @@ class _Session:
         return True
 
     def call(self, c: LlmCall) -> bool:
-        # decided once per (prompt, call word, model): the answer depends on nothing else
+        # a call matches whatever its prompt's work matches (its words are a superset of the
+        # prompt's), unless a model filter asks for its own model
+        if not self.by_model and self.work(c.prompt_index):
+            return True
+        # else decided once per (prompt, call word, model): the answer depends on nothing else
         key = (c.prompt_index, self.tags.call(self.si, c.index), c.model)
         ok = self._calls.get(key)
         if ok is None:
@@ -180,13 +185,13 @@ def apply_where(
         m = _Session(filters, s, si, tags, outcomes[si], project)
         calls = [c for c in s.llm_calls if m.call(c)]
         tools = [t for t in s.tool_calls if m.work(t.prompt_index)]
+        whole = len(calls) == len(s.llm_calls) and len(tools) == len(s.tool_calls)
+        if whole and all(m.work(p.index) for p in s.prompts):
+            plan.append((si, s, True))
+            continue
         used = {c.prompt_index for c in calls} | {t.prompt_index for t in tools}
         prompts = [p for p in s.prompts if p.index in used or m.work(p.index)]
         if not (calls or tools or prompts):
-            continue
-        whole = len(calls) == len(s.llm_calls) and len(tools) == len(s.tool_calls)
-        if whole and len(prompts) == len(s.prompts):
-            plan.append((si, s, True))
             continue
         keep = {p.index for p in prompts} | used
         events = [e for e in s.events if e.prompt_index in keep]
