@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agentpprof.agentsight import correlate, load_snapshot
-from agentpprof.fold import fold_sessions
-from agentpprof.parse import parse_session
-from agentpprof.tags import Tags
+from agentpprof.profile.agentsight import correlate, load_snapshot
+from agentpprof.profile.fold import fold_sessions
+from agentpprof.sources.parse import parse_session
+from agentpprof.tagging.tags import Tags
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PROGRAMS = ["pytest", "cargo", "git", "npm", "rg", "make", "go", "python3"]

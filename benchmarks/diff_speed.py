@@ -19,8 +19,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from agentpprof.diff import run_diff
-from agentpprof.fold import (
+from agentpprof.output.diff import run_diff
+from agentpprof.profile.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
     folded_text,

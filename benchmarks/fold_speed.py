@@ -15,13 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentpprof.fold import fold_sessions
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import Inputs, Project, TaggerStats
-from agentpprof.parse import parse_sessions
 from agentpprof.pipeline import write_profiles
-from agentpprof.summary import build_report
-from agentpprof.tags import Tags
+from agentpprof.profile.fold import fold_sessions
+from agentpprof.profile.summary import build_report
+from agentpprof.sources.parse import parse_sessions
+from agentpprof.tagging.tags import Tags
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared")) / "corpus"

@@ -25,10 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agentpprof.discover import DiscoverOptions
-from agentpprof.llama import LlamaServer
 from agentpprof.pipeline import ReportOptions, run_report
-from agentpprof.provision import ensure_default_model, find_llama_server
+from agentpprof.sources.discover import DiscoverOptions
+from agentpprof.tagging.llama import LlamaServer
+from agentpprof.tagging.provision import ensure_default_model, find_llama_server
 
 
 def run(urls: list[str], files: list[Path]) -> dict[str, object]:
@@ -67,10 +67,10 @@ def client_ceiling(n: int, files: list[Path]) -> dict[str, object]:
     import asyncio
     import time
 
-    from agentpprof.cache import TagCache
-    from agentpprof.parse import parse_sessions
-    from agentpprof.pool import Endpoint, Pool
-    from agentpprof.tag import LlamaBackend, collect_fragments, tag_fragments
+    from agentpprof.sources.parse import parse_sessions
+    from agentpprof.tagging.cache import TagCache
+    from agentpprof.tagging.pool import Endpoint, Pool
+    from agentpprof.tagging.tag import LlamaBackend, collect_fragments, tag_fragments
 
     sessions = parse_sessions([(f, str(f), None) for f in files], "/")
     frags = collect_fragments(sessions, True)

@@ -14,18 +14,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from agentpprof.fold import (
+from agentpprof.models import Inputs, Project, TaggerStats
+from agentpprof.output.render import render_all
+from agentpprof.pipeline import folded_files
+from agentpprof.profile.fold import (
     SYSTEM_PROJECTIONS,
     TOKEN_PROJECTIONS,
     Profiles,
     Stack,
     project_frames,
 )
-from agentpprof.models import Inputs, Project, TaggerStats
-from agentpprof.pipeline import folded_files
-from agentpprof.render import render_all
-from agentpprof.summary import build_report
-from agentpprof.tags import Tags
+from agentpprof.profile.summary import build_report
+from agentpprof.tagging.tags import Tags
 
 WORDS = [
     "testing",

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from agentpprof.eval import evaluate
-from agentpprof.llama import LlamaClient
+from agentpprof.tagging.eval import evaluate
+from agentpprof.tagging.llama import LlamaClient
 
 
 async def main() -> int:

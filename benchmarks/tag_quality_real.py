@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentpprof.eval import tag_uncached
-from agentpprof.evalset import SPLITS, load_labels, resolve, score, split_sha256
-from agentpprof.llama import LlamaClient
-from agentpprof.prompt import clean_fragment
-from agentpprof.records import LlmCall, Prompt, Session
-from agentpprof.tag import GRAMMAR, LlamaBackend
-from agentpprof.words import normalise
+from agentpprof.sources.records import LlmCall, Prompt, Session
+from agentpprof.tagging.eval import tag_uncached
+from agentpprof.tagging.evalset import SPLITS, load_labels, resolve, score, split_sha256
+from agentpprof.tagging.llama import LlamaClient
+from agentpprof.tagging.prompt import clean_fragment
+from agentpprof.tagging.tag import GRAMMAR, LlamaBackend
+from agentpprof.tagging.words import normalise
 
 BASELINE_SHOTS = (
     ("Fix the failing unit tests in the parser module", "testing"),

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from agentpprof.parse import parse_session
-from agentpprof.prompt import render
-from agentpprof.tag import N_PROBS, collect_fragments
+from agentpprof.sources.parse import parse_session
+from agentpprof.tagging.prompt import render
+from agentpprof.tagging.tag import N_PROBS, collect_fragments
 
 
 async def direct(url: str, prompts: list[str], concurrency: int) -> float:

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agentpprof.fold import fold_sessions
-from agentpprof.outcome import all_outcomes
-from agentpprof.parse import parse_sessions
-from agentpprof.tags import Tags
-from agentpprof.where import apply_where, parse_where
+from agentpprof.profile.fold import fold_sessions
+from agentpprof.profile.outcome import all_outcomes
+from agentpprof.profile.where import apply_where, parse_where
+from agentpprof.sources.parse import parse_sessions
+from agentpprof.tagging.tags import Tags
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared")) / "corpus"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.fold import Stack, parse_stack, stack_text
-from agentpprof.records import Session
-from agentpprof.tag import Answer
-from agentpprof.tags import Tags
+from agentpprof.profile.fold import Stack, parse_stack, stack_text
+from agentpprof.sources.records import Session
+from agentpprof.tagging.tag import Answer
+from agentpprof.tagging.tags import Tags
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))

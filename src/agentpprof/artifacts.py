@@ -82,15 +82,25 @@ PROJECTION_FLAMES: tuple[Flame, ...] = (
     ),
 )
 FLAMES = MAIN_FLAMES + PROJECTION_FLAMES
+PROMPT_TAGS_SVG = "prompt-tags.svg"
+SESSION_TAGS_SVG = "session-tags.svg"
+LLM_TAGS_SVG = "llm-tags.svg"
+COST_TAGS_SVG = "cost-tags.svg"
+OUTCOME_TAGS_SVG = "outcome-tags.svg"
+COMMANDS_SVG = "command-bars.svg"
+TIMELINE_SVG = "timeline.svg"
 CHARTS = (
-    "prompt-tags.svg",
-    "session-tags.svg",
-    "llm-tags.svg",
-    "cost-tags.svg",
-    "outcome-tags.svg",
-    "command-bars.svg",
-    "timeline.svg",
+    PROMPT_TAGS_SVG,
+    SESSION_TAGS_SVG,
+    LLM_TAGS_SVG,
+    COST_TAGS_SVG,
+    OUTCOME_TAGS_SVG,
+    COMMANDS_SVG,
+    TIMELINE_SVG,
 )
+# what `agentpprof diff` writes beside its differential profiles
+DIFF_DASHBOARD = "diff.html"
+DIFF_JSON = "diff.json"
 REPORT_JSON = "agentpprof.json"
 TAG_CACHE = "tags.json"
 TRACE = "timeline.trace.json"

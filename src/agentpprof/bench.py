@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agentpprof import __version__, defaults
-from agentpprof.cache import TagCache
-from agentpprof.catalog import find
 from agentpprof.errors import AgentpprofError, TaggingError
-from agentpprof.eval import evaluate, evaluate_real
-from agentpprof.evalset import split_sha256
-from agentpprof.llama import LlamaClient, LlamaServer
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
-from agentpprof.prompt import Vocabulary, clean_fragment
-from agentpprof.provision import known_or_path
-from agentpprof.tag import Fragment, LlamaBackend, tag_one
+from agentpprof.tagging.cache import TagCache
+from agentpprof.tagging.catalog import find
+from agentpprof.tagging.eval import evaluate, evaluate_real
+from agentpprof.tagging.evalset import split_sha256
+from agentpprof.tagging.llama import LlamaClient, LlamaServer
+from agentpprof.tagging.prompt import Vocabulary, clean_fragment
+from agentpprof.tagging.provision import known_or_path
+from agentpprof.tagging.tag import Fragment, LlamaBackend, tag_one
 
 DEFAULT_FRAGMENTS = (
     "Fix the failing Rust tests in the collector crate and rerun cargo test",
@@ -237,7 +237,7 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
 
 def quality_latency_svg(result: BenchResult) -> str:
     """Quality (hit rate) against mean latency, one dot per model (templates/bench.svg.j2)."""
-    from agentpprof.templates import get_env
+    from agentpprof.output.templates import get_env
 
     width, height, left, bottom, top, right = 640, 360, 60, 50, 40, 30
     ok = [m for m in result.models if m.ok and m.latency is not None]

@@ -22,8 +22,8 @@ from agentpprof.errors import AgentpprofError, StrictWarningsError
 
 if TYPE_CHECKING:
     from agentpprof.inventory import InventoryRow
-    from agentpprof.prompt import Vocabulary
-    from agentpprof.timerange import TimeRange
+    from agentpprof.sources.timerange import TimeRange
+    from agentpprof.tagging.prompt import Vocabulary
 
 app = typer.Typer(
     name="agentpprof",
@@ -121,7 +121,7 @@ WhereOpt = Annotated[
 
 def _where(items: list[str] | None, frames_only: bool = False) -> list[Any]:
     """--where parsed (where.Where), or a usage error (exit 2)."""
-    from agentpprof.where import FRAME_KEYS, KEYS, WhereError, parse_where
+    from agentpprof.profile.where import FRAME_KEYS, KEYS, WhereError, parse_where
 
     try:
         return list(parse_where(items or [], FRAME_KEYS if frames_only else KEYS))
@@ -167,7 +167,7 @@ def _discover_opts(
     since: str | None = None,
     until: str | None = None,
 ) -> object:
-    from agentpprof.discover import DiscoverOptions
+    from agentpprof.sources.discover import DiscoverOptions
 
     return DiscoverOptions(
         project_root=project_root,
@@ -182,7 +182,7 @@ def _discover_opts(
 
 def _time_range(since: str | None, until: str | None) -> TimeRange:
     """--since/--until checked at once: a bad value is a usage error (exit 2)."""
-    from agentpprof.timerange import TimeRange, parse_when
+    from agentpprof.sources.timerange import TimeRange, parse_when
 
     bounds = []
     for name, value, end in (("--since", since, False), ("--until", until, True)):
@@ -234,8 +234,8 @@ def sessions(
     debug: Debug = False,
 ) -> None:
     """List the sessions a report would profile, with counts and token totals (no LLM)."""
-    from agentpprof.discover import DiscoverOptions
     from agentpprof.inventory import encode_json, inventory
+    from agentpprof.sources.discover import DiscoverOptions
 
     opts = _discover_opts(
         project_root, session_file, claude_root, codex_root, scan_files, max_sessions, since, until
@@ -503,9 +503,10 @@ def report(
     debug: Debug = False,
 ) -> None:
     """Discover, parse and tag sessions, then write profiles, flame graphs and index.html."""
+    from agentpprof.artifacts import TAG_CACHE
     from agentpprof.console import setup_logging
-    from agentpprof.discover import DiscoverOptions
-    from agentpprof.pipeline import ReportOptions, run_report
+    from agentpprof.pipeline import ReportOptions, run_report, run_summary
+    from agentpprof.sources.discover import DiscoverOptions
 
     setup_logging(verbose)
     tag_calls = _bool(tag_llm_calls) and not no_tag_llm_calls
@@ -547,45 +548,26 @@ def report(
 
         err.print(
             f"interrupted: every tag obtained so far is kept in "
-            f"{opts.out / 'tags.json'}; run the same command again to continue",
+            f"{opts.out / TAG_CACHE}; run the same command again to continue",
             highlight=False,
         )
         raise typer.Exit(130) from None
-    summary = {
-        "status": "ok",
-        "out": str(opts.out),
-        "dashboard": str(opts.out / "index.html"),
-        "agentpprof_json": str(opts.out / "agentpprof.json"),
-        "tags_json": str(opts.out / "tags.json"),
-        "sessions": rep.summary.totals.sessions,
-        "prompts": rep.summary.totals.prompts,
-        "llm_calls": rep.summary.totals.llm_calls,
-        "tool_calls": rep.summary.totals.tool_calls,
-        "tokens": rep.summary.totals.tokens.total,
-        "system_unique_stacks": rep.summary.system.unique_stacks,
-        "llm_tag_calls": rep.llm_tagger.llm_calls,
-        "cache_hits": rep.llm_tagger.cache_hits,
-        "tagging_seconds": rep.llm_tagger.seconds,
-        "cost_usd": rep.summary.cost.total_usd,
-        "cost_complete": rep.summary.cost.complete,
-        "agent_time_ms": rep.summary.time.tool_ms + rep.summary.time.llm_ms,
-        "wait_ms": rep.summary.time.wait_ms,
-    }
+    summary = run_summary(opts.out, rep)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(json.dumps(summary.model_dump(), indent=2))
     else:
         from agentpprof.console import err
 
         t = rep.llm_tagger
         err.print(
-            f"profiled {summary['sessions']} sessions, {summary['prompts']} prompts, "
-            f"{summary['llm_calls']} LLM calls, {summary['tool_calls']} tool events, "
-            f"{summary['tokens']:,} tokens; tagger: {t.llm_calls} LLM calls, "
+            f"profiled {summary.sessions} sessions, {summary.prompts} prompts, "
+            f"{summary.llm_calls} LLM calls, {summary.tool_calls} tool events, "
+            f"{summary.tokens:,} tokens; tagger: {t.llm_calls} LLM calls, "
             f"{t.cache_hits} cache hits in {t.seconds:.1f} s "
             f"({t.tags_per_second:.1f} tags/s)",
             highlight=False,
         )
-        typer.echo(str(opts.out / "index.html"))
+        typer.echo(summary.dashboard)
     _report_warnings(rep.warnings, verbose, strict)
 
 
@@ -654,7 +636,7 @@ def setup(
     """Build (once) or find llama-server and assemble a model (the default one unless --model
     names others). Idempotent: a second run checks and returns."""
     from agentpprof.console import err
-    from agentpprof.provision import known_models, setup_all
+    from agentpprof.tagging.provision import known_models, setup_all
 
     if list_models:
         rows = known_models()
@@ -708,8 +690,8 @@ def serve(
 
     from agentpprof.console import err
     from agentpprof.errors import LlamaServerError
-    from agentpprof.llama import LlamaServer
-    from agentpprof.provision import find_llama_server, resolve_model
+    from agentpprof.tagging.llama import LlamaServer
+    from agentpprof.tagging.provision import find_llama_server, resolve_model
 
     binary = find_llama_server(llama_server)
     if binary is None:
@@ -737,7 +719,7 @@ def render(
     debug: Debug = False,
 ) -> None:
     """Rebuild every SVG and index.html from agentpprof.json and the folded files."""
-    from agentpprof.render import rerender
+    from agentpprof.output.render import rerender
 
     typer.echo(str(rerender(out)))
 
@@ -778,7 +760,7 @@ def diff(
 ) -> None:
     """Compare two reports: two-column folded, pprof -diff_base and red/blue flame graphs."""
     from agentpprof.console import err
-    from agentpprof.diff import run_diff
+    from agentpprof.output.diff import run_diff
 
     filters = _where(where, frames_only=True)
     result = run_diff(base, new, out, normalize=normalize, where=filters)
@@ -793,7 +775,7 @@ def diff(
                 f"({p.delta:+,}; {p.stacks_changed} stacks changed)",
                 highlight=False,
             )
-        typer.echo(str(out / "diff.html"))
+        typer.echo(str(out / result.artifacts["dashboard"]))
 
 
 @app.command()
@@ -888,7 +870,7 @@ def bench(
     from agentpprof.console import err
     from agentpprof.errors import LlamaServerError
     from agentpprof.fsutil import write_atomic
-    from agentpprof.provision import find_llama_server
+    from agentpprof.tagging.provision import find_llama_server
 
     binary = find_llama_server(llama_server)
     if binary is None:

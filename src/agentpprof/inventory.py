@@ -12,22 +12,22 @@ from pathlib import Path
 
 import msgspec
 
-from agentpprof.cost import session_cost
-from agentpprof.discover import (
+from agentpprof.parallel import file_size, pmap
+from agentpprof.privacy import display_path
+from agentpprof.profile.cost import session_cost
+from agentpprof.sources.discover import (
     DiscoverOptions,
     Probe,
     SessionRef,
     discover_from,
-    display_path,
     may_keep,
     probe,
     scan,
     select,
 )
-from agentpprof.parallel import file_size, pmap
-from agentpprof.parse import map_sessions, parse_session
-from agentpprof.records import Session
-from agentpprof.timerange import ALL_TIME, TimeRange, clip_session
+from agentpprof.sources.parse import map_sessions, parse_session
+from agentpprof.sources.records import Session
+from agentpprof.sources.timerange import ALL_TIME, TimeRange, clip_session
 
 
 class InventoryTokens(msgspec.Struct, forbid_unknown_fields=True):

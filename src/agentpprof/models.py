@@ -12,11 +12,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Model(BaseModel):
+class Contract(BaseModel):
+    """The base of every JSON contract model (agentpprof.json, diff.json, benchmarks.json):
+    unknown fields are an error."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class TokenCounts(_Model):
+class TokenCounts(Contract):
     input: int = 0
     cache_read: int = 0
     cache_write: int = 0
@@ -32,12 +35,12 @@ CONFIDENCE = (
 )
 
 
-class Project(_Model):
+class Project(Contract):
     name: str
     root: str = Field(description="project root with the home directory shown as ~")
 
 
-class Inputs(_Model):
+class Inputs(Contract):
     claude_root: str
     codex_root: str
     session_files: list[str]
@@ -67,7 +70,7 @@ class Inputs(_Model):
         )
 
 
-class EndpointStats(_Model):
+class EndpointStats(Contract):
     base_url: str
     model: str
     capacity: int = Field(description="requests in flight at most (server slots or --concurrency)")
@@ -80,7 +83,7 @@ class EndpointStats(_Model):
     error: str = ""
 
 
-class TaggerStats(_Model):
+class TaggerStats(Contract):
     provider: str
     base_url: str
     model: str
@@ -115,7 +118,30 @@ class TaggerStats(_Model):
         )
 
 
-class OutcomeFacts(_Model):
+class RunSummary(Contract):
+    """What ``agentpprof report --json`` prints: where the files are and the headline numbers."""
+
+    status: Literal["ok"] = "ok"
+    out: str
+    dashboard: str
+    agentpprof_json: str
+    tags_json: str
+    sessions: int
+    prompts: int
+    llm_calls: int
+    tool_calls: int
+    tokens: int
+    system_unique_stacks: int
+    llm_tag_calls: int
+    cache_hits: int
+    tagging_seconds: float
+    cost_usd: float
+    cost_complete: bool
+    agent_time_ms: int
+    wait_ms: int
+
+
+class OutcomeFacts(Contract):
     """What a prompt's work achieved, counted from the log (docs/outcomes.md)."""
 
     outcome: str = Field(description="oneshot, failed, retried, reworked or none")
@@ -138,7 +164,7 @@ class OutcomeFacts(_Model):
     recovery_ms: int
 
 
-class OutcomeByTag(_Model):
+class OutcomeByTag(Contract):
     tag: str
     prompts: int
     one_shot_rate: float
@@ -152,7 +178,7 @@ class OutcomeByTag(_Model):
     recovery_ms: int
 
 
-class PromptRow(_Model):
+class PromptRow(Contract):
     index: int
     line: int
     timestamp: str | None
@@ -166,7 +192,7 @@ class PromptRow(_Model):
     outcome: OutcomeFacts | None = Field(default=None, description="null in older reports")
 
 
-class LlmCallColumns(_Model):
+class LlmCallColumns(Contract):
     """The session's LLM calls, column by column (compact: reports hold tens of thousands)."""
 
     index: list[int]
@@ -185,7 +211,7 @@ class LlmCallColumns(_Model):
     )
 
 
-class SessionTime(_Model):
+class SessionTime(Contract):
     wall_ms: int = Field(description="the session's end - start (its own clock)")
     tool_ms: int = Field(description="tools running (parallel tools share the time)")
     llm_ms: int = Field(description="from the event before each LLM response to the response")
@@ -199,7 +225,7 @@ class SessionTime(_Model):
     )
 
 
-class SessionRow(_Model):
+class SessionRow(Contract):
     key: str = Field(description="stable short id of this session in the report")
     agent: str
     session_id: str
@@ -237,12 +263,12 @@ class SessionRow(_Model):
     title: str | None = None
 
 
-class StackWeight(_Model):
+class StackWeight(Contract):
     stack: str
     weight: int
 
 
-class StackSummary(_Model):
+class StackSummary(Contract):
     file: str
     total_weight: int
     unique_stacks: int
@@ -251,13 +277,13 @@ class StackSummary(_Model):
     top: list[StackWeight]
 
 
-class TagCount(_Model):
+class TagCount(Contract):
     tag: str
     count: int
     tokens: int = 0
 
 
-class CommandCount(_Model):
+class CommandCount(Contract):
     agent: str
     tool: str
     command: str
@@ -266,7 +292,7 @@ class CommandCount(_Model):
     count: int
 
 
-class DayCount(_Model):
+class DayCount(Contract):
     date: str
     sessions: int
     prompts: int
@@ -275,19 +301,19 @@ class DayCount(_Model):
     tokens: int
 
 
-class Variant(_Model):
+class Variant(Contract):
     semantic: str
     weight: int
 
 
-class MixedBucketModel(_Model):
+class MixedBucketModel(Contract):
     baseline_stack: str
     weight: int
     semantic_variant_count: int
     top_semantic_variants: list[Variant]
 
 
-class MixingModel(_Model):
+class MixingModel(Contract):
     kind: Literal["nonsemantic", "flat"]
     total_weight: int
     baseline_buckets: int
@@ -297,12 +323,12 @@ class MixingModel(_Model):
     examples: list[MixedBucketModel]
 
 
-class TagCost(_Model):
+class TagCost(Contract):
     tag: str
     usd: float
 
 
-class CostSummary(_Model):
+class CostSummary(Contract):
     """Defaults: a report written before prices existed (read by `render` and `diff`)."""
 
     total_usd: float = Field(default=0.0, description="US dollars of every priced LLM call")
@@ -319,7 +345,7 @@ class CostSummary(_Model):
     price_table: str = Field(default="", description="source and date of the price table")
 
 
-class TimeSummary(_Model):
+class TimeSummary(Contract):
     """Defaults: a report written before the time view (read by `render` and `diff`)."""
 
     wall_ms: int = 0
@@ -334,7 +360,7 @@ class TimeSummary(_Model):
     )
 
 
-class Totals(_Model):
+class Totals(Contract):
     sessions: int
     subagent_sessions: int
     prompts: int
@@ -343,7 +369,7 @@ class Totals(_Model):
     tokens: TokenCounts
 
 
-class TagConfidence(_Model):
+class TagConfidence(Contract):
     kind: str = Field(description="session, prompt or llm")
     tags: int = Field(description="tags of this kind with a confidence")
     p25: float
@@ -351,7 +377,7 @@ class TagConfidence(_Model):
     p75: float
 
 
-class Summary(_Model):
+class Summary(Contract):
     totals: Totals
     system: StackSummary
     token: StackSummary
@@ -376,7 +402,7 @@ class Summary(_Model):
     )
 
 
-class SnapshotRow(_Model):
+class SnapshotRow(Contract):
     file: str = Field(description="file name only")
     generated_at: str
     schema_version: int
@@ -384,14 +410,14 @@ class SnapshotRow(_Model):
     command_subtrees: int = Field(description="subtrees started by the agent's processes")
 
 
-class SessionMatch(_Model):
+class SessionMatch(Contract):
     key: str
     shell_calls: int
     matched: int
     rate: float
 
 
-class CorrelationModel(_Model):
+class CorrelationModel(Contract):
     snapshots: list[SnapshotRow]
     skew_ms: int = Field(
         description="clock difference allowed between the snapshot and the logs, either way"
@@ -412,7 +438,7 @@ class CorrelationModel(_Model):
     per_session: list[SessionMatch]
 
 
-class Report(_Model):
+class Report(Contract):
     schema_version: Literal[1] = 1
     generated_at: str
     agentpprof_version: str
@@ -429,13 +455,13 @@ class Report(_Model):
     )
 
 
-class BenchLatency(_Model):
+class BenchLatency(Contract):
     mean_ms: float
     p50_ms: float
     p95_ms: float
 
 
-class BenchFragment(_Model):
+class BenchFragment(Contract):
     fragment_id: str
     fragment_hash: str
     runs: int
@@ -446,14 +472,14 @@ class BenchFragment(_Model):
     preview: str | None = None
 
 
-class QualityCell(_Model):
+class QualityCell(Contract):
     n: int
     hits: int
     rate: float
     ci95: list[float]
 
 
-class BenchModel(_Model):
+class BenchModel(Contract):
     label: str
     path: str
     ok: bool
@@ -495,7 +521,7 @@ class BenchModel(_Model):
     )
 
 
-class BenchResult(_Model):
+class BenchResult(Contract):
     schema_version: Literal[1] = 1
     generated_at: str
     agentpprof_version: str

@@ -13,25 +13,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from agentpprof import defaults, render
-from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
-from agentpprof.artifacts import FILES, FOLDED, PPROF, REPORT_JSON, SPEEDSCOPE, TAG_CACHE, TRACE
-from agentpprof.cache import TagCache, TagStats
-from agentpprof.discover import DiscoverOptions, Discovery, discover_from, display_path
+from agentpprof import defaults
+from agentpprof.artifacts import (
+    DASHBOARD,
+    FILES,
+    FOLDED,
+    PPROF,
+    REPORT_JSON,
+    SPEEDSCOPE,
+    TAG_CACHE,
+    TRACE,
+)
 from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
-from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.fold import Profiles, Stack, fold_sessions, folded_text
 from agentpprof.fsutil import write_atomic
-from agentpprof.llama import DEFAULT_URL, LlamaServer
-from agentpprof.models import EndpointStats, Inputs, Project, Report, TaggerStats
-from agentpprof.outcome import all_outcomes
-from agentpprof.parse import parse_sessions
-from agentpprof.pool import open_pool
-from agentpprof.prompt import Vocabulary, version_for
-from agentpprof.provision import find_llama_server, resolve_model
-from agentpprof.records import Session
-from agentpprof.summary import build_report
-from agentpprof.tag import (
+from agentpprof.models import EndpointStats, Inputs, Project, Report, RunSummary, TaggerStats
+from agentpprof.output import render
+from agentpprof.output.export import pprof_bytes, speedscope_json
+from agentpprof.privacy import display_path
+from agentpprof.profile.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
+from agentpprof.profile.fold import Profiles, Stack, fold_sessions, folded_text
+from agentpprof.profile.outcome import all_outcomes
+from agentpprof.profile.summary import build_report
+from agentpprof.profile.timeline import build_timeline, trace_json
+from agentpprof.profile.where import Where, apply_where
+from agentpprof.sources.discover import DiscoverOptions, Discovery, discover_from
+from agentpprof.sources.parse import parse_sessions
+from agentpprof.sources.records import Session
+from agentpprof.sources.timerange import clip_sessions
+from agentpprof.tagging.cache import TagCache, TagStats
+from agentpprof.tagging.llama import DEFAULT_URL, LlamaServer
+from agentpprof.tagging.pool import open_pool
+from agentpprof.tagging.prompt import Vocabulary, version_for
+from agentpprof.tagging.provision import find_llama_server, resolve_model
+from agentpprof.tagging.tag import (
     Backend,
     CachedOnly,
     LlamaBackend,
@@ -40,10 +54,7 @@ from agentpprof.tag import (
     inherit_llm_tags,
     tag_fragments,
 )
-from agentpprof.tags import Tags
-from agentpprof.timeline import build_timeline, trace_json
-from agentpprof.timerange import clip_sessions
-from agentpprof.where import Where, apply_where
+from agentpprof.tagging.tags import Tags
 
 Log = Callable[[str], None]
 log = logging.getLogger("agentpprof")  # shown with -vv (debug) / -v (info)
@@ -269,6 +280,30 @@ def write_profiles(out: Path, profiles: Profiles) -> None:
         sample, comment = units[folded]
         title = comment if sample == "tokens" else f"{comment} ({sample})"
         write_atomic(out / name, speedscope_json(files[folded], title))
+
+
+def run_summary(out: Path, rep: Report) -> RunSummary:
+    """``report --json``: where the files are and the headline numbers."""
+    totals, tagger = rep.summary.totals, rep.llm_tagger
+    return RunSummary(
+        out=str(out),
+        dashboard=str(out / DASHBOARD),
+        agentpprof_json=str(out / REPORT_JSON),
+        tags_json=str(out / TAG_CACHE),
+        sessions=totals.sessions,
+        prompts=totals.prompts,
+        llm_calls=totals.llm_calls,
+        tool_calls=totals.tool_calls,
+        tokens=totals.tokens.total,
+        system_unique_stacks=rep.summary.system.unique_stacks,
+        llm_tag_calls=tagger.llm_calls,
+        cache_hits=tagger.cache_hits,
+        tagging_seconds=tagger.seconds,
+        cost_usd=rep.summary.cost.total_usd,
+        cost_complete=rep.summary.cost.complete,
+        agent_time_ms=rep.summary.time.tool_ms + rep.summary.time.llm_ms,
+        wait_ms=rep.summary.time.wait_ms,
+    )
 
 
 def run_report(

@@ -14,10 +14,10 @@ from typing import Any
 
 import msgspec
 
-from agentpprof.diff import DiffReport
 from agentpprof.inventory import InventoryRow
 from agentpprof.models import BenchResult, Report
-from agentpprof.tags import TagsFile
+from agentpprof.output.diff import DiffReport
+from agentpprof.tagging.tags import TagsFile
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "agentpprof.schema.json": lambda: Report.model_json_schema(),

@@ -20,9 +20,9 @@ from typing import NoReturn
 
 import pytest
 
-from agentpprof.catalog import DEFAULT_MODEL, TEST_MODEL, KnownModel
-from agentpprof.llama import LlamaServer
-from agentpprof.provision import ensure_model, find_llama_server
+from agentpprof.tagging.catalog import DEFAULT_MODEL, TEST_MODEL, KnownModel
+from agentpprof.tagging.llama import LlamaServer
+from agentpprof.tagging.provision import ensure_model, find_llama_server
 
 AGENTPPROF = [sys.executable, "-m", "agentpprof"]
 

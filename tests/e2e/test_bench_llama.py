@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.evalset import load_labels, split_sha256
+from agentpprof.tagging.evalset import load_labels, split_sha256
 from tests.conftest import EVAL_CORPUS, needs_eval_corpus
 from tests.e2e.conftest import cli, count_servers
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.cost import session_cost
-from agentpprof.parse import parse_session
+from agentpprof.profile.cost import session_cost
+from agentpprof.sources.parse import parse_session
 from tests.conftest import RECENT, corpus_files, needs_corpus, needs_recent
 from tests.e2e.conftest import npm_file
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.diff import parse_two_column, run_diff
-from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.fold import fold_sessions, folded_text, parse_stack
 from agentpprof.models import Inputs, Project, TaggerStats
-from agentpprof.summary import build_report
-from agentpprof.tags import Tags
+from agentpprof.output.diff import parse_two_column, run_diff
+from agentpprof.output.export import pprof_bytes, speedscope_json
+from agentpprof.profile.fold import fold_sessions, folded_text, parse_stack
+from agentpprof.profile.summary import build_report
+from agentpprof.tagging.tags import Tags
 from tests.conftest import stacks
 from tests.e2e.conftest import npm_file
 

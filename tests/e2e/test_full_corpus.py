@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agentpprof.fold import parse_folded
-from agentpprof.llama import free_port
-from agentpprof.parse import parse_session
+from agentpprof.profile.fold import parse_folded
+from agentpprof.sources.parse import parse_session
+from agentpprof.tagging.llama import free_port
 from tests.conftest import corpus_files, needs_corpus
 from tests.e2e.conftest import AGENTPPROF, cli, report_args
 from tests.e2e.test_report_llama import SYSTEM_RE, TOKEN_RE

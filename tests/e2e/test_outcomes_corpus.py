@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agentpprof.outcome import edits_per_file, session_outcomes
-from agentpprof.parse import parse_session
+from agentpprof.profile.outcome import edits_per_file, session_outcomes
+from agentpprof.sources.parse import parse_session
 from tests.conftest import RECENT, SHARED, needs_corpus, needs_recent
 
 EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}

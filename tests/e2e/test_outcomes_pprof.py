@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.fold import parse_folded
+from agentpprof.profile.fold import parse_folded
 from tests.conftest import SHARED, needs_corpus
 from tests.e2e.conftest import cli, report_args
 from tests.synth import cached

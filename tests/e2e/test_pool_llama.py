@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.discover import DiscoverOptions
 from agentpprof.errors import LlamaServerError
-from agentpprof.llama import LlamaServer
 from agentpprof.pipeline import NullHooks, ReportOptions, run_report
-from agentpprof.tag import collect_fragments
-from agentpprof.words import invalid_reason
+from agentpprof.sources.discover import DiscoverOptions
+from agentpprof.tagging.llama import LlamaServer
+from agentpprof.tagging.tag import collect_fragments
+from agentpprof.tagging.words import invalid_reason
 from tests.e2e.conftest import cli, report_args
 from tests.synth import cached
 
@@ -42,7 +42,7 @@ class KillAfter(NullHooks):
 
 
 def _distinct_fragments(files: tuple[Path, ...], root: Path) -> int:
-    from agentpprof.parse import parse_sessions
+    from agentpprof.sources.parse import parse_sessions
 
     sessions = parse_sessions([(f, str(f), None) for f in files], str(root))
     return len({(f.kind, f.text) for f in collect_fragments(sessions, True)})

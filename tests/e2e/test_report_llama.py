@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.fold import parse_folded
-from agentpprof.parse import parse_session
-from agentpprof.words import WORD_RE
+from agentpprof.profile.fold import parse_folded
+from agentpprof.sources.parse import parse_session
+from agentpprof.tagging.words import WORD_RE
 from tests.e2e.conftest import AGENTPPROF, TEST_MODEL_ARGS, cli, count_servers, report_args
 from tests.synth import cached
 
@@ -169,7 +169,7 @@ def _wait_for_first_tag(out: Path, timeout: float = 120) -> Path:
 def test_server_killed_mid_run_keeps_tags(
     tmp_path: Path, llama_binary: Path, test_model: Path
 ) -> None:
-    from agentpprof.llama import LlamaServer
+    from agentpprof.tagging.llama import LlamaServer
 
     server = LlamaServer(llama_binary, test_model)
     with server:

@@ -59,7 +59,7 @@ def test_wheel_installs_and_reports(tmp_path: Path, llama_binary: Path, test_mod
         [
             str(py),
             "-c",
-            "from agentpprof.evalset import load_labels, "
+            "from agentpprof.tagging.evalset import load_labels, "
             "split_sha256; print(len(load_labels('test')), split_sha256('test'))",
         ],
         capture_output=True,

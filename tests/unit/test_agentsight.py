@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agentpprof.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
 from agentpprof.cli import app
 from agentpprof.errors import AgentpprofError
-from agentpprof.fold import fold_sessions
-from agentpprof.parse import parse_session
-from agentpprof.tags import Tags
+from agentpprof.profile.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
+from agentpprof.profile.fold import fold_sessions
+from agentpprof.sources.parse import parse_session
+from agentpprof.tagging.tags import Tags
 from tests.conftest import REFERENCE, needs_reference, texts
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

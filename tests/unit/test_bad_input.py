@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentpprof.cli import app
-from agentpprof.parse import parse_session
+from agentpprof.sources.parse import parse_session
 
 GOOD_CLAUDE = {
     "type": "user",
@@ -287,7 +287,7 @@ def test_bad_codex_token_counts_count_as_zero(tmp_path: Path, bad: object) -> No
 def test_times_compare_by_instant_and_non_dates_are_untimed(tmp_path: Path) -> None:
     """#23: 12:00+05:00 is before 10:47Z; a "not a date" time does not make --until drop the
     call."""
-    from agentpprof.timerange import TimeRange, clip_session, parse_when
+    from agentpprof.sources.timerange import TimeRange, clip_session, parse_when
 
     early = dict(GOOD_ASSISTANT, timestamp="2026-01-01T12:00:00+05:00")  # 07:00 UTC
     late = dict(GOOD_CLAUDE, timestamp="2026-01-01T10:47:00.000Z")

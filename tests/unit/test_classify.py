@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentpprof.classify import (
+from agentpprof.sources.classify import (
     command_effect,
     command_paths,
     domains_in,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentpprof.parse import detect_agent, parse_session
-from agentpprof.records import Agent
+from agentpprof.sources.parse import detect_agent, parse_session
+from agentpprof.sources.records import Agent
 
 CALL = {
     "type": "function_call",
@@ -109,8 +109,8 @@ def test_token_usage_record_is_not_double_counted(tmp_path: Path) -> None:
 def test_record_types_tell_the_agent_apart() -> None:
     """Claude's record types (even without a sessionId) point to Claude; the bare items of a
     legacy Codex file (no payload) never do."""
-    from agentpprof.parse import agent_of_line
-    from agentpprof.parse.claude import KNOWN_TYPES
+    from agentpprof.sources.parse import agent_of_line
+    from agentpprof.sources.parse.claude import KNOWN_TYPES
 
     for kind in KNOWN_TYPES:
         assert agent_of_line(json.dumps({"type": kind}).encode()) is Agent.CLAUDE, kind

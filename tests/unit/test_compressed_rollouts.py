@@ -14,10 +14,10 @@ import msgspec
 import pytest
 import zstandard
 
-from agentpprof.discover import discover_sessions, scan
-from agentpprof.parse import detect_agent, parse_session
-from agentpprof.parse.lines import session_stem
-from agentpprof.records import Agent
+from agentpprof.sources.discover import discover_sessions, scan
+from agentpprof.sources.parse import detect_agent, parse_session
+from agentpprof.sources.parse.lines import session_stem
+from agentpprof.sources.records import Agent
 from tests.conftest import CORPUS, needs_corpus
 from tests.synth import claude_session, codex_session
 
@@ -205,7 +205,7 @@ def test_streamed_lines_drop_overlong_ones_without_holding_them(
     import io
     import random
 
-    from agentpprof.parse import lines as L
+    from agentpprof.sources.parse import lines as L
 
     monkeypatch.setattr(L, "MAX_LINE_BYTES", 20)
     monkeypatch.setattr(L, "CHUNK", chunk)
@@ -225,7 +225,7 @@ def test_streamed_lines_drop_overlong_ones_without_holding_them(
 def test_a_huge_line_is_skipped_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agentpprof.parse import lines as L
+    from agentpprof.sources.parse import lines as L
 
     monkeypatch.setattr(L, "MAX_LINE_BYTES", 1000)
     monkeypatch.setattr(L, "WHOLE_FILE_BYTES", 0)  # the streaming path
@@ -242,8 +242,8 @@ def test_a_huge_line_is_skipped_with_a_warning(
 def test_compressed_history_gives_the_same_folded_stacks(tmp_path: Path) -> None:
     """#22 goal: the same history with its Codex rollout compressed gives byte-identical
     folded profiles (the tagger scripted: this checks the parse and fold, not the model)."""
-    from agentpprof.discover import DiscoverOptions
     from agentpprof.pipeline import ReportOptions, run_report
+    from agentpprof.sources.discover import DiscoverOptions
     from tests.conftest import ScriptedBackend
 
     cwd = "/home/dev/invoicer"

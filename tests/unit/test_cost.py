@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentpprof.cost import call_cost, kind_costs, price_table, session_cost
-from agentpprof.records import LlmCall, Tokens
+from agentpprof.profile.cost import call_cost, kind_costs, price_table, session_cost
+from agentpprof.sources.records import LlmCall, Tokens
 
 
 def _call(model: str, h1: int = 0, **tokens: int) -> LlmCall:
@@ -65,8 +65,8 @@ def test_unknown_model_is_unknown_not_guessed() -> None:
 def test_cost_profile_equals_the_sum_of_call_costs() -> None:
     """The fold prices each stack linearly and adds per-call surcharges (1-hour writes,
     tiers): the folded micro-dollars equal the calls' own costs."""
-    from agentpprof.fold import fold_sessions
-    from agentpprof.records import Agent, Session
+    from agentpprof.profile.fold import fold_sessions
+    from agentpprof.sources.records import Agent, Session
     from tests.conftest import fixed_tags
 
     calls = [

@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from agentpprof.cli import app
-from agentpprof.diff import group, pair, parse_two_column, run_diff
-from agentpprof.discover import DiscoverOptions
-from agentpprof.flamegraph import Node, build_diff_tree, build_tree, layout
+from agentpprof.output.diff import group, pair, parse_two_column, run_diff
+from agentpprof.output.flamegraph import Node, build_diff_tree, build_tree, layout
 from agentpprof.pipeline import ReportOptions, run_report
+from agentpprof.sources.discover import DiscoverOptions
 from tests.conftest import ScriptedBackend, stacks
 from tests.synth import claude_session, sessions
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.discover import discover_sessions, display_path
-from agentpprof.records import Agent
+from agentpprof.privacy import display_path
+from agentpprof.sources.discover import discover_sessions
+from agentpprof.sources.records import Agent
 from tests.conftest import CORPUS, needs_corpus
 
 pytestmark = needs_corpus
@@ -127,7 +128,7 @@ def test_one_pass_inventory_equals_discover_then_parse(
     the sub-agent file unscanned: it joins from beside its parent, in a second pass)."""
     from agentpprof import inventory as inv
     from agentpprof import parallel
-    from agentpprof.discover import DiscoverOptions, discover_from
+    from agentpprof.sources.discover import DiscoverOptions, discover_from
 
     claude, codex, project = tree
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)  # use the worker pool

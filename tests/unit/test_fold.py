@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentpprof.fold import fold_sessions, folded_text, mixing, project_frames
-from agentpprof.parse import parse_session
+from agentpprof.profile.fold import fold_sessions, folded_text, mixing, project_frames
+from agentpprof.sources.parse import parse_session
 from tests.conftest import fixed_tags, stacks
 
 CWD = "/work/agentsight"

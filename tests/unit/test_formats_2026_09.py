@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from agentpprof.discover import discover_sessions
-from agentpprof.parse import parse_session
+from agentpprof.sources.discover import discover_sessions
+from agentpprof.sources.parse import parse_session
 
 SID = "7a1c0de5-0000-4000-8000-00000000abcd"
 

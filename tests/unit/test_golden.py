@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentpprof.fold import fold_sessions, folded_text
-from agentpprof.outcome import all_outcomes
-from agentpprof.parse import parse_session
 from agentpprof.pipeline import folded_files
-from agentpprof.timeline import build_timeline
+from agentpprof.profile.fold import fold_sessions, folded_text
+from agentpprof.profile.outcome import all_outcomes
+from agentpprof.profile.timeline import build_timeline
+from agentpprof.sources.parse import parse_session
 from tests.conftest import fixed_tags
 from tests.synth import sessions
 

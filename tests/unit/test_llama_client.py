@@ -9,7 +9,7 @@ import pytest
 import respx
 
 from agentpprof.errors import LlamaServerError
-from agentpprof.llama import LlamaClient, LlamaServer
+from agentpprof.tagging.llama import LlamaClient, LlamaServer
 
 URL = "http://127.0.0.1:18099"
 

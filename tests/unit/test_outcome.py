@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from agentpprof.outcome import CHURN_EDITS, edits_per_file, session_outcomes
-from agentpprof.parse import parse_session
+from agentpprof.profile.outcome import CHURN_EDITS, edits_per_file, session_outcomes
+from agentpprof.sources.parse import parse_session
 
 USAGE = {"input_tokens": 1000, "output_tokens": 100}
 

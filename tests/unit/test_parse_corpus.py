@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.parse import detect_agent, parse_session
-from agentpprof.records import Agent
+from agentpprof.sources.parse import detect_agent, parse_session
+from agentpprof.sources.records import Agent
 from tests.conftest import CORPUS, corpus_files, needs_corpus
 
 pytestmark = needs_corpus
@@ -138,7 +138,7 @@ def test_inventory_mode_counts_the_same(path: Path) -> None:
 def test_parallel_parse_returns_the_same_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Full sessions (text included) come back from forked workers equal to a serial parse."""
     from agentpprof import parallel
-    from agentpprof.parse import parse_sessions
+    from agentpprof.sources.parse import parse_sessions
 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     refs = [(p, p.name, None) for p in corpus_files()[:8]]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agentpprof.errors import EndpointDown, LlamaServerError
-from agentpprof.llama import parse_openai_logprobs
-from agentpprof.pool import Endpoint, Pool
+from agentpprof.tagging.llama import parse_openai_logprobs
+from agentpprof.tagging.pool import Endpoint, Pool
 
 
 class Stub:

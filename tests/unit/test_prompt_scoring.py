@@ -8,9 +8,10 @@ import math
 
 import pytest
 
-from agentpprof.evalset import Label, load_labels, record_hash, split_sha256, wilson
-from agentpprof.llama import parse_top_logprobs
-from agentpprof.prompt import (
+from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
+from agentpprof.tagging.evalset import Label, load_labels, record_hash, split_sha256, wilson
+from agentpprof.tagging.llama import parse_top_logprobs
+from agentpprof.tagging.prompt import (
     CALL_ONLY,
     PREFIX,
     SYNONYMS,
@@ -24,8 +25,7 @@ from agentpprof.prompt import (
     render,
     vocabulary_for,
 )
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
-from agentpprof.tag import (
+from agentpprof.tagging.tag import (
     CALIBRATION,
     LlamaBackend,
     kind_logprobs,
@@ -209,7 +209,7 @@ def test_parse_top_logprobs_both_shapes() -> None:
 def test_prefix_is_fixed_and_interleaved() -> None:
     assert render("prompt", "a") == PREFIX + "Request: a\nWork:"
     assert render("llm", "b").endswith("Agent step: b\nWork:")
-    from agentpprof.prompt import _DEMOS
+    from agentpprof.tagging.prompt import _DEMOS
 
     order = _ordered(_DEMOS)
     # the last demonstrations are call-level ones (a prompt cannot take their words)

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentpprof.errors import AgentpprofError
-from agentpprof.fold import parse_folded
-from agentpprof.parse import parse_session
-from agentpprof.timerange import parse_when
+from agentpprof.profile.fold import parse_folded
+from agentpprof.sources.parse import parse_session
+from agentpprof.sources.timerange import parse_when
 
 SETTINGS = settings(
     max_examples=150,
@@ -135,7 +135,7 @@ def test_any_time_value_is_a_time_or_a_value_error(text: str, end: bool) -> None
 @SETTINGS
 @given(JSON)
 def test_any_report_json_renders_or_is_a_clear_error(doc: Any) -> None:
-    from agentpprof.render import rerender
+    from agentpprof.output.render import rerender
 
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "agentpprof.json").write_text(json.dumps(doc))
@@ -148,7 +148,7 @@ def test_any_report_json_renders_or_is_a_clear_error(doc: Any) -> None:
 @SETTINGS
 @given(JSON)
 def test_any_report_json_is_a_diff_side_or_a_clear_error(doc: Any) -> None:
-    from agentpprof.diff import load_side
+    from agentpprof.output.diff import load_side
 
     with tempfile.TemporaryDirectory() as d:
         (Path(d) / "agentpprof.json").write_text(json.dumps(doc))

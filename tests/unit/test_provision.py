@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof import catalog
-from agentpprof.catalog import KnownModel, Part
 from agentpprof.errors import ModelIntegrityError, SetupError
-from agentpprof.prompt import CHAT_PLACEHOLDER, chat_messages, chat_template, style_for
-from agentpprof.provision import (
+from agentpprof.tagging import catalog
+from agentpprof.tagging.catalog import KnownModel, Part
+from agentpprof.tagging.prompt import CHAT_PLACEHOLDER, chat_messages, chat_template, style_for
+from agentpprof.tagging.provision import (
     ensure_model,
     missing_parts,
     model_path,

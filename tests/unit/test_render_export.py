@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.export import pprof_bytes, speedscope_json
-from agentpprof.flamegraph import build_tree, layout, render_flamegraph
-from agentpprof.fold import fold_sessions
 from agentpprof.models import Inputs, Project, TaggerStats
+from agentpprof.output.export import pprof_bytes, speedscope_json
+from agentpprof.output.flamegraph import build_tree, layout, render_flamegraph
+from agentpprof.output.render import render_all, rerender
 from agentpprof.pipeline import folded_files
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
-from agentpprof.render import render_all, rerender
+from agentpprof.profile.fold import fold_sessions
+from agentpprof.profile.summary import build_report
 from agentpprof.schema import render_schemas
-from agentpprof.summary import build_report
-from agentpprof.tags import Tags
+from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
+from agentpprof.tagging.tags import Tags
 from tests.conftest import fixed_tags, stacks
 
 EVIL = "</script><img src=x onerror=alert(1)>"
@@ -166,7 +166,7 @@ def test_inventory_rows_are_the_documented_model() -> None:
     import jsonschema
 
     from agentpprof.inventory import InventoryRow, InventoryTokens, encode_json, inventory_row
-    from agentpprof.records import Agent, LlmCall, Session, Tokens
+    from agentpprof.sources.records import Agent, LlmCall, Session, Tokens
 
     assert list(InventoryRow.__struct_fields__) == [
         "file",
@@ -245,7 +245,7 @@ def test_hostile_names_keep_html_and_svg_valid(tmp_path: Path) -> None:
     javascript: artifact is not linked; embedded JSON has no raw `<`."""
     import xml.etree.ElementTree as ET
 
-    from agentpprof.render import script_json
+    from agentpprof.output.render import script_json
 
     s = _evil_session()
     s.models = ["model\x01name"]

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from agentpprof.artifacts import FILES
-from agentpprof.discover import DiscoverOptions
 from agentpprof.pipeline import ReportOptions, run_report
+from agentpprof.sources.discover import DiscoverOptions
 from tests.conftest import ScriptedBackend
 from tests.synth import sessions
 

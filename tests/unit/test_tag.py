@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.cache import TagCache
 from agentpprof.errors import TaggingError
-from agentpprof.prompt import WORK_KINDS, clean_fragment
-from agentpprof.records import Agent, LlmCall, Prompt, Session, Tokens
-from agentpprof.tag import build_prompt, collect_fragments, inherit_llm_tags, tag_fragments
-from agentpprof.tags import Tags
-from agentpprof.words import copies_fragment, invalid_reason, normalise
+from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens
+from agentpprof.tagging.cache import TagCache
+from agentpprof.tagging.prompt import WORK_KINDS, clean_fragment
+from agentpprof.tagging.tag import build_prompt, collect_fragments, inherit_llm_tags, tag_fragments
+from agentpprof.tagging.tags import Tags
+from agentpprof.tagging.words import copies_fragment, invalid_reason, normalise
 from tests.conftest import ScriptedBackend
 
 
@@ -185,7 +185,7 @@ def test_inherit_llm_tags() -> None:
 
 
 def test_every_demonstrated_word_is_a_valid_tag() -> None:
-    from agentpprof.prompt import _DEMOS
+    from agentpprof.tagging.prompt import _DEMOS
 
     words = [w for _, _, w in _DEMOS] + list(WORK_KINDS)
     assert [w for w in words if invalid_reason(w) is not None] == []

@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from agentpprof.parse import parse_session
-from agentpprof.timeline import build_timeline, trace_json, waterfall_data
+from agentpprof.profile.timeline import build_timeline, trace_json, waterfall_data
+from agentpprof.sources.parse import parse_session
 from tests.conftest import fixed_tags, texts
 from tests.synth import PROMPTS, claude_session, codex_session
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from agentpprof.cli import app
-from agentpprof.discover import scan
-from agentpprof.parse import parse_session
-from agentpprof.timerange import TimeRange, clip_session, parse_when
+from agentpprof.sources.discover import scan
+from agentpprof.sources.parse import parse_session
+from agentpprof.sources.timerange import TimeRange, clip_session, parse_when
 from tests.synth import claude_session, codex_session
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from agentpprof.export import pprof_bytes
-from agentpprof.fold import fold_sessions, stack_text
-from agentpprof.outcome import all_outcomes
-from agentpprof.parse import parse_session
-from agentpprof.where import WhereError, apply_where, parse_where, stack_matches
+from agentpprof.output.export import pprof_bytes
+from agentpprof.profile.fold import fold_sessions, stack_text
+from agentpprof.profile.outcome import all_outcomes
+from agentpprof.profile.where import WhereError, apply_where, parse_where, stack_matches
+from agentpprof.sources.parse import parse_session
 from tests.conftest import fixed_tags
 from tests.synth import sessions
 

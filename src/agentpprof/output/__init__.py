@@ -1,0 +1,1 @@
+"""The output stage group (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""The profile stage group (docs/architecture.md)."""

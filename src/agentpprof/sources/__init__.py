@@ -1,0 +1,1 @@
+"""The sources stage group (docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""The tagging stage group (docs/architecture.md)."""
