@@ -19,6 +19,7 @@ from pathlib import Path
 
 from agentpprof import __version__, defaults
 from agentpprof.errors import AgentpprofError, TaggingError
+from agentpprof.fsutil import write_atomic
 from agentpprof.models import BenchFragment, BenchLatency, BenchModel, BenchResult, QualityCell
 from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.catalog import find
@@ -320,3 +321,24 @@ NO_QUALITY = (
     "no quality was measured: pass --eval-corpus DIR (the folder of the labelled session "
     "files, e.g. shared/corpus-eval) to score the shipped real test split"
 )
+
+
+def eval_corpus_dir(given: Path | None) -> Path | None:
+    """--eval-corpus, else $AGENTPPROF_EVAL_CORPUS; an error when it is not a folder."""
+    path = given or defaults.env_path(defaults.ENV_EVAL_CORPUS)
+    if path is not None and not path.is_dir():
+        raise AgentpprofError(
+            f"eval corpus folder not found: {path}",
+            hint="pass the folder of the labelled session files "
+            "(shared/corpus-eval) with --eval-corpus",
+        )
+    return path
+
+
+def write_bench_files(out: Path, result: BenchResult) -> str:
+    """benchmarks.json (returned as text too), its SVG and its Markdown table beside it."""
+    text = result.model_dump_json(indent=2)
+    write_atomic(out, text + "\n")
+    write_atomic(out.with_suffix(".svg"), quality_latency_svg(result))
+    write_atomic(out.with_suffix(".md"), bench_markdown(result))
+    return text

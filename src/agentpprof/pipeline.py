@@ -24,7 +24,7 @@ from agentpprof.artifacts import (
     TAG_CACHE,
     TRACE,
 )
-from agentpprof.errors import LlamaServerError, NoSessionsError, OutputError
+from agentpprof.errors import NoSessionsError, OutputError
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import EndpointStats, Inputs, Project, Report, RunSummary, TaggerStats
 from agentpprof.output import render
@@ -44,7 +44,7 @@ from agentpprof.tagging.cache import TagCache, TagStats
 from agentpprof.tagging.llama import DEFAULT_URL, LlamaServer
 from agentpprof.tagging.pool import open_pool
 from agentpprof.tagging.prompt import Vocabulary, version_for
-from agentpprof.tagging.provision import find_llama_server, resolve_model
+from agentpprof.tagging.provision import require_llama_server, resolve_model
 from agentpprof.tagging.tag import (
     Backend,
     CachedOnly,
@@ -130,13 +130,7 @@ def _server(opts: ReportOptions, hooks: Hooks) -> Iterator[list[str]]:
     if not opts.start_server:
         yield opts.llama_urls
         return
-    binary = find_llama_server(opts.llama_server)
-    if binary is None:
-        raise LlamaServerError(
-            "no llama-server binary found",
-            hint="run `agentpprof setup` (builds it once into the cache) "
-            "or pass --llama-server PATH",
-        )
+    binary = require_llama_server(opts.llama_server)
     model = _managed_model(opts, hooks)
     server = LlamaServer(binary, model, extra_args=opts.server_args)
     hooks.log(f"starting {binary.name} with {model.name} on {server.url}")

@@ -52,16 +52,6 @@ class Discovery:
     scanned: int = 0
 
 
-def default_claude_root() -> Path:
-    base = os.environ.get("CLAUDE_CONFIG_DIR")
-    return (Path(base).expanduser() if base else Path.home() / ".claude") / "projects"
-
-
-def default_codex_root() -> Path:
-    base = os.environ.get("CODEX_HOME")
-    return (Path(base).expanduser() if base else Path.home() / ".codex") / "sessions"
-
-
 class _CwdProbe(msgspec.Struct, gc=False):
     cwd: str | None = None
     sessionId: str | None = None
@@ -195,8 +185,8 @@ def scan(
 ) -> Scan:
     """Every session file under both roots, newest first; with ``since`` (epoch seconds) only
     the files written since then (an older file cannot hold newer events)."""
-    croot = claude_root or default_claude_root()
-    xroot = codex_root or default_codex_root()
+    croot = claude_root or defaults.claude_root()
+    xroot = codex_root or defaults.codex_root()
     candidates = _walk(croot, (".jsonl",)) + codex_candidates(xroot)
     if since is not None:
         # a compressed rollout's mtime is when Codex compressed it, after its last write: it is
@@ -295,8 +285,8 @@ def discover_sessions(
         refs = [SessionRef(p, display_path(p), None, explicit=True) for p in unique.values()]
         return Discovery(
             refs=refs,
-            claude_root=claude_root or default_claude_root(),
-            codex_root=codex_root or default_codex_root(),
+            claude_root=claude_root or defaults.claude_root(),
+            codex_root=codex_root or defaults.codex_root(),
             scanned=len(refs),
         )
     sc = scan(

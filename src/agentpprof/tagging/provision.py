@@ -24,7 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from agentpprof.errors import ModelIntegrityError, SetupError
+from agentpprof import defaults
+from agentpprof.errors import LlamaServerError, ModelIntegrityError, SetupError
 from agentpprof.fsutil import write_atomic
 from agentpprof.tagging.catalog import DEFAULT_MODEL, MODELS, KnownModel, Part, find
 
@@ -56,15 +57,6 @@ CMAKE_FLAGS = (
 Log = Callable[[str], None]
 
 
-def cache_dir() -> Path:
-    explicit = os.environ.get("AGENTPPROF_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "agentpprof"
-
-
 def build_id() -> str:
     """The cache folder of a build: the sdist version and a hash of the build flags, so a
     change of flags (a fix) rebuilds once instead of reusing a binary built the old way."""
@@ -73,16 +65,27 @@ def build_id() -> str:
 
 
 def cached_server_path() -> Path:
-    return cache_dir() / "llama.cpp" / build_id() / "bin" / "llama-server"
+    return defaults.cache_dir() / "llama.cpp" / build_id() / "bin" / "llama-server"
+
+
+def require_llama_server(explicit: Path | None = None) -> Path:
+    """The llama-server binary (find_llama_server's lookup), or the one clear error."""
+    binary = find_llama_server(explicit)
+    if binary is None:
+        raise LlamaServerError(
+            "no llama-server binary found",
+            hint="run `agentpprof setup` (builds it once into the cache) "
+            "or pass --llama-server PATH",
+        )
+    return binary
 
 
 def find_llama_server(explicit: Path | None = None) -> Path | None:
     """Lookup order: ``--llama-server``, ``AGENTPPROF_LLAMA_SERVER``, PATH, the cache."""
     if explicit is not None:
         return explicit if explicit.is_file() else None
-    env = os.environ.get("AGENTPPROF_LLAMA_SERVER")
-    if env:
-        p = Path(env).expanduser()
+    p = defaults.env_path(defaults.ENV_LLAMA_SERVER)
+    if p is not None:
         return p if p.is_file() else None
     on_path = shutil.which("llama-server")
     if on_path:
@@ -93,7 +96,7 @@ def find_llama_server(explicit: Path | None = None) -> Path | None:
 
 @contextlib.contextmanager
 def _lock(name: str) -> Iterator[None]:
-    path = cache_dir() / "locks" / f"{name}.lock"
+    path = defaults.cache_dir() / "locks" / f"{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     import fcntl  # POSIX only, and only the build and model assembly need it
 
@@ -133,7 +136,7 @@ def build_llama_server(log: Log = lambda _m: None, jobs: int | None = None) -> P
     with _lock("llama-server"):
         if target.is_file():
             return target
-        work = Path(tempfile.mkdtemp(prefix="build-", dir=_mkdir(cache_dir() / "tmp")))
+        work = Path(tempfile.mkdtemp(prefix="build-", dir=_mkdir(defaults.cache_dir() / "tmp")))
         log_file = work / "build.log"
         started = time.monotonic()
         try:
@@ -209,7 +212,7 @@ def sha256_file(path: Path) -> str:
 
 
 def model_path(model: KnownModel) -> Path:
-    return cache_dir() / "models" / model.file
+    return defaults.cache_dir() / "models" / model.file
 
 
 def default_model_path() -> Path:
