@@ -248,275 +248,312 @@ def _text(raw: msgspec.Raw) -> str:
     return value if isinstance(value, str) else ""
 
 
-def parse_claude(
-    path: Path, display: str, project_root: str | None, keep_text: bool = True
-) -> Session:
-    """``keep_text=False`` skips the model's text (only tagging needs it)."""
-    reader = LineReader(path, display)
-    session = Session(agent=Agent.CLAUDE, file=display, session_id=session_stem(path))
-    stem = session_stem(path)
-    if stem.startswith("agent-"):
-        session.is_subagent = True
-        session.agent_id = stem[len("agent-") :]
-    calls: dict[str, LlmCall] = {}
-    call_totals: dict[str, int] = {}
-    tools: dict[str, ToolCall] = {}
-    results: dict[str, tuple[bool, bool, str | None]] = {}  # id -> (error, exit!=0, when)
-    current_prompt: int | None = None
-    titles: list[str] = []
-    sidechain_root = ""
-    field_session_id: str | None = None
-    all_sidechain = True
-    seen_records = 0
-    agent_links: dict[str, int | None] = {}
-    tool_prompt: dict[str, int | None] = {}
+class _State:
+    """One Claude Code transcript read line by line (the same shape as codex.py's ``_State``):
+    ``line`` dispatches each record by type, ``finish`` pairs tool calls with their results
+    and settles the session's identity."""
 
-    decoder: msgspec.json.Decoder[Any] = DECODER
-    decode = decoder.decode
-    full_lines = True  # False once the inventory has the first sessionId and cwd
-    first_ts: str | None = None
-    last_ts: str | None = None
-    rec: LineRest
+    def __init__(self, path: Path, display: str, project_root: str | None, keep_text: bool) -> None:
+        self.path, self.project_root, self.keep_text = path, project_root, keep_text
+        self.reader = LineReader(path, display)
+        self.stem = session_stem(path)
+        self.session = Session(agent=Agent.CLAUDE, file=display, session_id=self.stem)
+        if self.stem.startswith("agent-"):
+            self.session.is_subagent = True
+            self.session.agent_id = self.stem[len("agent-") :]
+        self.calls: dict[str, LlmCall] = {}
+        self.call_totals: dict[str, int] = {}
+        self.tools: dict[str, ToolCall] = {}
+        self.results: dict[str, tuple[bool, bool, str | None]] = {}  # id -> (error, exit!=0, when)
+        self.current_prompt: int | None = None
+        self.titles: list[str] = []
+        self.sidechain_root = ""
+        self.field_session_id: str | None = None
+        self.all_sidechain = True
+        self.seen_records = 0
+        self.agent_links: dict[str, int | None] = {}
+        self.tool_prompt: dict[str, int | None] = {}
+        self.decoder: msgspec.json.Decoder[Any] = DECODER
+        self.full_lines = True  # False once the inventory has the first sessionId and cwd
+        self.first_ts: str | None = None
+        self.last_ts: str | None = None
 
-    def count(value: Any, lineno: int) -> int:
+    def count(self, value: Any, lineno: int) -> int:
         """records.token_count, with a counted warning for a bad figure."""
         if type(value) is int and 0 <= value <= MAX_TOKENS:  # nearly always: the fast path
             return value
         n, problem = token_count(value)
         if problem:
-            reader.count_kind(lineno, f"{problem}; counted as 0")
+            self.reader.count_kind(lineno, f"{problem}; counted as 0")
         return n
 
-    for lineno, raw in reader:
+    def decode(self, lineno: int, raw: bytes | memoryview) -> LineRest | None:
         try:
-            rec = decode(raw)
+            rec: LineRest = self.decoder.decode(raw)
+            return rec
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             # the slow path: recover what can be recovered, warn with file:line
-            found = reader.decode(lineno, raw, decoder, LineRest)
-            if found is None:
-                continue
-            rec = found
+            return self.reader.decode(lineno, raw, self.decoder, LineRest)
+
+    # -- records -------------------------------------------------------------------------
+    def line(self, lineno: int, rec: LineRest) -> None:
         kind = rec.type
         if kind not in KNOWN_TYPES:
-            reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
-            continue
+            self.reader.count_kind(lineno, f"unknown record type {kind[:40]!r}; ignored")
+            return
         if rec.timestamp and utc_ts(rec.timestamp) is None:
-            reader.count_kind(lineno, NOT_A_TIME)
-        if full_lines:
-            assert isinstance(rec, Line)
-            if field_session_id is None and rec.sessionId:
-                field_session_id = rec.sessionId
-            if session.cwd is None and rec.cwd:
-                session.cwd = rec.cwd
-            if session.branch is None and rec.gitBranch:
-                session.branch = rec.gitBranch
-            if not keep_text and field_session_id is not None and session.cwd is not None:
-                full_lines = False
-                decoder = REST_DECODER
-                decode = decoder.decode
+            self.reader.count_kind(lineno, NOT_A_TIME)
+        if self.full_lines:
+            self.identity(rec)
+        session = self.session
         if rec.agentId and session.agent_id is None and rec.isSidechain:
             session.agent_id = rec.agentId
         ts = rec.timestamp
-        if ts:  # inline Session.note_time: this loop runs once per line
-            if first_ts is None or ts < first_ts:
-                first_ts = ts
-            if last_ts is None or ts > last_ts:
-                last_ts = ts
+        if ts:  # inline Session.note_time: this runs once per line
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
         if kind in ("summary", "ai-title", "custom-title"):
             title = rec.summary or rec.aiTitle
             if title:
-                titles.append(title)
-            continue
-        if kind == "progress":
-            data = rec.data
-            if (
-                data is not None
-                and data.type == "agent_progress"
-                and data.agentId
-                and rec.parentToolUseID
-            ):
-                agent_links.setdefault(
-                    data.agentId, tool_prompt.get(rec.parentToolUseID, current_prompt)
-                )
-            continue
-        if kind == "attachment":
-            att = rec.attachment
-            if att is not None and att.type == "queued_command":
-                text = raw_json(att.prompt)
-                if isinstance(text, str) and (ptext := _prompt_text(text)):
-                    if not session.prompts or session.prompts[-1].text != ptext:
-                        current_prompt = len(session.prompts)
-                        session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp, ptext))
-            continue
-        if kind == "system":
+                self.titles.append(title)
+        elif kind == "progress":
+            self.progress(rec)
+        elif kind == "attachment":
+            self.attachment(lineno, rec)
+        elif kind == "system":
             if rec.subtype == "compact_boundary":
-                session.events.append(Event("compaction", lineno, ts, current_prompt))
-            continue
-        if kind not in ("user", "assistant"):
-            continue
-        msg = rec.message
-        if msg is None:
-            continue
-        seen_records += 1
-        if not rec.isSidechain:
-            all_sidechain = False
-        if kind == "user":
-            content = msg.content
-            if isinstance(content, list):
-                # one pass: is it a tool result, record statuses, did it finish a sub-agent
-                is_result = launched = False
-                for block in content:
-                    if block.type != "tool_result":
-                        continue
-                    is_result = True
-                    tid = block.tool_use_id
-                    if tid:
-                        # the exit-code scan only matters for statuses (not in the inventory)
-                        results[tid] = (
-                            bool(block.is_error),
-                            keep_text and _nonzero_exit(block.content),
-                            rec.timestamp,
-                        )
-                        if not launched and tid in tools:
-                            launched = tools[tid].category == "subagent"
-                if is_result:
-                    tur = raw_json(rec.toolUseResult) if launched and rec.toolUseResult else None
-                    if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
-                        for block in content:
-                            if block.type == "tool_result" and block.tool_use_id:
-                                agent_links.setdefault(
-                                    tur["agentId"], tool_prompt.get(block.tool_use_id)
-                                )
-                    continue
-            text = (
-                content
-                if isinstance(content, str)
-                else text_of([{"text": _text(b.text)} for b in content or [] if b.type == "text"])
+                session.events.append(Event("compaction", lineno, ts, self.current_prompt))
+        elif kind in ("user", "assistant") and rec.message is not None:
+            self.seen_records += 1
+            if not rec.isSidechain:
+                self.all_sidechain = False
+            if kind == "user":
+                self.user(lineno, rec, rec.message)
+            else:
+                self.assistant(lineno, rec, rec.message)
+
+    def identity(self, rec: LineRest) -> None:
+        """The first sessionId, cwd and git branch (full lines only: the inventory switches
+        to the lighter decoder once it has what it needs)."""
+        assert isinstance(rec, Line)
+        session = self.session
+        if self.field_session_id is None and rec.sessionId:
+            self.field_session_id = rec.sessionId
+        if session.cwd is None and rec.cwd:
+            session.cwd = rec.cwd
+        if session.branch is None and rec.gitBranch:
+            session.branch = rec.gitBranch
+        if not self.keep_text and self.field_session_id is not None and session.cwd is not None:
+            self.full_lines = False
+            self.decoder = REST_DECODER
+
+    def progress(self, rec: LineRest) -> None:
+        data = rec.data
+        if data is not None and data.type == "agent_progress" and data.agentId:
+            if rec.parentToolUseID:
+                self.agent_links.setdefault(
+                    data.agentId, self.tool_prompt.get(rec.parentToolUseID, self.current_prompt)
+                )
+
+    def attachment(self, lineno: int, rec: LineRest) -> None:
+        att = rec.attachment
+        if att is None or att.type != "queued_command":
+            return
+        text = raw_json(att.prompt)
+        if isinstance(text, str) and (ptext := _prompt_text(text)):
+            prompts = self.session.prompts
+            if not prompts or prompts[-1].text != ptext:
+                self.add_prompt(lineno, rec.timestamp, ptext)
+
+    def add_prompt(self, lineno: int, ts: str | None, text: str) -> None:
+        self.current_prompt = len(self.session.prompts)
+        self.session.prompts.append(Prompt(self.current_prompt, lineno, ts, text))
+
+    def user(self, lineno: int, rec: LineRest, msg: Message) -> None:
+        content = msg.content
+        if isinstance(content, list) and self.tool_results(rec, content):
+            return
+        text = (
+            content
+            if isinstance(content, str)
+            else text_of([{"text": _text(b.text)} for b in content or [] if b.type == "text"])
+        )
+        if rec.isSidechain:
+            if not self.sidechain_root and text.strip():
+                self.sidechain_root = text.strip()
+            return
+        if rec.isMeta or rec.isCompactSummary or (rec.origin and bytes(rec.origin) != b"null"):
+            return
+        if text.startswith(INTERRUPTED):
+            self.session.events.append(
+                Event("interrupted", lineno, rec.timestamp, self.current_prompt)
             )
-            if rec.isSidechain:
-                if not sidechain_root and text.strip():
-                    sidechain_root = text.strip()
+            return
+        ptext = _prompt_text(text)
+        if ptext is not None:
+            self.add_prompt(lineno, rec.timestamp, ptext)
+
+    def tool_results(self, rec: LineRest, content: list[Block]) -> bool:
+        """Record the statuses of a user message's tool results and whether one finished a
+        sub-agent; False when it holds no tool result (then it may be a prompt)."""
+        is_result = launched = False
+        for block in content:
+            if block.type != "tool_result":
                 continue
-            if rec.isMeta or rec.isCompactSummary or (rec.origin and bytes(rec.origin) != b"null"):
-                continue
-            if text.startswith(INTERRUPTED):
-                session.events.append(Event("interrupted", lineno, ts, current_prompt))
-                continue
-            ptext = _prompt_text(text)
-            if ptext is None:
-                continue
-            current_prompt = len(session.prompts)
-            session.prompts.append(Prompt(current_prompt, lineno, rec.timestamp, ptext))
-            continue
-        # assistant
+            is_result = True
+            tid = block.tool_use_id
+            if tid:
+                # the exit-code scan only matters for statuses (not in the inventory)
+                self.results[tid] = (
+                    bool(block.is_error),
+                    self.keep_text and _nonzero_exit(block.content),
+                    rec.timestamp,
+                )
+                if not launched and tid in self.tools:
+                    launched = self.tools[tid].category == "subagent"
+        if is_result and launched and rec.toolUseResult:
+            tur = raw_json(rec.toolUseResult)
+            if isinstance(tur, dict) and isinstance(tur.get("agentId"), str):
+                for block in content:
+                    if block.type == "tool_result" and block.tool_use_id:
+                        self.agent_links.setdefault(
+                            tur["agentId"], self.tool_prompt.get(block.tool_use_id)
+                        )
+        return is_result
+
+    def assistant(self, lineno: int, rec: LineRest, msg: Message) -> None:
         model = msg.model or ""
         if rec.isApiErrorMessage and not rec.isSidechain:
-            session.events.append(Event("api_error", lineno, ts, current_prompt))
+            self.session.events.append(
+                Event("api_error", lineno, rec.timestamp, self.current_prompt)
+            )
         if model == "<synthetic>":
-            continue
+            return
         key = f"{msg.id or ''}:{rec.requestId or ''}"
         if key == ":":
             key = f"line{lineno}"
-        usage = msg.usage
-        h1 = 0
-        if usage is not None:
-            inp = count(usage.input_tokens, lineno)
-            cw = count(usage.cache_creation_input_tokens, lineno)
-            if usage.cache_creation is not None:
-                h1 = count(usage.cache_creation.ephemeral_1h_input_tokens, lineno)
-                if not cw:
-                    cw = count(usage.cache_creation.ephemeral_5m_input_tokens, lineno) + h1
-                h1 = min(h1, cw)
-            cr = count(usage.cache_read_input_tokens, lineno)
-            out = count(usage.output_tokens, lineno)
-        else:
-            inp = cw = cr = out = 0
-        total = inp + cw + cr + out
-        call = calls.get(key)
+        tokens, h1 = self.usage(lineno, msg.usage)
+        total = tokens.total
+        call = self.calls.get(key)
         if call is None:
             call = LlmCall(
-                index=len(calls),
+                index=len(self.calls),
                 line=lineno,
                 timestamp=rec.timestamp,
                 model=model,
-                prompt_index=current_prompt,
-                tokens=Tokens(input=inp, cache_write=cw, cache_read=cr, output=out),
+                prompt_index=self.current_prompt,
+                tokens=tokens,
                 cache_write_1h=h1,
             )
-            calls[key] = call
-            call_totals[key] = total
-            session.note_model(model)
-        elif total > call_totals[key]:  # the same response again, with larger usage
-            call.tokens = Tokens(input=inp, cache_write=cw, cache_read=cr, output=out)
+            self.calls[key] = call
+            self.call_totals[key] = total
+            self.session.note_model(model)
+        elif total > self.call_totals[key]:  # the same response again, with larger usage
+            call.tokens = tokens
             call.cache_write_1h = h1
-            call_totals[key] = total
-        blocks = msg.content if isinstance(msg.content, list) else []
-        for block in blocks:
-            if block.type == "text" and keep_text and len(call.text) < 4000:
+            self.call_totals[key] = total
+        for block in msg.content if isinstance(msg.content, list) else []:
+            if block.type == "text" and self.keep_text and len(call.text) < 4000:
                 call.text = (call.text + "\n" + _text(block.text)).strip()
-            elif block.type == "tool_use" and block.id and block.id not in tools:
-                name = block.name or "tool"
-                call.tool_names.append(name)
-                if keep_text:
-                    inp = raw_json(block.input)
-                    tc = _tool_call(
-                        len(tools),
-                        lineno,
-                        rec.timestamp,
-                        name,
-                        block.id,
-                        inp if isinstance(inp, dict) else {},
-                        current_prompt,
-                        classify.effective_root(project_root, session.cwd),
-                        (rec.cwd if isinstance(rec, Line) else None) or session.cwd,
-                    )
-                else:  # inventory only: no classification
-                    tc = counted_tool(
-                        len(tools),
-                        lineno,
-                        rec.timestamp,
-                        name,
-                        classify.tool_category(name),
-                        current_prompt,
-                        block.id,
-                    )
-                tools[block.id] = tc
-                tool_prompt[block.id] = current_prompt
-                if keep_text:
-                    call.tool_hints.append(
-                        classify.tool_hint(name, tc.command or " ".join(tc.path_groups))
-                    )
+            elif block.type == "tool_use" and block.id and block.id not in self.tools:
+                self.tool_use(lineno, rec, call, block, block.id)
 
-    for tool_id, tc in tools.items():
-        res = results.get(tool_id)
-        if res is not None:
-            tc.status = _status(res[0], res[1])
-            tc.end = res[2]
-    session.note_time(first_ts)
-    session.note_time(last_ts)
-    session.llm_calls = list(calls.values())
-    session.tool_calls = list(tools.values())
-    if field_session_id:
-        if session.is_subagent or (all_sidechain and seen_records):
-            session.is_subagent = True
-            session.parent_session_id = field_session_id
-            session.session_id = (
-                stem
-                if stem.startswith("agent-")
-                else f"{field_session_id}/agent-{session.agent_id or stem}"
+    def usage(self, lineno: int, usage: Usage | None) -> tuple[Tokens, int]:
+        """The response's token kinds and its 1-hour cache writes."""
+        if usage is None:
+            return Tokens(), 0
+        count = self.count
+        inp = count(usage.input_tokens, lineno)
+        cw = count(usage.cache_creation_input_tokens, lineno)
+        h1 = 0
+        if usage.cache_creation is not None:
+            h1 = count(usage.cache_creation.ephemeral_1h_input_tokens, lineno)
+            if not cw:
+                cw = count(usage.cache_creation.ephemeral_5m_input_tokens, lineno) + h1
+            h1 = min(h1, cw)
+        cr = count(usage.cache_read_input_tokens, lineno)
+        out = count(usage.output_tokens, lineno)
+        return Tokens(input=inp, cache_write=cw, cache_read=cr, output=out), h1
+
+    def tool_use(self, lineno: int, rec: LineRest, call: LlmCall, block: Block, tid: str) -> None:
+        name = block.name or "tool"
+        call.tool_names.append(name)
+        session = self.session
+        if self.keep_text:
+            inp = raw_json(block.input)
+            tc = _tool_call(
+                len(self.tools),
+                lineno,
+                rec.timestamp,
+                name,
+                tid,
+                inp if isinstance(inp, dict) else {},
+                self.current_prompt,
+                classify.effective_root(self.project_root, session.cwd),
+                (rec.cwd if isinstance(rec, Line) else None) or session.cwd,
             )
-        else:
-            session.session_id = field_session_id
-    session.title = titles[-1] if titles else ""
-    if session.is_subagent:
-        session.subagent_type = subagent_type(path)
-    if not session.title and session.is_subagent:
-        session.title = sidechain_root[:400]
-    session.agent_links = agent_links
-    session.warnings = reader.finish()
-    session.lines = reader.lines
-    session.bytes = reader.bytes
-    return session
+            call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
+        else:  # inventory only: no classification
+            tc = counted_tool(
+                len(self.tools),
+                lineno,
+                rec.timestamp,
+                name,
+                classify.tool_category(name),
+                self.current_prompt,
+                tid,
+            )
+        self.tools[tid] = tc
+        self.tool_prompt[tid] = self.current_prompt
+
+    # -- the end -------------------------------------------------------------------------
+    def finish(self) -> Session:
+        session = self.session
+        for tool_id, tc in self.tools.items():
+            res = self.results.get(tool_id)
+            if res is not None:
+                tc.status = _status(res[0], res[1])
+                tc.end = res[2]
+        session.note_time(self.first_ts)
+        session.note_time(self.last_ts)
+        session.llm_calls = list(self.calls.values())
+        session.tool_calls = list(self.tools.values())
+        sid = self.field_session_id
+        if sid:
+            if session.is_subagent or (self.all_sidechain and self.seen_records):
+                session.is_subagent = True
+                session.parent_session_id = sid
+                session.session_id = (
+                    self.stem
+                    if self.stem.startswith("agent-")
+                    else f"{sid}/agent-{session.agent_id or self.stem}"
+                )
+            else:
+                session.session_id = sid
+        session.title = self.titles[-1] if self.titles else ""
+        if session.is_subagent:
+            session.subagent_type = subagent_type(self.path)
+            if not session.title:
+                session.title = self.sidechain_root[:400]
+        session.agent_links = self.agent_links
+        session.warnings = self.reader.finish()
+        session.lines = self.reader.lines
+        session.bytes = self.reader.bytes
+        return session
+
+
+def parse_claude(
+    path: Path, display: str, project_root: str | None, keep_text: bool = True
+) -> Session:
+    """``keep_text=False`` skips the model's text (only tagging needs it)."""
+    st = _State(path, display, project_root, keep_text)
+    for lineno, raw in st.reader:
+        rec = st.decode(lineno, raw)
+        if rec is not None:
+            st.line(lineno, rec)
+    return st.finish()
 
 
 def subagent_type(path: Path) -> str | None:
