@@ -30,11 +30,17 @@ from agentpprof.models import EndpointStats, Inputs, Project, Report, RunSummary
 from agentpprof.output import render
 from agentpprof.output.export import pprof_bytes, speedscope_json
 from agentpprof.privacy import display_path
-from agentpprof.profile.agentsight import DEFAULT_SKEW_MS, correlate, load_snapshot
+from agentpprof.profile.agentsight import (
+    DEFAULT_SKEW_MS,
+    Correlation,
+    Snapshot,
+    correlate,
+    load_snapshot,
+)
 from agentpprof.profile.fold import Profiles, Stack, fold_sessions, folded_text
-from agentpprof.profile.outcome import all_outcomes
+from agentpprof.profile.outcome import SessionOutcomes, all_outcomes
 from agentpprof.profile.summary import build_report
-from agentpprof.profile.timeline import build_timeline, trace_json
+from agentpprof.profile.timeline import Timeline, build_timeline, trace_json
 from agentpprof.profile.where import Where, apply_where
 from agentpprof.sources.discover import DiscoverOptions, Discovery, discover_from
 from agentpprof.sources.parse import parse_sessions
@@ -300,17 +306,12 @@ def run_summary(out: Path, rep: Report) -> RunSummary:
     )
 
 
-def run_report(
-    opts: ReportOptions, hooks: Hooks | None = None, backend: Backend | None = None
-) -> Report:
-    """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
-    hooks = hooks or NullHooks()
+def _sessions(opts: ReportOptions, hooks: Hooks) -> tuple[Discovery, list[Session], list[Session]]:
+    """Discover and parse: (what discovery saw, the readable sessions, the unreadable files). A
+    given file that could not be read at all (missing, a folder, a pipe) is no session to tag
+    or draw: only its warning is kept."""
     root = opts.discover.project_root.resolve()
-    # snapshots first: a bad one stops the run before anything is written
-    snapshots = [load_snapshot(p) for p in opts.agentsight_snapshots]
     found, parsed = load(opts.discover, hooks)
-    # a given file that could not be read at all (missing, a folder, a pipe) is no session to
-    # tag or draw: only its warning is kept
     unread = [s for s in parsed if unreadable(s)]
     sessions = [s for s in parsed if not unreadable(s)]
     if unread and not sessions:
@@ -326,12 +327,28 @@ def run_report(
             f"{display_path(found.codex_root)})",
             hint="pass --project-root, --claude-root/--codex-root, or --session-file PATH",
         )
-    out = opts.out
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    cache = TagCache.load(out / TAG_CACHE)
+    return found, sessions, unread
+
+
+@dataclass(slots=True)
+class Tagged:
+    """What the tag stage returns to the pipeline."""
+
+    tags: Tags
+    stats: TagStats
+    endpoints: list[dict[str, Any]]
+    urls: list[str]
+
+
+def _tagging(
+    opts: ReportOptions,
+    sessions: list[Session],
+    cache: TagCache,
+    hooks: Hooks,
+    backend: Backend | None,
+) -> Tagged:
+    """Every tag, from the cache when it has them all for the managed model (no server
+    started), else from the server(s)."""
     urls = opts.llama_urls
     known = model_fp = None
     if sessions and opts.start_server and backend is None:
@@ -354,8 +371,6 @@ def run_report(
     else:
         tags, stats, endpoints = Tags(), cache.stats, []
         cache.save()
-    hooks.stage("writing profiles", None)
-    project = opts.project_name or root.name or "project"
     log.debug(
         "tagging: %d requests, %d cache hits, %d LLM calls, %.2f s (%s)",
         stats.requests,
@@ -364,8 +379,30 @@ def run_report(
         stats.seconds,
         dict(tags.sources()),
     )
+    return Tagged(tags, stats, endpoints, urls)
+
+
+@dataclass(slots=True)
+class Profiled:
+    """The profile stages' results for the work the filter kept."""
+
+    sessions: list[Session]
+    tags: Tags
+    outcomes: list[SessionOutcomes]
+    correlation: Correlation | None
+    timeline: Timeline
+    profiles: Profiles
+
+
+def _profile(
+    opts: ReportOptions,
+    sessions: list[Session],
+    tags: Tags,
+    project: str,
+    snapshots: list[Snapshot],
+) -> Profiled:
+    """Outcomes, --where, AgentSight correlation, the timeline (the time profile) and fold."""
     started = time.monotonic()
-    every_session = sessions
     outcomes = all_outcomes(sessions)
     if opts.where:  # before correlation: it matches by session and tool index
         kept = apply_where(opts.where, sessions, tags, outcomes, project)
@@ -381,63 +418,88 @@ def run_report(
             correlation.outside,
             len(correlation.untracked),
         )
-    profiles = fold_sessions(sessions, tags, project, correlation, outcomes)
     timeline = build_timeline(sessions, tags, project, correlation, outcomes)
-    profiles.time = timeline.profile
-    write_profiles(out, profiles)
+    profiles = fold_sessions(sessions, tags, project, correlation, outcomes, timeline.profile)
     log.debug(
-        "fold + timeline + profile files: %d system / %d token stacks, %.2f s",
+        "fold + timeline: %d system / %d token stacks, %.2f s",
         len(profiles.system),
         len(profiles.token),
         time.monotonic() - started,
     )
-    trace = trace_json(timeline, project)
+    return Profiled(sessions, tags, outcomes, correlation, timeline, profiles)
+
+
+def _tagger_stats(opts: ReportOptions, cache: TagCache, tagged: Tagged) -> TaggerStats:
+    llm, stats = cache.llm, tagged.stats
+    return TaggerStats(
+        provider=llm.get("provider", "llama.cpp"),
+        base_url=llm.get("base_url", ", ".join(tagged.urls)),
+        model=llm.get("model", ""),
+        prompt_version=f"{version_for(llm.get('model', ''))}-{opts.vocabulary}",
+        requests=stats.requests,
+        cache_hits=stats.cache_hits,
+        llm_calls=stats.llm_calls,
+        llm_successes=stats.llm_successes,
+        failures=stats.failures,
+        seconds=round(stats.seconds, 3),
+        tags_per_second=round(stats.llm_successes / stats.seconds, 3) if stats.seconds > 0 else 0.0,
+        endpoints=[EndpointStats(**e) for e in tagged.endpoints],
+    )
+
+
+def _inputs(opts: ReportOptions, found: Discovery, profiled_files: int) -> Inputs:
+    return Inputs(
+        claude_root=display_path(found.claude_root),
+        codex_root=display_path(found.codex_root),
+        session_files=[display_path(p) for p in opts.discover.session_files],
+        scan_files=opts.discover.scan_files,
+        max_sessions=opts.discover.max_sessions,
+        files_scanned=found.scanned,
+        files_profiled=profiled_files,
+        tag_llm_calls=opts.tag_llm_calls,
+        include_previews=opts.include_previews,
+        where=[str(w) for w in opts.where],
+    )
+
+
+def run_report(
+    opts: ReportOptions, hooks: Hooks | None = None, backend: Backend | None = None
+) -> Report:
+    """The whole job. ``backend`` replaces the llama.cpp server only in unit tests."""
+    hooks = hooks or NullHooks()
+    root = opts.discover.project_root.resolve()
+    # snapshots first: a bad one stops the run before anything is written
+    snapshots = [load_snapshot(p) for p in opts.agentsight_snapshots]
+    found, sessions, unread = _sessions(opts, hooks)
+    out = opts.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    cache = TagCache.load(out / TAG_CACHE)
+    tagged = _tagging(opts, sessions, cache, hooks, backend)
+    hooks.stage("writing profiles", None)
+    project = opts.project_name or root.name or "project"
+    done = _profile(opts, sessions, tagged.tags, project, snapshots)
+    write_profiles(out, done.profiles)
+    trace = trace_json(done.timeline, project)
     write_atomic(out / TRACE, trace)
-    artifacts = dict(FILES)
-    warnings = [str(w) for s in unread + every_session for w in s.warnings] + cache.warnings
-    llm = cache.llm
     report = build_report(
-        sessions=sessions,
-        tags=tags,
-        profiles=profiles,
-        project=Project(name=opts.project_name or root.name or "project", root=display_path(root)),
-        inputs=Inputs(
-            claude_root=display_path(found.claude_root),
-            codex_root=display_path(found.codex_root),
-            session_files=[display_path(p) for p in opts.discover.session_files],
-            scan_files=opts.discover.scan_files,
-            max_sessions=opts.discover.max_sessions,
-            files_scanned=found.scanned,
-            files_profiled=len(every_session),
-            tag_llm_calls=opts.tag_llm_calls,
-            include_previews=opts.include_previews,
-            where=[str(w) for w in opts.where],
-        ),
-        tagger=TaggerStats(
-            provider=llm.get("provider", "llama.cpp"),
-            base_url=llm.get("base_url", ", ".join(urls)),
-            model=llm.get("model", ""),
-            prompt_version=f"{version_for(llm.get('model', ''))}-{opts.vocabulary}",
-            requests=stats.requests,
-            cache_hits=stats.cache_hits,
-            llm_calls=stats.llm_calls,
-            llm_successes=stats.llm_successes,
-            failures=stats.failures,
-            seconds=round(stats.seconds, 3),
-            tags_per_second=round(stats.llm_successes / stats.seconds, 3)
-            if stats.seconds > 0
-            else 0.0,
-            endpoints=[EndpointStats(**e) for e in endpoints],
-        ),
-        artifacts=artifacts,
-        warnings=warnings,
+        sessions=done.sessions,
+        tags=done.tags,
+        profiles=done.profiles,
+        project=Project(name=project, root=display_path(root)),
+        inputs=_inputs(opts, found, len(sessions)),
+        tagger=_tagger_stats(opts, cache, tagged),
+        artifacts=dict(FILES),
+        warnings=[str(w) for s in unread + sessions for w in s.warnings] + cache.warnings,
         include_previews=opts.include_previews,
         hash_key=cache.hash_key,
-        timeline=timeline,
-        correlation=correlation,
-        outcomes=outcomes,
+        timeline=done.timeline,
+        correlation=done.correlation,
+        outcomes=done.outcomes,
     )
     write_atomic(out / REPORT_JSON, report.model_dump_json(indent=1) + "\n")
     hooks.stage("rendering dashboard", None)
-    render.render_all(out, report, folded_files(profiles), trace)
+    render.render_all(out, report, folded_files(done.profiles), trace)
     return report

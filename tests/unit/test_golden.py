@@ -27,8 +27,8 @@ def test_folded_stacks_match_the_golden_files(tmp_path: Path, update_golden: boo
         lambda i, j: WORDS[(2 * i + j) % len(WORDS)],
     )
     outcomes = all_outcomes(parsed)
-    profiles = fold_sessions(parsed, tags, "invoicer", outcomes=outcomes)
-    profiles.time = build_timeline(parsed, tags, "invoicer", outcomes=outcomes).profile
+    timeline = build_timeline(parsed, tags, "invoicer", outcomes=outcomes)
+    profiles = fold_sessions(parsed, tags, "invoicer", outcomes=outcomes, time=timeline.profile)
     files = {name: folded_text(counter) for name, counter in folded_files(profiles).items()}
     if update_golden:
         GOLDEN.mkdir(parents=True, exist_ok=True)

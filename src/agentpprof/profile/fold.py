@@ -239,8 +239,11 @@ def fold_sessions(
     project: str,
     correlation: Correlation | None = None,
     outcomes: list[SessionOutcomes] | None = None,
+    time: Counter[Stack] | None = None,
 ) -> Profiles:
-    prof = Profiles()
+    """Every profile of the tagged sessions; ``time`` is the time profile the timeline stage
+    made (timeline.py), carried beside the others."""
+    prof = Profiles(time=time if time is not None else Counter())
     system: Counter[tuple[str, int]] = Counter()
     token: Counter[tuple[str, int]] = Counter()
     dollars: dict[str, float] = {}

@@ -44,7 +44,7 @@ from agentpprof.profile.cost import call_cost, price_table
 from agentpprof.profile.fold import Mixing, Profiles, Stack, mixing, sorted_items, stack_text
 from agentpprof.profile.outcome import PromptOutcome, SessionOutcomes
 from agentpprof.profile.timeline import Lane, Timeline
-from agentpprof.sources.records import Session, Tokens
+from agentpprof.sources.records import TOKEN_KINDS, Session, Tokens
 from agentpprof.tagging.tags import Tags
 
 
@@ -130,125 +130,9 @@ def build_report(
     correlation: Correlation | None = None,
     outcomes: list[SessionOutcomes] | None = None,
 ) -> Report:
-    rows: list[SessionRow] = []
-    prompt_tags: dict[str, str] = {}
-    prompt_tag_counts: Counter[str] = Counter()
-    session_tag_counts: Counter[str] = Counter()
-    llm_tag_counts: Counter[str] = Counter()
-    llm_tag_tokens: Counter[str] = Counter()
-    commands: Counter[tuple[str, str, str, str, str]] = Counter()
-    effects: Counter[str] = Counter()
-    days: dict[str, list[int]] = {}
-    total = Tokens()
-    costs = _Costs()
-    lane_of = {ln.session: ln for ln in timeline.lanes} if timeline else {}
-    by_tag: dict[str, list[PromptOutcome]] = {}
-    for index, s in enumerate(sessions):
-        so = outcomes[index] if outcomes is not None else None
-        stag = tags.session(index)
-        session_tag_counts[stag] += 1
-        stoks = s.tokens
-        total.add(stoks)
-        prows: list[PromptRow] = []
-        per_prompt_calls: Counter[int] = Counter()
-        per_prompt_tools: Counter[int] = Counter()
-        per_prompt_tokens: Counter[int] = Counter()
-        scost = costs.session(s, index, tags)
-        for c in s.llm_calls:
-            if c.prompt_index is not None:
-                per_prompt_calls[c.prompt_index] += 1
-                per_prompt_tokens[c.prompt_index] += c.tokens.total
-            ctag = tags.call(index, c.index)
-            llm_tag_counts[ctag] += 1
-            llm_tag_tokens[ctag] += c.tokens.total
-        for tc in s.tool_calls:
-            if tc.prompt_index is not None:
-                per_prompt_tools[tc.prompt_index] += 1
-            effects[tc.effect] += 1
-            cmd = tc.process_chain[-1] if tc.process_chain else tc.name
-            commands[(s.agent.value, tc.category, cmd, tc.effect, tc.status)] += 1
-        for p in s.prompts:
-            h = short_hash(p.text, key=hash_key)
-            ptag = tags.prompt(index, p.index)
-            prompt_tags[h] = ptag
-            prompt_tag_counts[ptag] += 1
-            po = so.prompts.get(p.index) if so is not None else None
-            if po is not None:
-                by_tag.setdefault(ptag, []).append(po)
-            prows.append(
-                PromptRow.model_construct(
-                    index=p.index,
-                    line=p.line,
-                    timestamp=p.timestamp,
-                    hash=h,
-                    tag=ptag,
-                    llm_calls=per_prompt_calls[p.index],
-                    tool_calls=per_prompt_tools[p.index],
-                    tokens=per_prompt_tokens[p.index],
-                    preview=p.text[:200] if include_previews else None,
-                    tag_confidence=tags.confidence_of("prompt", index, p.index),
-                    outcome=None if po is None else outcome_facts(po),
-                )
-            )
-        calls = s.llm_calls
-        crows = LlmCallColumns.model_construct(
-            index=[c.index for c in calls],
-            line=[c.line for c in calls],
-            timestamp=[c.timestamp for c in calls],
-            prompt_index=[c.prompt_index for c in calls],
-            tag=[tags.call(index, c.index) for c in calls],
-            model=[c.model for c in calls],
-            tokens=[
-                [
-                    c.tokens.input,
-                    c.tokens.cache_read,
-                    c.tokens.cache_write,
-                    c.tokens.output,
-                    c.tokens.reasoning,
-                ]
-                for c in calls
-            ],
-            tools=[sorted(set(c.tool_names)) for c in calls],
-            preview=[c.text[:200] for c in calls] if include_previews else None,
-            tag_confidence=[tags.confidence_of("llm", index, c.index) for c in calls],
-        )
-        rows.append(
-            SessionRow(
-                key=_session_key(s),
-                agent=s.agent.value,
-                session_id=s.session_id,
-                file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
-                cwd_hash=short_hash(s.cwd, key=hash_key) if s.cwd else None,
-                is_subagent=s.is_subagent,
-                parent_session_id=s.parent_session_id,
-                subagent_type=s.subagent_type,
-                branch=s.branch,
-                models=list(s.models),
-                start=s.start,
-                end=s.end,
-                session_tag=stag,
-                session_tag_confidence=tags.confidence_of("session", index, -1),
-                prompt_count=len(s.prompts),
-                llm_call_count=len(s.llm_calls),
-                tool_call_count=len(s.tool_calls),
-                tokens=token_counts(stoks),
-                cost_usd=None if scost is None else round(scost, 6),
-                time=_session_time(lane_of.get(index)),
-                effects=dict(Counter(tc.effect for tc in s.tool_calls)),
-                statuses=dict(Counter(tc.status for tc in s.tool_calls)),
-                prompts=prows,
-                llm_calls=crows,
-                title=s.title[:200] if include_previews and s.title else None,
-            )
-        )
-        day = (s.start or "")[:10] or "unknown"
-        d = days.setdefault(day, [0, 0, 0, 0, 0])
-        d[0] += 1
-        d[1] += len(s.prompts)
-        d[2] += len(s.llm_calls)
-        d[3] += len(s.tool_calls)
-        d[4] += stoks.total
-    flat = _flat(profiles)
+    """agentpprof.json from the tagged sessions and their profiles (docs/agentpprof.schema.json)."""
+    acc = _Sessions(sessions, tags, include_previews, hash_key, timeline, outcomes)
+    rows = [acc.row(index, s) for index, s in enumerate(sessions)]
     summary = Summary(
         totals=Totals(
             sessions=len(sessions),
@@ -256,7 +140,7 @@ def build_report(
             prompts=sum(len(s.prompts) for s in sessions),
             llm_calls=sum(len(s.llm_calls) for s in sessions),
             tool_calls=sum(len(s.tool_calls) for s in sessions),
-            tokens=token_counts(total),
+            tokens=token_counts(acc.total),
         ),
         system=stack_summary(artifacts.get("semantic_system_folded", ""), profiles.system),
         token=stack_summary(artifacts.get("semantic_token_folded", ""), profiles.token),
@@ -267,24 +151,21 @@ def build_report(
             name: stack_summary(artifacts.get(name.replace("-", "_") + "_folded", ""), c, top=8)
             for name, c in profiles.projections.items()
         },
-        top_session_tags=_tag_counts(session_tag_counts),
-        top_prompt_tags=_tag_counts(prompt_tag_counts),
-        top_llm_tags=_tag_counts(llm_tag_counts, llm_tag_tokens),
+        top_session_tags=_tag_counts(acc.session_tags),
+        top_prompt_tags=_tag_counts(acc.prompt_tag_counts),
+        top_llm_tags=_tag_counts(acc.llm_tags, acc.llm_tag_tokens),
         commands=[
             CommandCount(agent=a, tool=t, command=c, effect=e, status=st, count=n)
-            for (a, t, c, e, st), n in sorted(commands.items(), key=lambda kv: (-kv[1], kv[0]))[:60]
+            for (a, t, c, e, st), n in sorted(acc.commands.items(), key=lambda kv: (-kv[1], kv[0]))[
+                :60
+            ]
         ],
-        effects=dict(sorted(effects.items(), key=lambda kv: (-kv[1], kv[0]))),
-        timeline=[
-            DayCount(
-                date=k, sessions=v[0], prompts=v[1], llm_calls=v[2], tool_calls=v[3], tokens=v[4]
-            )
-            for k, v in sorted(days.items())
-        ],
-        mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), flat],
-        cost=costs.summary(),
+        effects=dict(sorted(acc.effects.items(), key=lambda kv: (-kv[1], kv[0]))),
+        timeline=[acc.days[k] for k in sorted(acc.days)],
+        mixing=[_mixing_model("nonsemantic", mixing(profiles.system)), _flat(profiles)],
+        cost=acc.costs.summary(),
         time=_time_summary(timeline),
-        outcomes=outcomes_by_tag(by_tag),
+        outcomes=outcomes_by_tag(acc.by_tag),
         tag_confidence=_tag_confidence(tags),
     )
     return Report(
@@ -295,11 +176,149 @@ def build_report(
         llm_tagger=tagger,
         sessions=rows,
         summary=summary,
-        prompt_tags=dict(sorted(prompt_tags.items())),
+        prompt_tags=dict(sorted(acc.prompt_tags.items())),
         artifacts=artifacts,
         warnings=warnings,
         correlation=_correlation(correlation, sessions),
     )
+
+
+class _Sessions:
+    """One pass over the sessions: each one's row, and the counts the summary adds up."""
+
+    def __init__(
+        self,
+        sessions: list[Session],
+        tags: Tags,
+        include_previews: bool,
+        hash_key: str,
+        timeline: Timeline | None,
+        outcomes: list[SessionOutcomes] | None,
+    ) -> None:
+        self.tags, self.previews, self.hash_key = tags, include_previews, hash_key
+        self.outcomes = outcomes
+        self.lane_of = {ln.session: ln for ln in timeline.lanes} if timeline else {}
+        self.prompt_tags: dict[str, str] = {}
+        self.prompt_tag_counts: Counter[str] = Counter()
+        self.session_tags: Counter[str] = Counter()
+        self.llm_tags: Counter[str] = Counter()
+        self.llm_tag_tokens: Counter[str] = Counter()
+        self.commands: Counter[tuple[str, str, str, str, str]] = Counter()
+        self.effects: Counter[str] = Counter()
+        self.days: dict[str, DayCount] = {}
+        self.total = Tokens()
+        self.costs = _Costs()
+        self.by_tag: dict[str, list[PromptOutcome]] = {}
+
+    def row(self, index: int, s: Session) -> SessionRow:
+        tags = self.tags
+        stag = tags.session(index)
+        self.session_tags[stag] += 1
+        stoks = s.tokens
+        self.total.add(stoks)
+        scost = self.costs.session(s, index, tags)
+        for c in s.llm_calls:
+            ctag = tags.call(index, c.index)
+            self.llm_tags[ctag] += 1
+            self.llm_tag_tokens[ctag] += c.tokens.total
+        for tc in s.tool_calls:
+            self.effects[tc.effect] += 1
+            cmd = tc.process_chain[-1] if tc.process_chain else tc.name
+            self.commands[(s.agent.value, tc.category, cmd, tc.effect, tc.status)] += 1
+        self.count_day(s, stoks.total)
+        return SessionRow(
+            key=_session_key(s),
+            agent=s.agent.value,
+            session_id=s.session_id,
+            file=s.file.replace("\\", "/").rsplit("/", 1)[-1],
+            cwd_hash=short_hash(s.cwd, key=self.hash_key) if s.cwd else None,
+            is_subagent=s.is_subagent,
+            parent_session_id=s.parent_session_id,
+            subagent_type=s.subagent_type,
+            branch=s.branch,
+            models=list(s.models),
+            start=s.start,
+            end=s.end,
+            session_tag=stag,
+            session_tag_confidence=tags.confidence_of("session", index, -1),
+            prompt_count=len(s.prompts),
+            llm_call_count=len(s.llm_calls),
+            tool_call_count=len(s.tool_calls),
+            tokens=token_counts(stoks),
+            cost_usd=None if scost is None else round(scost, 6),
+            time=_session_time(self.lane_of.get(index)),
+            effects=dict(Counter(tc.effect for tc in s.tool_calls)),
+            statuses=dict(Counter(tc.status for tc in s.tool_calls)),
+            prompts=self.prompt_rows(index, s),
+            llm_calls=self.llm_columns(index, s),
+            title=s.title[:200] if self.previews and s.title else None,
+        )
+
+    def count_day(self, s: Session, tokens: int) -> None:
+        date = (s.start or "")[:10] or "unknown"
+        day = self.days.get(date)
+        if day is None:
+            day = self.days[date] = DayCount(
+                date=date, sessions=0, prompts=0, llm_calls=0, tool_calls=0, tokens=0
+            )
+        day.sessions += 1
+        day.prompts += len(s.prompts)
+        day.llm_calls += len(s.llm_calls)
+        day.tool_calls += len(s.tool_calls)
+        day.tokens += tokens
+
+    def prompt_rows(self, index: int, s: Session) -> list[PromptRow]:
+        calls: Counter[int] = Counter()
+        tools: Counter[int] = Counter()
+        tokens: Counter[int] = Counter()
+        for c in s.llm_calls:
+            if c.prompt_index is not None:
+                calls[c.prompt_index] += 1
+                tokens[c.prompt_index] += c.tokens.total
+        for tc in s.tool_calls:
+            if tc.prompt_index is not None:
+                tools[tc.prompt_index] += 1
+        so = self.outcomes[index] if self.outcomes is not None else None
+        rows = []
+        for p in s.prompts:
+            h = short_hash(p.text, key=self.hash_key)
+            ptag = self.tags.prompt(index, p.index)
+            self.prompt_tags[h] = ptag
+            self.prompt_tag_counts[ptag] += 1
+            po = so.prompts.get(p.index) if so is not None else None
+            if po is not None:
+                self.by_tag.setdefault(ptag, []).append(po)
+            rows.append(
+                PromptRow.model_construct(
+                    index=p.index,
+                    line=p.line,
+                    timestamp=p.timestamp,
+                    hash=h,
+                    tag=ptag,
+                    llm_calls=calls[p.index],
+                    tool_calls=tools[p.index],
+                    tokens=tokens[p.index],
+                    preview=p.text[:200] if self.previews else None,
+                    tag_confidence=self.tags.confidence_of("prompt", index, p.index),
+                    outcome=None if po is None else outcome_facts(po),
+                )
+            )
+        return rows
+
+    def llm_columns(self, index: int, s: Session) -> LlmCallColumns:
+        calls, tags = s.llm_calls, self.tags
+        return LlmCallColumns.model_construct(
+            index=[c.index for c in calls],
+            line=[c.line for c in calls],
+            timestamp=[c.timestamp for c in calls],
+            prompt_index=[c.prompt_index for c in calls],
+            tag=[tags.call(index, c.index) for c in calls],
+            model=[c.model for c in calls],
+            tokens=[[getattr(c.tokens, k) for k in TOKEN_KINDS] for c in calls],
+            tools=[sorted(set(c.tool_names)) for c in calls],
+            preview=[c.text[:200] for c in calls] if self.previews else None,
+            tag_confidence=[tags.confidence_of("llm", index, c.index) for c in calls],
+        )
 
 
 def outcome_facts(po: PromptOutcome) -> OutcomeFacts:
