@@ -78,14 +78,7 @@ def inventory_row(s: Session) -> InventoryRow:
         prompts=len(s.prompts),
         llm_calls=len(s.llm_calls),
         tool_calls=len(s.tool_calls),
-        tokens=InventoryTokens(
-            input=t.input,
-            cache_read=t.cache_read,
-            cache_write=t.cache_write,
-            output=t.output,
-            reasoning=t.reasoning,
-            total=t.total,
-        ),
+        tokens=InventoryTokens(**t.with_total()),
         cost_usd=None if (usd := session_cost(s.llm_calls)[0]) is None else round(usd, 6),
         warnings=[str(w) for w in s.warnings],
     )

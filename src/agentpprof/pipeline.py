@@ -46,7 +46,7 @@ from agentpprof.sources.discover import DiscoverOptions, Discovery, discover_fro
 from agentpprof.sources.parse import parse_sessions
 from agentpprof.sources.records import Session
 from agentpprof.sources.timerange import clip_sessions
-from agentpprof.tagging.cache import TagCache, TagStats
+from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.llama import DEFAULT_URL, LlamaServer
 from agentpprof.tagging.pool import open_pool
 from agentpprof.tagging.prompt import Vocabulary, version_for
@@ -60,7 +60,7 @@ from agentpprof.tagging.tag import (
     inherit_llm_tags,
     tag_fragments,
 )
-from agentpprof.tagging.tags import Tags
+from agentpprof.tagging.tags import Tags, TagStats
 
 Log = Callable[[str], None]
 log = logging.getLogger("agentpprof")  # shown with -vv (debug) / -v (info)

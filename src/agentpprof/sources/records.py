@@ -82,6 +82,12 @@ class Tokens(Struct):
     def as_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in TOKEN_KINDS}
 
+    def with_total(self) -> dict[str, int]:
+        """The kinds and their sum, as both JSON contracts write them (agentpprof.json's
+        ``TokenCounts``, ``sessions --json``'s ``InventoryTokens``: one shape, written by pydantic
+        for the report's schema and by msgspec where ``sessions`` must not load pydantic)."""
+        return {**self.as_dict(), "total": self.total}
+
 
 class ParseWarning(Struct):
     file: str

@@ -19,18 +19,8 @@ import msgspec
 from agentpprof.fsutil import write_atomic
 from agentpprof.privacy import keyed_hash
 from agentpprof.tagging.prompt import Vocabulary, version_for
-from agentpprof.tagging.tags import CacheStats, TagEntry, TagsFile
+from agentpprof.tagging.tags import TagEntry, TagsFile, TagStats
 from agentpprof.tagging.words import invalid_reason
-
-
-@dataclass(slots=True)
-class TagStats:
-    requests: int = 0
-    cache_hits: int = 0
-    llm_calls: int = 0
-    llm_successes: int = 0
-    failures: int = 0
-    seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -38,7 +28,7 @@ class TagCache:
     """``tags.json``: tags keyed by a hash of (prompt version, model identity, kind, fragment)."""
 
     path: Path
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entries: dict[str, TagEntry] = field(default_factory=dict)
     llm: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     stats: TagStats = field(default_factory=TagStats)
@@ -64,7 +54,7 @@ class TagCache:
             if not isinstance(tags, dict):
                 raise ValueError("tags is not an object")
             cache.entries = {
-                k: v
+                k: _entry(v)
                 for k, v in tags.items()
                 if isinstance(v, dict) and isinstance(v.get("tag"), str)
             }
@@ -100,25 +90,25 @@ class TagCache:
         entry = self.entries.get(key)
         if entry is None:
             return None
-        tag = entry.get("tag")
-        return tag if isinstance(tag, str) and invalid_reason(tag) is None else None
+        return entry.tag if invalid_reason(entry.tag) is None else None
 
     def confidence(self, key: str) -> float | None:
         """The cached tag's confidence (None: an open word, or written without one)."""
-        value = self.entries.get(key, {}).get("confidence")
-        return float(value) if isinstance(value, int | float) and 0 <= value <= 1 else None
+        entry = self.entries.get(key)
+        value = entry.confidence if entry is not None else None
+        return float(value) if value is not None and 0 <= value <= 1 else None
 
     def put(
         self, key: str, tag: str, kind: str, fragment: str, confidence: float | None = None
     ) -> None:
-        self.entries[key] = {
-            "tag": tag,
-            "kind": kind,
-            "source_hash": keyed_hash(self.hash_key, fragment, 24),
-            "created_at": _now(),
-            "llm": dict(self.llm),
-            "confidence": confidence,
-        }
+        self.entries[key] = TagEntry(
+            tag=tag,
+            kind=kind,
+            source_hash=keyed_hash(self.hash_key, fragment, 24),
+            created_at=_now(),
+            llm=dict(self.llm),
+            confidence=confidence,
+        )
         self._dirty += 1
         if self._dirty >= 16 or time.monotonic() - self._last_write > 2.0:
             self.save()
@@ -126,20 +116,13 @@ class TagCache:
     def save(self) -> None:
         if not self.persist:
             return
-        st = self.stats
         doc = TagsFile(
             schema_version=1,
             created_by="agentpprof",
             updated_at=_now(),
             llm=dict(self.llm),
-            stats=CacheStats(
-                requests=st.requests,
-                cache_hits=st.cache_hits,
-                llm_calls=st.llm_calls,
-                llm_successes=st.llm_successes,
-                failures=st.failures,
-            ),
-            tags={k: _entry(v) for k, v in sorted(self.entries.items())},
+            stats=self.stats,
+            tags=dict(sorted(self.entries.items())),
             model_ids=dict(sorted(self.model_ids.items())),
             hash_key=self.hash_key,
         )
@@ -151,7 +134,7 @@ class TagCache:
 
 
 def _entry(v: dict[str, Any]) -> TagEntry:
-    """A cache entry in the file's typed shape (fields an older version wrote are dropped)."""
+    """A cache entry as read from the file, typed (fields an older version wrote are dropped)."""
     llm = v.get("llm")
     return TagEntry(
         tag=str(v["tag"]),

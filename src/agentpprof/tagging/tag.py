@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.sources.records import Session
-from agentpprof.tagging.cache import TagCache, TagStats
+from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.pool import Endpoint, Pool
 from agentpprof.tagging.prompt import (
     CHAT_PLACEHOLDER,
@@ -39,7 +39,7 @@ from agentpprof.tagging.prompt import (
     style_for,
     vocabulary_for,
 )
-from agentpprof.tagging.tags import Ref, Tags
+from agentpprof.tagging.tags import Ref, Tags, TagStats
 from agentpprof.tagging.words import copies_fragment, invalid_reason, normalise
 
 Kind = Literal["session", "prompt", "llm"]

@@ -61,12 +61,16 @@ class TagEntry(msgspec.Struct, forbid_unknown_fields=True):
     confidence: float | None = None
 
 
-class CacheStats(msgspec.Struct, forbid_unknown_fields=True):
+class TagStats(msgspec.Struct, forbid_unknown_fields=True):
+    """What tagging did: fragments asked for, answered from the cache, LLM requests made and
+    answered, failures, and the seconds it took (the last run's, in ``tags.json``)."""
+
     requests: int = 0
     cache_hits: int = 0
     llm_calls: int = 0
     llm_successes: int = 0
     failures: int = 0
+    seconds: float = 0.0
 
 
 class TagsFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -76,7 +80,7 @@ class TagsFile(msgspec.Struct, forbid_unknown_fields=True):
     created_by: str
     updated_at: str
     llm: dict[str, str]
-    stats: CacheStats
+    stats: TagStats
     tags: dict[str, TagEntry]  # keyed hash of (prompt version, model, kind, fragment) -> tag
     model_ids: dict[str, str]  # model file fingerprint -> the server's model identity
     hash_key: str  # the secret every hash of this cache and of its report is keyed with
