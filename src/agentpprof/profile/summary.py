@@ -57,7 +57,7 @@ def short_hash(text: str, n: int = 16, key: str = "") -> str:
 
 
 def token_counts(t: Tokens) -> TokenCounts:
-    return TokenCounts.model_construct(**t.with_total())
+    return TokenCounts.model_construct(None, **t.with_total())
 
 
 def stack_summary(file: str, counter: Counter[Stack], top: int = 12) -> StackSummary:
