@@ -580,7 +580,7 @@ def report_options(
         out=out or (project_root / DEFAULT_OUT),
         project_name=project_name,
         llama_urls=llama_urls(llama_url),
-        api=api.value,
+        api="openai" if api is Api.openai else "llama",
         start_server=start_server,
         model=model,
         llama_server=llama_server,

@@ -47,7 +47,7 @@ from agentpprof.sources.parse import parse_sessions
 from agentpprof.sources.records import Session
 from agentpprof.sources.timerange import clip_sessions
 from agentpprof.tagging.cache import TagCache
-from agentpprof.tagging.llama import DEFAULT_URL, LlamaServer
+from agentpprof.tagging.llama import DEFAULT_URL, ApiKind, LlamaServer
 from agentpprof.tagging.pool import open_pool
 from agentpprof.tagging.prompt import Vocabulary, version_for
 from agentpprof.tagging.provision import require_llama_server, resolve_model
@@ -72,7 +72,7 @@ class ReportOptions:
     out: Path
     project_name: str | None = None
     llama_urls: list[str] = field(default_factory=lambda: [DEFAULT_URL])
-    api: str = "llama"  # "llama" (llama.cpp routes) or "openai" (/v1/completions)
+    api: ApiKind = "llama"  # llama.cpp's own routes, or an OpenAI engine's /v1/completions
     start_server: bool = False
     model: str | None = None  # a known model's name or a GGUF path (None: the default)
     llama_server: Path | None = None

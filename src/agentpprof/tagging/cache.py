@@ -19,7 +19,7 @@ import msgspec
 from agentpprof.fsutil import write_atomic
 from agentpprof.privacy import keyed_hash
 from agentpprof.tagging.prompt import Vocabulary, version_for
-from agentpprof.tagging.tags import TagEntry, TagsFile, TagStats
+from agentpprof.tagging.tags import FragmentKind, TagEntry, TagsFile, TagStats
 from agentpprof.tagging.words import invalid_reason
 
 
@@ -79,7 +79,9 @@ class TagCache:
                 cache.warnings.append(f"{path}: unreadable tag cache ({exc}); starting empty")
         return cache
 
-    def key(self, identity: str, kind: str, fragment: str, vocabulary: Vocabulary = "kinds") -> str:
+    def key(
+        self, identity: str, kind: FragmentKind, fragment: str, vocabulary: Vocabulary = "kinds"
+    ) -> str:
         return keyed_hash(
             self.hash_key,
             f"{version_for(identity)}-{vocabulary}\n{identity}\n{kind}\n{fragment}",
@@ -99,7 +101,7 @@ class TagCache:
         return float(value) if value is not None and 0 <= value <= 1 else None
 
     def put(
-        self, key: str, tag: str, kind: str, fragment: str, confidence: float | None = None
+        self, key: str, tag: str, kind: FragmentKind, fragment: str, confidence: float | None = None
     ) -> None:
         self.entries[key] = TagEntry(
             tag=tag,

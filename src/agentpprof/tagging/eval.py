@@ -15,6 +15,7 @@ from typing import Any
 from agentpprof.errors import AgentpprofError, TaggingError
 from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.evalset import load_labels, resolve, score
+from agentpprof.tagging.llama import Client
 from agentpprof.tagging.prompt import Vocabulary, clean_fragment
 from agentpprof.tagging.tag import Fragment, LlamaBackend, tag_one
 
@@ -85,7 +86,7 @@ async def tag_uncached(
 
 
 async def evaluate(
-    client: Any, identity: str, path: Path, concurrency: int, vocabulary: Vocabulary = "kinds"
+    client: Client, identity: str, path: Path, concurrency: int, vocabulary: Vocabulary = "kinds"
 ) -> EvalResult:
     rows = load_eval(path)
     backend = LlamaBackend(client, identity, concurrency, slots=max(concurrency, 1))
@@ -115,7 +116,7 @@ class RealScore:
 
 
 async def evaluate_real(
-    client: Any,
+    client: Client,
     identity: str,
     corpus: Path,
     concurrency: int,

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -50,6 +50,34 @@ class Completion:
     predicted_n: int
     prompt_per_second: float
     predicted_per_second: float
+
+
+# which routes an endpoint speaks: llama.cpp's own, or an OpenAI-compatible engine's
+ApiKind = Literal["llama", "openai"]
+
+
+class Client(Protocol):
+    """What the tagger, the pool and bench ask of an endpoint: LlamaClient, OpenAIClient."""
+
+    base_url: str
+
+    async def info(self) -> ServerInfo: ...
+
+    async def complete(
+        self, prompt: str, *, grammar: str | None, n_predict: int = 16
+    ) -> Completion: ...
+
+    async def next_token_logprobs(
+        self, prompt: str, n_probs: int, slot: int = -1
+    ) -> dict[str, float]: ...
+
+    async def reset_to(self, prefix: str, slot: int = -1) -> None: ...
+
+    async def apply_template(self, messages: list[dict[str, str]]) -> str: ...
+
+    async def pieces(self, text: str) -> list[str]: ...
+
+    async def aclose(self) -> None: ...
 
 
 class LlamaClient:
@@ -393,7 +421,7 @@ def parse_openai_logprobs(data: Any) -> dict[str, float]:
 
 
 def make_client(
-    url: str, api: str, timeout: float = defaults.REQUEST_TIMEOUT, retries: int = 3
+    url: str, api: ApiKind, timeout: float = defaults.REQUEST_TIMEOUT, retries: int = 3
 ) -> LlamaClient:
     """The client for ``--api llama`` (llama.cpp's native routes) or ``--api openai``."""
     if api == "openai":

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from agentpprof import defaults
 from agentpprof.errors import EndpointDown, LlamaServerError
-from agentpprof.tagging.llama import LlamaClient, ServerInfo, make_client
+from agentpprof.tagging.llama import ApiKind, Client, LlamaClient, ServerInfo, make_client
 
 T = TypeVar("T")
 log = logging.getLogger("agentpprof")
@@ -29,7 +29,7 @@ OPENAI_DEFAULT_CONCURRENCY = 8
 
 @dataclass(slots=True)
 class Endpoint:
-    client: Any  # LlamaClient or anything with its request methods (unit tests)
+    client: Client  # LlamaClient, OpenAIClient (or a test's scripted one)
     capacity: int
     model: str = ""
     requests: int = 0  # requests answered
@@ -144,7 +144,7 @@ class Pool:
 async def open_pool(
     urls: Sequence[str],
     *,
-    api: str = "llama",
+    api: ApiKind = "llama",
     timeout: float = defaults.REQUEST_TIMEOUT,
     concurrency: int | None = None,
     reproducible: bool = False,

@@ -18,6 +18,7 @@ from typing import Literal
 from agentpprof.sources import classify
 from agentpprof.sources.records import LlmCall, Prompt, Session, ToolCall
 from agentpprof.tagging.catalog import PromptStyle, style_of
+from agentpprof.tagging.tags import FragmentKind
 
 # The kinds of work a tag may be (``--vocabulary kinds``). Every word is one token of the
 # default model's vocabulary with a leading space, so the model's next-token distribution
@@ -335,7 +336,7 @@ PREFIX = (
 CALL_ONLY = frozenset({"reading", "editing", "summary"})
 
 
-def vocabulary_for(kind: str) -> tuple[str, ...]:
+def vocabulary_for(kind: FragmentKind) -> tuple[str, ...]:
     return WORK_KINDS if kind == "llm" else tuple(w for w in WORK_KINDS if w not in CALL_ONLY)
 
 
@@ -347,7 +348,7 @@ NULL_FRAGMENTS: tuple[str, ...] = ("N/A", "[empty]", "…")
 MAX_FRAGMENT_CHARS = 480
 
 
-def render(kind: str, fragment: str) -> str:
+def render(kind: FragmentKind, fragment: str) -> str:
     """The whole completion prompt for one fragment: the cached prefix, then the fragment."""
     return COMPLETION.render(kind, fragment)
 
@@ -365,7 +366,7 @@ class Template:
     tail: str
     lead: str
 
-    def render(self, kind: str, fragment: str) -> str:
+    def render(self, kind: FragmentKind, fragment: str) -> str:
         return f"{self.head}{HEADERS.get(kind, 'Request')}: {fragment}{self.tail}"
 
 

@@ -16,11 +16,12 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from agentpprof.errors import LlamaServerError, TaggingError
 from agentpprof.sources.records import Session
 from agentpprof.tagging.cache import TagCache
+from agentpprof.tagging.llama import Client
 from agentpprof.tagging.pool import Endpoint, Pool
 from agentpprof.tagging.prompt import (
     CHAT_PLACEHOLDER,
@@ -39,10 +40,10 @@ from agentpprof.tagging.prompt import (
     style_for,
     vocabulary_for,
 )
-from agentpprof.tagging.tags import Ref, Tags, TagStats
+from agentpprof.tagging.tags import FragmentKind, Ref, Tags, TagStats
 from agentpprof.tagging.words import copies_fragment, invalid_reason, normalise
 
-Kind = Literal["session", "prompt", "llm"]
+Kind = FragmentKind
 
 GRAMMAR = 'root ::= " "? [a-z]{3,12}'
 
@@ -55,7 +56,7 @@ N_PROBS = 256
 CALIBRATION = 0.6
 
 
-def build_prompt(fragment: str, invalid: str | None = None, kind: str = "prompt") -> str:
+def build_prompt(fragment: str, invalid: str | None = None, kind: Kind = "prompt") -> str:
     """The open-vocabulary prompt: the fixed prefix, then the fragment (and, on a retry, the
     rejected answer fed back)."""
     if not invalid:
@@ -97,7 +98,7 @@ class Backend(Protocol):
     concurrency: int
 
     async def answer(
-        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: Kind = "prompt"
     ) -> Answer:
         """One raw answer; ``closed`` narrows the choice to WORK_KINDS."""
         ...
@@ -238,7 +239,7 @@ class CachedOnly:
         self.concurrency = 1
 
     async def answer(
-        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: Kind = "prompt"
     ) -> Answer:
         raise LlamaServerError("a cache miss needs the llama.cpp server")
 
@@ -268,7 +269,7 @@ class LlamaBackend:
 
     def __init__(
         self,
-        client: Any,
+        client: Client | Pool,
         identity: str,
         concurrency: int,
         n_probs: int = N_PROBS,
@@ -307,7 +308,7 @@ class LlamaBackend:
         """How requests are phrased for this model (set up on first use)."""
         if self.template is None:
 
-            async def one(client: Any, slot: int) -> str:
+            async def one(client: Client, slot: int) -> str:
                 return str(await client.apply_template(chat_messages(CHAT_PLACEHOLDER)))
 
             formatted = await self.pool.run(one)
@@ -321,7 +322,7 @@ class LlamaBackend:
         return self.template
 
     async def answer(
-        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
+        self, fragment: str, invalid: str | None, closed: bool = False, kind: Kind = "prompt"
     ) -> Answer:
         template = await self.phrasing()
         if closed:
@@ -332,7 +333,7 @@ class LlamaBackend:
             else template.render(kind, fragment)
         )
 
-        async def one(client: Any, slot: int) -> str:
+        async def one(client: Client, slot: int) -> str:
             completion = await client.complete(prompt, grammar=GRAMMAR, n_predict=N_PREDICT)
             return str(completion.text)
 
@@ -344,7 +345,7 @@ class LlamaBackend:
 
         head = (await self.phrasing()).head
 
-        async def one(client: Any, slot: int) -> dict[str, float]:
+        async def one(client: Client, slot: int) -> dict[str, float]:
             if self.reproducible:
                 await client.reset_to(head, slot)
             top: dict[str, float] = await client.next_token_logprobs(prompt, n_probs, slot)
@@ -353,12 +354,12 @@ class LlamaBackend:
         return await self.pool.run(one)
 
     async def _pieces_of(self, text: str) -> list[str]:
-        async def one(client: Any, slot: int) -> list[str]:
+        async def one(client: Client, slot: int) -> list[str]:
             return list(await client.pieces(text))
 
         return await self.pool.run(one)
 
-    async def _setup(self, kind: str) -> dict[str, float]:
+    async def _setup(self, kind: Kind) -> dict[str, float]:
         template = await self.phrasing()
         lead = template.lead
         async with self._lock:
@@ -382,11 +383,11 @@ class LlamaBackend:
                 self._prior[kind] = prior
             return self._prior[kind]
 
-    async def choose(self, kind: str, fragment: str, retry: bool = False) -> str:
+    async def choose(self, kind: Kind, fragment: str, retry: bool = False) -> str:
         """The kind of work the model finds likeliest for the fragment ("" when none)."""
         return (await self.scored_choice(kind, fragment, retry)).text
 
-    async def scored_choice(self, kind: str, fragment: str, retry: bool = False) -> Answer:
+    async def scored_choice(self, kind: Kind, fragment: str, retry: bool = False) -> Answer:
         prior = await self._setup(kind)
         n = self.n_probs * (4 if retry else 1)
         prompt = (await self.phrasing()).render(kind, fragment)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Literal
 
 import msgspec
 
+# what a tag is of: a session, a prompt or an LLM call
+FragmentKind = Literal["session", "prompt", "llm"]
 Ref = tuple[str, int, int]  # (kind, session index, prompt or call index; -1: the session)
 
 
