@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from agentpprof import defaults
 from agentpprof.artifacts import (
@@ -161,10 +161,10 @@ async def _tag(
     hooks: Hooks,
     backend: Backend | None,
     model_fp: str | None = None,
-) -> tuple[Tags, TagStats, list[dict[str, Any]]]:
+) -> tuple[Tags, TagStats, list[EndpointStats]]:
     """Tag every fragment; returns the tags, the stats and, per endpoint, what it did."""
     frags = collect_fragments(sessions, opts.tag_llm_calls)
-    endpoints: list[dict[str, Any]] = []
+    endpoints: list[EndpointStats] = []
     if backend is None:
         api = "llama" if opts.start_server else opts.api
         pool, info = await open_pool(
@@ -336,7 +336,7 @@ class Tagged:
 
     tags: Tags
     stats: TagStats
-    endpoints: list[dict[str, Any]]
+    endpoints: list[EndpointStats]
     urls: list[str]
 
 
@@ -443,7 +443,7 @@ def _tagger_stats(opts: ReportOptions, cache: TagCache, tagged: Tagged) -> Tagge
         failures=stats.failures,
         seconds=round(stats.seconds, 3),
         tags_per_second=round(stats.llm_successes / stats.seconds, 3) if stats.seconds > 0 else 0.0,
-        endpoints=[EndpointStats(**e) for e in tagged.endpoints],
+        endpoints=tagged.endpoints,
     )
 
 

@@ -50,8 +50,8 @@ def test_both_endpoints_get_work() -> None:
     assert len(_run_all(pool, 40)) == 40
     assert a.seen and b.seen and len(a.seen) + len(b.seen) == 40
     stats = pool.stats()
-    assert [s["requests"] for s in stats] == [len(a.seen), len(b.seen)]
-    assert all(s["alive"] and s["failures"] == 0 for s in stats)
+    assert [s.requests for s in stats] == [len(a.seen), len(b.seen)]
+    assert all(s.alive and s.failures == 0 for s in stats)
 
 
 def test_an_endpoint_that_goes_down_loses_no_request() -> None:
@@ -61,7 +61,7 @@ def test_an_endpoint_that_goes_down_loses_no_request() -> None:
     assert len(a.seen) == 5 and len(b.seen) == 25  # every prompt answered exactly once
     assert sorted(a.seen + b.seen) == sorted(f"p{i}" for i in range(30))
     down = pool.stats()[0]
-    assert down["alive"] is False and down["failures"] >= 1 and "refused" in down["error"]
+    assert down.alive is False and down.failures >= 1 and "refused" in down.error
     assert pool.capacity == 1
 
 

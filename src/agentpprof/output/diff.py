@@ -32,7 +32,14 @@ from agentpprof.errors import AgentpprofError
 from agentpprof.fsutil import write_atomic
 from agentpprof.models import Contract
 from agentpprof.output.export import pprof_diff_bytes
-from agentpprof.output.flamegraph import build_diff_tree, for_page, render_tree
+from agentpprof.output.flamegraph import (
+    MARGIN_PX,
+    MIN_WIDTH_PX,
+    SVG_WIDTH,
+    build_diff_tree,
+    for_page,
+    render_tree,
+)
 from agentpprof.output.templates import get_env
 from agentpprof.parallel import file_size, pmap
 from agentpprof.privacy import display_path
@@ -41,7 +48,6 @@ from agentpprof.profile.where import Where, stack_matches
 
 FOLDED_SUFFIX = ".folded.txt"
 TOP = 10
-SVG_WIDTH, MIN_WIDTH_PX = 1200, 0.5  # as the report's flame graphs
 
 # folded file -> (title, unit) for the profiles the dashboard knows, plus the optional time and
 # cost profiles; any other *.folded.txt is diffed under its own name in "events".
@@ -321,7 +327,7 @@ def diff_profile(job: Job) -> Done:
             pprof_diff_bytes(bc, nc, unit, "count", f"agentpprof diff: {title}"),
         )
         note = "normalised base; " if scale != 1.0 else ""
-        tree = build_diff_tree(pairs, min_frac=MIN_WIDTH_PX / (SVG_WIDTH - 20))
+        tree = build_diff_tree(pairs, min_frac=MIN_WIDTH_PX / (SVG_WIDTH - MARGIN_PX))
         for kind, widths in (("svg", "new"), ("svg_base", "base")):
             svg = render_tree(
                 tree,

@@ -156,14 +156,20 @@ def layout(
     return rects, max_depth
 
 
+# every flame graph's size: SVG width and the narrowest frame drawn, in pixels (report and diff)
+SVG_WIDTH = 1200
+MIN_WIDTH_PX = 0.5
+MARGIN_PX = 20  # left + right
+
+
 def render_flamegraph(
     counter: Counter[Stack],
     *,
     title: str,
     unit: str,
-    width: int = 1200,
+    width: int = SVG_WIDTH,
     frame_height: int = 18,
-    min_width: float = 0.5,
+    min_width: float = MIN_WIDTH_PX,
     inverted: bool = False,
     element_id: str = "flame",
 ) -> str:
@@ -184,9 +190,9 @@ def render_tree(
     *,
     title: str,
     unit: str,
-    width: int = 1200,
+    width: int = SVG_WIDTH,
     frame_height: int = 18,
-    min_width: float = 0.5,
+    min_width: float = MIN_WIDTH_PX,
     inverted: bool = False,
     element_id: str = "flame",
     diff: str = "",
@@ -195,7 +201,7 @@ def render_tree(
     """The SVG of a built tree. ``diff`` ("new" or "base": which weights of a
     :func:`build_diff_tree` tree give the widths): frames coloured by their delta (red grew,
     blue shrank) and the delta in each frame's tooltip."""
-    rects, max_depth = layout(root, width - 20, min_width, by_base=diff == "base")
+    rects, max_depth = layout(root, width - MARGIN_PX, min_width, by_base=diff == "base")
     max_abs = max((abs(r.delta) for r in rects if r.depth > 0), default=0)
     total = root.base if diff == "base" else root.value
     top_pad, bottom_pad = 56, 26

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from agentpprof import defaults
 from agentpprof.errors import EndpointDown, LlamaServerError
+from agentpprof.models import EndpointStats
 from agentpprof.tagging.llama import ApiKind, Client, LlamaClient, ServerInfo, make_client
 
 T = TypeVar("T")
@@ -118,19 +119,19 @@ class Pool:
             "the servers again and rerun",
         )
 
-    def stats(self) -> list[dict[str, Any]]:
+    def stats(self) -> list[EndpointStats]:
         seconds = max(time.monotonic() - self.started, 1e-6)
         return [
-            {
-                "base_url": ep.url,
-                "model": ep.model,
-                "capacity": ep.capacity,
-                "requests": ep.requests,
-                "failures": ep.failures,
-                "requests_per_second": round(ep.requests / seconds, 3),
-                "alive": ep.alive,
-                "error": ep.error[:200],
-            }
+            EndpointStats(
+                base_url=ep.url,
+                model=ep.model,
+                capacity=ep.capacity,
+                requests=ep.requests,
+                failures=ep.failures,
+                requests_per_second=round(ep.requests / seconds, 3),
+                alive=ep.alive,
+                error=ep.error[:200],
+            )
             for ep in self.endpoints
         ]
 
