@@ -25,8 +25,8 @@ from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.catalog import find
 from agentpprof.tagging.eval import evaluate, evaluate_real
 from agentpprof.tagging.evalset import split_sha256
-from agentpprof.tagging.llama import LlamaClient, LlamaServer
-from agentpprof.tagging.prompt import Vocabulary, clean_fragment
+from agentpprof.tagging.llama import LlamaClient, LlamaServer, ServerInfo
+from agentpprof.tagging.prompt import Template, Vocabulary, clean_fragment
 from agentpprof.tagging.provision import known_or_path
 from agentpprof.tagging.tag import Fragment, LlamaBackend, tag_one
 
@@ -91,6 +91,97 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+@dataclass(slots=True)
+class _Timings:
+    latencies: list[float] = field(default_factory=list)  # ms per tagging call
+    pps: list[float] = field(default_factory=list)  # the server's prompt tokens/s
+    tps: list[float] = field(default_factory=list)  # the server's generated tokens/s
+    invalid_examples: list[str] = field(default_factory=list)
+
+
+async def _fragment(
+    client: LlamaClient,
+    backend: LlamaBackend,
+    template: Template,
+    i: int,
+    text: str,
+    opts: BenchOptions,
+    result: BenchModel,
+    timings: _Timings,
+) -> BenchFragment:
+    """One fragment tagged ``opts.runs`` times: its tags, and the timings of each call."""
+    cleaned = clean_fragment(text)
+    tags: list[str] = []
+    for run in range(opts.runs):
+        # the server's own timings, from an untimed request of the same prompt
+        comp = await client.complete(template.render("prompt", cleaned), grammar=None, n_predict=1)
+        timings.pps.append(comp.prompt_per_second)
+        timings.tps.append(comp.predicted_per_second)
+        # the latency is exactly one tagging call (uncached; a retry would be in it)
+        cache = TagCache(Path("unused"), persist=False)
+        frag = Fragment("prompt", "bench", i, cleaned, None, key=f"b{i}-{run}")
+        result.requests += 1
+        t0 = time.monotonic()
+        try:
+            tag = await tag_one(backend, cache, frag, opts.vocabulary)
+            timings.latencies.append((time.monotonic() - t0) * 1000.0)
+            result.successes += 1
+            tags.append(tag)
+        except TaggingError as exc:
+            result.invalid_outputs += 1
+            if len(timings.invalid_examples) < 5:
+                timings.invalid_examples.append(exc.message[:80])
+    return BenchFragment(
+        fragment_id=f"f{i}",
+        fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
+        runs=opts.runs,
+        ok_runs=len(tags),
+        tags=tags,
+        modal_tag=Counter(tags).most_common(1)[0][0] if tags else None,
+        stable=len(tags) == opts.runs and len(set(tags)) == 1,
+        preview=cleaned[:140] if opts.include_previews else None,
+    )
+
+
+def _summarise(result: BenchModel, timings: _Timings, started: float) -> None:
+    lat = timings.latencies
+    elapsed = (sum(lat) / 1000.0) if lat else time.monotonic() - started
+    result.invalid_examples = timings.invalid_examples
+    result.stable_fragments = sum(1 for f in result.fragments if f.stable)
+    if lat:
+        result.latency = BenchLatency(
+            mean_ms=round(statistics.fmean(lat), 1),
+            p50_ms=round(_pct(lat, 0.5), 1),
+            p95_ms=round(_pct(lat, 0.95), 1),
+        )
+    result.tags_per_second = round(result.successes / elapsed, 3) if elapsed else None
+    pps, tps = timings.pps, timings.tps
+    result.prompt_tokens_per_second = round(statistics.fmean(pps), 1) if pps else None
+    result.generation_tokens_per_second = round(statistics.fmean(tps), 1) if tps else None
+
+
+async def _quality(
+    client: LlamaClient, info: ServerInfo, opts: BenchOptions, result: BenchModel, log: Log
+) -> None:
+    """Hit rates on a labelled file the user gave and on the real test split."""
+    if opts.eval_file is not None:
+        ev = await evaluate(
+            client, info.model_id, opts.eval_file, info.total_slots, opts.vocabulary
+        )
+        result.quality = round(ev.hit_rate, 4)
+        result.quality_items = ev.items
+    if opts.eval_corpus is not None:
+        log(f"{result.label}: tagging the real test split (uncached)")
+        real = await evaluate_real(
+            client, info.model_id, opts.eval_corpus, info.total_slots, opts.vocabulary
+        )
+        result.quality_real = {k: QualityCell(**v) for k, v in real.by_kind.items()}
+        result.quality_real_by_language = {
+            k: QualityCell(**v) for k, v in real.by_kind_lang.items() if v["n"] >= 20
+        }
+        result.quality_real_tags_per_second = real.tags_per_second
+
+
 async def _measure(
     url: str,
     label: str,
@@ -103,84 +194,19 @@ async def _measure(
     async with LlamaClient(url, timeout=opts.request_timeout, retries=1) as client:
         info = await client.info()
         result = BenchModel(label=label, path=str(path), ok=True, load_seconds=load_seconds)
-        latencies: list[float] = []
-        pps: list[float] = []
-        tps: list[float] = []
-        invalid_examples: list[str] = []
-        per_fragment: list[BenchFragment] = []
+        timings = _Timings()
         started = time.monotonic()
         backend = LlamaBackend(client, info.model_id, 1, slots=info.total_slots)
         if opts.vocabulary == "kinds":
             await backend.choose("prompt", "warm-up")  # calibration, once, before the clock
         template = await backend.phrasing()
         result.prompt_style = template.style
-        for i, text in enumerate(fragments, 1):
-            cleaned = clean_fragment(text)
-            tags: list[str] = []
-            for run in range(opts.runs):
-                # the server's own timings, from an untimed request of the same prompt
-                comp = await client.complete(
-                    template.render("prompt", cleaned), grammar=None, n_predict=1
-                )
-                pps.append(comp.prompt_per_second)
-                tps.append(comp.predicted_per_second)
-                # the latency is exactly one tagging call (uncached; a retry would be in it)
-                cache = TagCache(Path("unused"), persist=False)
-                frag = Fragment("prompt", "bench", i, cleaned, None, key=f"b{i}-{run}")
-                result.requests += 1
-                t0 = time.monotonic()
-                try:
-                    tag = await tag_one(backend, cache, frag, opts.vocabulary)
-                    latencies.append((time.monotonic() - t0) * 1000.0)
-                    result.successes += 1
-                    tags.append(tag)
-                except TaggingError as exc:
-                    result.invalid_outputs += 1
-                    if len(invalid_examples) < 5:
-                        invalid_examples.append(exc.message[:80])
-            modal = Counter(tags).most_common(1)[0][0] if tags else None
-            stable = len(tags) == opts.runs and len(set(tags)) == 1
-            per_fragment.append(
-                BenchFragment(
-                    fragment_id=f"f{i}",
-                    fragment_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
-                    runs=opts.runs,
-                    ok_runs=len(tags),
-                    tags=tags,
-                    modal_tag=modal,
-                    stable=stable,
-                    preview=cleaned[:140] if opts.include_previews else None,
-                )
-            )
-        elapsed = (sum(latencies) / 1000.0) if latencies else time.monotonic() - started
-        result.invalid_examples = invalid_examples
-        result.fragments = per_fragment
-        result.stable_fragments = sum(1 for f in per_fragment if f.stable)
-        if latencies:
-            result.latency = BenchLatency(
-                mean_ms=round(statistics.fmean(latencies), 1),
-                p50_ms=round(_pct(latencies, 0.5), 1),
-                p95_ms=round(_pct(latencies, 0.95), 1),
-            )
-        result.tags_per_second = round(result.successes / elapsed, 3) if elapsed else None
-        result.prompt_tokens_per_second = round(statistics.fmean(pps), 1) if pps else None
-        result.generation_tokens_per_second = round(statistics.fmean(tps), 1) if tps else None
-        if opts.eval_file is not None:
-            ev = await evaluate(
-                client, info.model_id, opts.eval_file, info.total_slots, opts.vocabulary
-            )
-            result.quality = round(ev.hit_rate, 4)
-            result.quality_items = ev.items
-        if opts.eval_corpus is not None:
-            log(f"{label}: tagging the real test split (uncached)")
-            real = await evaluate_real(
-                client, info.model_id, opts.eval_corpus, info.total_slots, opts.vocabulary
-            )
-            result.quality_real = {k: QualityCell(**v) for k, v in real.by_kind.items()}
-            result.quality_real_by_language = {
-                k: QualityCell(**v) for k, v in real.by_kind_lang.items() if v["n"] >= 20
-            }
-            result.quality_real_tags_per_second = real.tags_per_second
+        result.fragments = [
+            await _fragment(client, backend, template, i, text, opts, result, timings)
+            for i, text in enumerate(fragments, 1)
+        ]
+        _summarise(result, timings, started)
+        await _quality(client, info, opts, result, log)
         return result
 
 

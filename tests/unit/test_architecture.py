@@ -101,3 +101,18 @@ def test_artifact_names_are_spelled_only_in_artifacts_py() -> None:
             if isinstance(node, ast.Constant) and node.value in names:
                 spelled.append(f"{module}:{node.lineno} {node.value}")
     assert spelled == [], "use the names in artifacts.py"
+
+
+def test_no_function_over_80_lines() -> None:
+    long = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > 80:
+                    long.append(f"{module}.{node.name}: {n} lines")
+    assert long == []
+
+
+def test_cli_is_thin() -> None:
+    assert len((PKG / "cli.py").read_text().splitlines()) < 400

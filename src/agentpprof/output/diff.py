@@ -356,6 +356,36 @@ def diff_profile(job: Job) -> Done:
     return Done(profile, warnings, svgs, groups(pairs, wanted))
 
 
+def _comparability(binfo: SideInfo, ninfo: SideInfo) -> list[str]:
+    """Why the two reports' tags may not be comparable (nothing when they are)."""
+    out = []
+    if binfo.model != ninfo.model:
+        out.append(
+            f"the reports were tagged by different models ({binfo.model or '?'} vs "
+            f"{ninfo.model or '?'}): tags may not be comparable"
+        )
+    if binfo.prompt_version != ninfo.prompt_version:
+        out.append(
+            f"the reports were tagged under different prompt versions "
+            f"({binfo.prompt_version or '?'} vs {ninfo.prompt_version or '?'}): tags "
+            "may not be comparable"
+        )
+    return out
+
+
+def _dimensions(done: list[Done]) -> list[Dimension]:
+    """What grew and shrank most per dimension (session tag, prompt tag, model, command...)."""
+    by_name = {d.profile.folded: d for d in done}
+    dims: list[Dimension] = []
+    for label, prof, prefix in DIMENSIONS:
+        if prof not in by_name:
+            continue
+        growth, shrink = _changes(by_name[prof].groups[prefix])
+        unit = PROFILE_INFO.get(prof, ("", "events"))[1]
+        dims.append(Dimension(name=label, unit=unit, growth=growth, shrink=shrink))
+    return dims
+
+
 def run_diff(
     base_dir: Path,
     new_dir: Path,
@@ -368,28 +398,14 @@ def run_diff(
     ``where``: frame filters (where.FRAME_KEYS) applied to every profile before it is paired."""
     base = load_side(base_dir, "base")
     new = load_side(new_dir, "new")
-    resolved = out.resolve()
-    if resolved in (base_dir.resolve(), new_dir.resolve()):
+    if out.resolve() in (base_dir.resolve(), new_dir.resolve()):
         raise AgentpprofError(
             f"--out {out} is one of the report folders being compared",
             hint="choose another folder (default .agentsight/agentpprof/diff)",
         )
     binfo, ninfo = _side_info(base), _side_info(new)
-    warnings: list[str] = []
-    comparable = True
-    if binfo.model != ninfo.model:
-        comparable = False
-        warnings.append(
-            f"the reports were tagged by different models ({binfo.model or '?'} vs "
-            f"{ninfo.model or '?'}): tags may not be comparable"
-        )
-    if binfo.prompt_version != ninfo.prompt_version:
-        comparable = False
-        warnings.append(
-            f"the reports were tagged under different prompt versions "
-            f"({binfo.prompt_version or '?'} vs {ninfo.prompt_version or '?'}): tags "
-            "may not be comparable"
-        )
+    warnings = _comparability(binfo, ninfo)
+    comparable = not warnings
     names = sorted(set(base.folded) | set(new.folded), key=lambda n: (n not in MAIN_PROFILES, n))
     for name in names:
         for side, label in ((base, "base"), (new, "new")):
@@ -399,7 +415,6 @@ def run_diff(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AgentpprofError(f"cannot create the output folder {out}: {exc.strerror}") from None
-
     jobs = [
         Job(name, base.folded.get(name), new.folded.get(name), out, normalize, list(where or []))
         for name in names
@@ -414,21 +429,6 @@ def run_diff(
         stem = _stem(d.profile.folded)
         for kind, fname in d.profile.files.items():
             artifacts[f"{stem.replace('-', '_')}_{kind}"] = fname
-    by_name = {d.profile.folded: d for d in done}
-    dims: list[Dimension] = []
-    for label, prof, prefix in DIMENSIONS:
-        if prof not in by_name:
-            continue
-        growth, shrink = _changes(by_name[prof].groups[prefix])
-        dims.append(
-            Dimension(
-                name=label,
-                unit=PROFILE_INFO.get(prof, ("", "events"))[1],
-                growth=growth,
-                shrink=shrink,
-            )
-        )
-    profiles = [d.profile for d in done]
     result = DiffReport(
         agentpprof_version=__version__,
         base=binfo,
@@ -438,15 +438,13 @@ def run_diff(
         comparable=comparable,
         warnings=warnings,
         totals=_totals(base, new),
-        profiles=profiles,
-        dimensions=dims,
+        profiles=[d.profile for d in done],
+        dimensions=_dimensions(done),
         artifacts=artifacts,
     )
     write_atomic(out / DIFF_JSON, result.model_dump_json(indent=1) + "\n")
-    html = (
-        get_env()
-        .get_template("diff.html.j2")
-        .render(diff=json.loads(result.model_dump_json()), svgs=svgs)
+    page = get_env().get_template("diff.html.j2")
+    write_atomic(
+        out / DIFF_DASHBOARD, page.render(diff=json.loads(result.model_dump_json()), svgs=svgs)
     )
-    write_atomic(out / DIFF_DASHBOARD, html)
     return result

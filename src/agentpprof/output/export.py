@@ -56,6 +56,9 @@ def _packed(field: int, values: list[int]) -> bytes:
     return _len(field, b"".join(_varint(v) for v in values))
 
 
+_IDS_KEY, _VALUE_KEY, _SAMPLE_KEY = _key(1, 2), _key(2, 2), _key(2, 2)
+
+
 class _Strings:
     def __init__(self) -> None:
         self.index: dict[str, int] = {"": 0}
@@ -109,33 +112,37 @@ def pprof_diff_bytes(
     return _profile(samples, sample_type, unit, comment)
 
 
-def _profile(
-    items: Iterable[tuple[Stack, int, bool, Labels]], sample_type: str, unit: str, comment: str
-) -> bytes:
-    strings = _Strings()
-    st = _len(1, _int(1, strings(sample_type)) + _int(2, strings(unit)))
-    # frame -> (varint of its function/location id, its encoded sample label or b"")
-    known: dict[str, tuple[bytes, bytes]] = {}
-    functions: list[bytes] = []
-    locations: list[bytes] = []
-    samples: list[bytes] = []
-    file_idx = strings("agentpprof://semantic-profile")
-    base_label = b""
-    ids_key, value_key = _key(1, 2), _key(2, 2)
+class _Encoder:
+    """profile.proto built sample by sample. The string table grows in a fixed order (sample
+    type, unit, file, then each new frame's name and label, sample labels as met), so the
+    same samples give the same bytes."""
 
-    def register(frames: Stack) -> None:
+    def __init__(self, sample_type: str, unit: str) -> None:
+        self.strings = _Strings()
+        self.sample_type = _len(1, _int(1, self.strings(sample_type)) + _int(2, self.strings(unit)))
+        # frame -> (varint of its function/location id, its encoded sample label or b"")
+        self.known: dict[str, tuple[bytes, bytes]] = {}
+        self.functions: list[bytes] = []
+        self.locations: list[bytes] = []
+        self.samples: list[bytes] = []
+        self.file_idx = self.strings("agentpprof://semantic-profile")
+        self.base_label = b""
+        self.extra_memo: dict[Labels, bytes] = {}
+
+    def register(self, frames: Stack) -> None:
         # names first, then labels, in stack order: the string table's order never changes
+        strings, known = self.strings, self.known
         new = [f for f in dict.fromkeys(frames) if f not in known]
         fids: dict[str, int] = {}
         for frame in new:
             fid = len(known) + len(fids) + 1
             fids[frame] = fid
             name = strings(frame)
-            functions.append(
-                _len(5, _int(1, fid) + _int(2, name) + _int(3, name) + _int(4, file_idx))
+            self.functions.append(
+                _len(5, _int(1, fid) + _int(2, name) + _int(3, name) + _int(4, self.file_idx))
             )
             line = _len(4, _int(1, fid) + _int(2, 1))
-            locations.append(_len(4, _int(1, fid) + line))
+            self.locations.append(_len(4, _int(1, fid) + line))
         for frame in new:
             prefix, _, value = frame.partition(":")
             label = b""
@@ -143,64 +150,66 @@ def _profile(
                 label = _len(3, _int(1, strings(prefix)) + _int(2, strings(value)))
             known[frame] = (_varint(fids[frame]), label)
 
-    extra_memo: dict[Labels, bytes] = {}
-
-    def extra(labels: Labels) -> bytes:
-        out = extra_memo.get(labels)
+    def extra(self, labels: Labels) -> bytes:
+        """A sample's labels that are not frames: text, or a number in percent."""
+        out = self.extra_memo.get(labels)
         if out is None:
+            strings = self.strings
             parts = []
             for key, value in labels:
                 if isinstance(value, int):  # a numeric label: num (3) and num_unit (4)
-                    parts.append(
-                        _len(
-                            3,
-                            _int(1, strings(key))
-                            + _key(3, 0)
-                            + _varint(value)
-                            + _int(4, strings("percent")),
-                        )
-                    )
+                    body = _int(1, strings(key)) + _key(3, 0) + _varint(value)
+                    parts.append(_len(3, body + _int(4, strings("percent"))))
                 else:
                     parts.append(_len(3, _int(1, strings(key)) + _int(2, strings(value))))
-            out = extra_memo[labels] = b"".join(parts)
+            out = self.extra_memo[labels] = b"".join(parts)
         return out
 
-    for stack, weight, is_base, sample_labels in items:
-        frames = stack
+    def sample(self, stack: Stack, weight: int, is_base: bool, sample_labels: Labels) -> None:
+        known = self.known
         try:
-            info = [known[f] for f in frames]
+            info = [known[f] for f in stack]
         except KeyError:
-            register(frames)
-            info = [known[f] for f in frames]
+            self.register(stack)
+            info = [known[f] for f in stack]
         packed = b"".join([i[0] for i in reversed(info)])  # pprof: leaf first
         labels = b"".join([i[1] for i in info])
         if sample_labels:
-            labels += extra(sample_labels)
+            labels += self.extra(sample_labels)
         if is_base:
-            if not base_label:
-                base_label = _len(3, _int(1, strings("pprof::base")) + _int(2, strings("true")))
-            labels = base_label + labels
+            if not self.base_label:
+                strings = self.strings
+                self.base_label = _len(
+                    3, _int(1, strings("pprof::base")) + _int(2, strings("true"))
+                )
+            labels = self.base_label + labels
         wb = _varint(weight)
         payload = b"".join(
-            (ids_key, _varint(len(packed)), packed, value_key, _varint(len(wb)), wb, labels)
+            (_IDS_KEY, _varint(len(packed)), packed, _VALUE_KEY, _varint(len(wb)), wb, labels)
         )
-        samples.append(_key(2, 2) + _varint(len(payload)) + payload)
-    body = bytearray()
-    body += st
-    for s in samples:
-        body += s
-    for loc in locations:
-        body += loc
-    for fn in functions:
-        body += fn
-    comment_idx = strings(comment) if comment else 0
-    default_idx = strings(sample_type)
-    for text in strings.table:
-        body += _len(6, text.encode("utf-8"))
-    if comment_idx:
-        body += _packed(13, [comment_idx])
-    body += _int(14, default_idx)
-    return gzip.compress(bytes(body), compresslevel=6, mtime=0)  # as Go's pprof writes
+        self.samples.append(_SAMPLE_KEY + _varint(len(payload)) + payload)
+
+    def finish(self, sample_type: str, comment: str) -> bytes:
+        body = bytearray(self.sample_type)
+        for part in (*self.samples, *self.locations, *self.functions):
+            body += part
+        comment_idx = self.strings(comment) if comment else 0
+        default_idx = self.strings(sample_type)
+        for text in self.strings.table:
+            body += _len(6, text.encode("utf-8"))
+        if comment_idx:
+            body += _packed(13, [comment_idx])
+        body += _int(14, default_idx)
+        return gzip.compress(bytes(body), compresslevel=6, mtime=0)  # as Go's pprof writes
+
+
+def _profile(
+    items: Iterable[tuple[Stack, int, bool, Labels]], sample_type: str, unit: str, comment: str
+) -> bytes:
+    enc = _Encoder(sample_type, unit)
+    for stack, weight, is_base, labels in items:
+        enc.sample(stack, weight, is_base, labels)
+    return enc.finish(sample_type, comment)
 
 
 def speedscope_json(counter: Counter[Stack], name: str, unit: str = "none") -> str:
