@@ -65,3 +65,18 @@ def test_trace_is_chrome_format_without_free_text(tmp_path: Path) -> None:
     data = waterfall_data(text)
     assert len(data["lanes"]) == len(tl.lanes)  # type: ignore[arg-type]
     assert sum(len(lane["spans"]) for lane in data["lanes"]) == len(xs)  # type: ignore[index,union-attr]
+
+
+def test_llm_calls_of_the_same_instant_do_not_crash_the_timeline() -> None:
+    """Two responses logged at the same millisecond (real Codex rollouts have them): sorted by
+    time alone, never by comparing the records (was a TypeError)."""
+    from agentpprof.profile.timeline import build_timeline
+    from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens
+    from agentpprof.tagging.tags import Tags
+
+    ts = "2026-01-10T14:27:40.000Z"
+    s = Session(agent=Agent.CODEX, file="x.jsonl", session_id="x", start=ts, end=ts)
+    s.prompts = [Prompt(0, 1, "2026-01-10T14:27:30.000Z", "fix it")]
+    s.llm_calls = [LlmCall(i, 2 + i, ts, "gpt-5", 0, Tokens(input=10)) for i in range(3)]
+    tl = build_timeline([s], Tags(), "p")
+    assert len([sp for lane in tl.lanes for sp in lane.spans if sp.kind == "llm"]) == 3

@@ -116,7 +116,11 @@ def _spans(
         )
         spans.append(Span(t0, t1, "tool", name, prompt_tag, stacks, labels))
         marks.append((t1, "result"))
-    responses = sorted((t, c) for c in s.llm_calls if (t := epoch_ms(c.timestamp)) is not None)
+    # by time only (calls of the same instant keep their order; records do not compare)
+    responses = sorted(
+        ((t, c) for c in s.llm_calls if (t := epoch_ms(c.timestamp)) is not None),
+        key=lambda tc: tc[0],
+    )
     for t, _c in responses:
         marks.append((t, "response"))
     marks.sort()
