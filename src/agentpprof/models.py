@@ -7,9 +7,13 @@ No prompt, command or model text appears unless ``--include-previews`` was given
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from agentpprof.errors import AgentpprofError
 
 
 class Contract(BaseModel):
@@ -534,3 +538,33 @@ class BenchResult(Contract):
     )
     eval_split_sha256: str | None = None
     models: list[BenchModel]
+
+
+def read_report(path: Path) -> Report:
+    """An ``agentpprof.json``, checked, as ``render`` and ``diff`` both read it. A report of an
+    earlier schema-1 shape loads (fields added since have defaults); a missing, unreadable, non-
+    JSON, too deeply nested, other-version or wrongly shaped file is one clear error (exit 1)."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise AgentpprofError(
+            f"{path} does not exist: not an agentpprof report folder",
+            hint="run `agentpprof report` first, or pass its --out folder",
+        ) from None
+    except OSError as exc:
+        raise AgentpprofError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        doc = json.loads(data)
+    except RecursionError:
+        raise AgentpprofError(f"{path} is nested too deep to be an agentpprof report") from None
+    except ValueError as exc:
+        raise AgentpprofError(f"{path} is not valid JSON: {exc}"[:300]) from None
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if version != 1:
+        raise AgentpprofError(
+            f"{path} is not an agentpprof report of schema version 1 (schema_version: {version!r})"
+        )
+    try:
+        return Report.model_validate(doc)
+    except ValueError as exc:
+        raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None

@@ -22,7 +22,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field
 
@@ -30,7 +29,7 @@ from agentpprof import __version__
 from agentpprof.artifacts import DIFF_DASHBOARD, DIFF_JSON, FLAMES, FOLDED, REPORT_JSON
 from agentpprof.errors import AgentpprofError
 from agentpprof.fsutil import write_atomic
-from agentpprof.models import Contract
+from agentpprof.models import Contract, Report, read_report
 from agentpprof.output.export import pprof_diff_bytes
 from agentpprof.output.flamegraph import (
     MARGIN_PX,
@@ -134,7 +133,7 @@ class DiffReport(Contract):
 @dataclass(slots=True)
 class Side:
     folder: Path
-    report: dict[str, Any]
+    report: Report
     folded: dict[str, Path] = field(default_factory=dict)  # profile name -> its file
 
 
@@ -167,35 +166,8 @@ def load_side(folder: Path, label: str) -> Side:
             f"{label} report folder not found: {folder}",
             hint="pass two folders written by `agentpprof report --out DIR`",
         )
-    path = folder / REPORT_JSON
-    try:
-        doc = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise AgentpprofError(
-            f"{path} does not exist: {folder} is not an agentpprof report folder",
-            hint="pass a folder written by `agentpprof report`",
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise AgentpprofError(f"{path} is not valid JSON: {exc}"[:300]) from None
-    except RecursionError:
-        raise AgentpprofError(f"{path} is nested too deep to be an agentpprof report") from None
-    if (
-        not isinstance(doc, dict)
-        or doc.get("schema_version") != 1
-        or not isinstance(doc.get("summary"), dict)
-    ):
-        version = doc.get("schema_version") if isinstance(doc, dict) else None
-        raise AgentpprofError(
-            f"{path} is not an agentpprof report of schema version 1 (schema_version: {version!r})"
-        )
-    # the same contract render reads: a field of the wrong type is a clear error, not zeros
-    from agentpprof.models import Report
-
-    try:
-        Report.model_validate(doc)
-    except ValueError as exc:
-        raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
-    side = Side(folder, doc)
+    report = read_report(folder / REPORT_JSON)
+    side = Side(folder, report)
     for fpath in sorted(folder.glob(f"*{FOLDED_SUFFIX}")):
         if fpath.name.endswith(".diff" + FOLDED_SUFFIX):
             continue
@@ -274,26 +246,24 @@ def _changes(groups: dict[str, tuple[int, int]]) -> tuple[list[Change], list[Cha
 
 
 def _side_info(side: Side) -> SideInfo:
-    tagger = side.report.get("llm_tagger") or {}
+    rep = side.report
     return SideInfo(
         folder=display_path(side.folder.resolve()),
-        generated_at=str(side.report.get("generated_at", "")),
-        agentpprof_version=str(side.report.get("agentpprof_version", "")),
-        model=str(tagger.get("model", "")),
-        prompt_version=str(tagger.get("prompt_version", "")),
+        generated_at=rep.generated_at,
+        agentpprof_version=rep.agentpprof_version,
+        model=rep.llm_tagger.model,
+        prompt_version=rep.llm_tagger.prompt_version,
     )
 
 
 def _totals(base: Side, new: Side) -> list[TotalRow]:
     rows: list[TotalRow] = []
-    bt = base.report["summary"].get("totals") or {}
-    nt = new.report["summary"].get("totals") or {}
+    bt, nt = base.report.summary.totals, new.report.summary.totals
     for name in TOTAL_FIELDS:
-        b, n = int(bt.get(name) or 0), int(nt.get(name) or 0)
+        b, n = int(getattr(bt, name)), int(getattr(nt, name))
         rows.append(TotalRow(name=name.replace("_", " "), base=b, new=n, delta=n - b))
-    btok, ntok = bt.get("tokens") or {}, nt.get("tokens") or {}
     for name in TOKEN_FIELDS:
-        b, n = int(btok.get(name) or 0), int(ntok.get(name) or 0)
+        b, n = int(getattr(bt.tokens, name)), int(getattr(nt.tokens, name))
         rows.append(TotalRow(name=f"tokens {name.replace('_', ' ')}", base=b, new=n, delta=n - b))
     return rows
 

@@ -29,7 +29,7 @@ from agentpprof.artifacts import (
 )
 from agentpprof.errors import AgentpprofError, OutputError
 from agentpprof.fsutil import write_atomic
-from agentpprof.models import Report
+from agentpprof.models import Report, read_report
 from agentpprof.output.charts import bar_chart, timeline_chart
 from agentpprof.output.flamegraph import for_page, render_flamegraph
 from agentpprof.output.templates import get_env
@@ -125,17 +125,7 @@ def render_all(
 
 def rerender(out: Path) -> Path:
     """``agentpprof render``: rebuild every SVG and index.html from an existing folder."""
-    path = out / REPORT_JSON
-    try:
-        report = Report.model_validate_json(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError):
-        raise AgentpprofError(
-            f"{path} does not exist", hint="run `agentpprof report` first, or pass its --out folder"
-        ) from None
-    except OSError as exc:
-        raise AgentpprofError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise AgentpprofError(f"{path} is not a valid agentpprof report: {exc}"[:400]) from None
+    report = read_report(out / REPORT_JSON)
     folded: dict[str, Counter[Stack]] = {}
     for fl in FLAMES:
         fpath = out / fl.folded
