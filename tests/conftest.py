@@ -12,8 +12,8 @@ import pytest
 
 from agentpprof.profile.fold import Stack, parse_stack, stack_text
 from agentpprof.sources.records import Session
-from agentpprof.tagging.tag import Answer
 from agentpprof.tagging.tags import Tags
+from tests.scripted import ScriptedBackend
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AGENTPPROF_SHARED", REPO.parent / "shared"))
@@ -76,34 +76,6 @@ def oracle() -> dict[str, dict[str, dict[str, int]]]:
         (CORPUS / "ccusage-oracle.json").read_text()
     )
     return data
-
-
-class ScriptedBackend:
-    """Unit tests only: answers from a queue (or a function) and records every request."""
-
-    provider = "scripted"
-    base_url = "scripted://"
-
-    def __init__(
-        self,
-        answers: list[str] | None = None,
-        default: str = "testing",
-        identity: str = "scripted-model",
-        concurrency: int = 2,
-        confidence: float | None = None,
-    ) -> None:
-        self.answers = list(answers or [])
-        self.confidence = confidence
-        self.default = default
-        self.identity = identity
-        self.concurrency = concurrency
-        self.calls: list[tuple[str, str | None, bool]] = []
-
-    async def answer(
-        self, fragment: str, invalid: str | None, closed: bool = False, kind: str = "prompt"
-    ) -> Answer:
-        self.calls.append((fragment, invalid, closed))
-        return Answer(self.answers.pop(0) if self.answers else self.default, self.confidence)
 
 
 @pytest.fixture

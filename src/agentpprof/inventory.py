@@ -91,7 +91,7 @@ def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
     if opts.session_files or opts.scan_files > opts.max_sessions:
         # explicit files, or a cap that may bite: choose the files first, then parse them
         found = discover_from(opts)
-        return [r for r in _rows(found.refs, str(opts.project_root.resolve()), rng) if r]
+        return [r for r in rows_of(found.refs, str(opts.project_root.resolve()), rng) if r]
     # every scanned file of the project is kept: probe and parse in one parallel pass, so
     # discovery's reads are spread over the cores instead of running before them
     sc = scan(
@@ -112,7 +112,7 @@ def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
     }
     refs = select(sc, probes.__getitem__, opts.max_sessions).refs
     beside = [r for r in refs if r.path not in rows]  # sub-agents kept from beside a parent
-    rows.update(zip((r.path for r in beside), _rows(beside, sc.root, rng), strict=True))
+    rows.update(zip((r.path for r in beside), rows_of(beside, sc.root, rng), strict=True))
     return [row for r in refs if (row := rows.get(r.path)) is not None]
 
 
@@ -121,7 +121,7 @@ def _row_in(s: Session, rng: TimeRange) -> InventoryRow | None:
     return inventory_row(clipped) if clipped is not None else None
 
 
-def _rows(
+def rows_of(
     refs: list[SessionRef], root: str, rng: TimeRange = ALL_TIME
 ) -> list[InventoryRow | None]:
     return map_sessions(

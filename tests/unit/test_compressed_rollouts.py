@@ -244,7 +244,7 @@ def test_compressed_history_gives_the_same_folded_stacks(tmp_path: Path) -> None
     folded profiles (the tagger scripted: this checks the parse and fold, not the model)."""
     from agentpprof.pipeline import ReportOptions, run_report
     from agentpprof.sources.discover import DiscoverOptions
-    from tests.conftest import ScriptedBackend
+    from tests.scripted import ScriptedBackend
 
     cwd = "/home/dev/invoicer"
     (tmp_path / "src").mkdir()

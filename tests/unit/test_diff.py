@@ -15,7 +15,8 @@ from agentpprof.output.diff import group, pair, parse_two_column, run_diff
 from agentpprof.output.flamegraph import Node, build_diff_tree, build_tree, layout
 from agentpprof.pipeline import ReportOptions, run_report
 from agentpprof.sources.discover import DiscoverOptions
-from tests.conftest import ScriptedBackend, stacks
+from tests.conftest import stacks
+from tests.scripted import ScriptedBackend
 from tests.synth import claude_session, sessions
 
 

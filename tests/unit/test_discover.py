@@ -140,6 +140,6 @@ def test_one_pass_inventory_equals_discover_then_parse(
         max_sessions=36,
     )
     one_pass = inv.inventory(opts)
-    two_phase = inv._rows(discover_from(opts).refs, str(project.resolve()))
+    two_phase = inv.rows_of(discover_from(opts).refs, str(project.resolve()))
     assert one_pass == two_phase
     assert sorted(r.agent for r in one_pass) == ["claude", "claude", "codex"]

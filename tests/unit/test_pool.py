@@ -9,24 +9,14 @@ from typing import Any
 
 import pytest
 
-from agentpprof.errors import EndpointDown, LlamaServerError
+from agentpprof.errors import LlamaServerError
 from agentpprof.tagging.llama import parse_openai_logprobs
 from agentpprof.tagging.pool import Endpoint, Pool
+from tests.scripted import ScriptedClient
 
 
-class Stub:
-    def __init__(self, url: str, fail_after: int | None = None, delay: float = 0.001) -> None:
-        self.base_url = url
-        self.fail_after = fail_after
-        self.delay = delay
-        self.seen: list[str] = []
-
-    async def next_token_logprobs(self, prompt: str, n: int, slot: int = -1) -> dict[str, float]:
-        await asyncio.sleep(self.delay)
-        if self.fail_after is not None and len(self.seen) >= self.fail_after:
-            raise EndpointDown(f"{self.base_url} refused the connection")
-        self.seen.append(prompt)
-        return {" testing": -0.1}
+def Stub(url: str, fail_after: int | None = None, delay: float = 0.001) -> ScriptedClient:
+    return ScriptedClient(base_url=url, fail_after=fail_after, delay=delay)
 
 
 def _run_all(pool: Pool, n: int) -> list[dict[str, float]]:
@@ -48,9 +38,9 @@ def test_both_endpoints_get_work() -> None:
     pool = Pool([Endpoint(a, 2, "m"), Endpoint(b, 2, "m")])
     assert pool.capacity == 4 and pool.base_url == "http://a, http://b"
     assert len(_run_all(pool, 40)) == 40
-    assert a.seen and b.seen and len(a.seen) + len(b.seen) == 40
+    assert a.prompts and b.prompts and len(a.prompts) + len(b.prompts) == 40
     stats = pool.stats()
-    assert [s.requests for s in stats] == [len(a.seen), len(b.seen)]
+    assert [s.requests for s in stats] == [len(a.prompts), len(b.prompts)]
     assert all(s.alive and s.failures == 0 for s in stats)
 
 
@@ -58,8 +48,8 @@ def test_an_endpoint_that_goes_down_loses_no_request() -> None:
     a, b = Stub("http://a", fail_after=5), Stub("http://b", delay=0.003)
     pool = Pool([Endpoint(a, 2, "m"), Endpoint(b, 1, "m")])
     assert len(_run_all(pool, 30)) == 30
-    assert len(a.seen) == 5 and len(b.seen) == 25  # every prompt answered exactly once
-    assert sorted(a.seen + b.seen) == sorted(f"p{i}" for i in range(30))
+    assert len(a.prompts) == 5 and len(b.prompts) == 25  # every prompt answered exactly once
+    assert sorted(a.prompts + b.prompts) == sorted(f"p{i}" for i in range(30))
     down = pool.stats()[0]
     assert down.alive is False and down.failures >= 1 and "refused" in down.error
     assert pool.capacity == 1
@@ -79,18 +69,10 @@ def test_every_endpoint_down_fails_the_run_with_both_reasons() -> None:
 
 
 def test_reproducible_places_are_slot_ids() -> None:
-    seen: list[int] = []
-
-    class SlotStub(Stub):
-        async def next_token_logprobs(
-            self, prompt: str, n: int, slot: int = -1
-        ) -> dict[str, float]:
-            seen.append(slot)
-            return await super().next_token_logprobs(prompt, n, slot)
-
-    pool = Pool([Endpoint(SlotStub("http://a"), 3, "m")], slots=True)
+    client = Stub("http://a")
+    pool = Pool([Endpoint(client, 3, "m")], slots=True)
     _run_all(pool, 12)
-    assert set(seen) == {0, 1, 2}
+    assert set(client.slots) == {0, 1, 2}
 
 
 def test_openai_logprob_shapes() -> None:

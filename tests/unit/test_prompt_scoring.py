@@ -33,33 +33,15 @@ from agentpprof.tagging.tag import (
     share_of,
     vote_tokens,
 )
+from tests.scripted import ScriptedClient
 
 
-class StubClient:
-    """Answers next-token requests from a table; records the prompts it was sent."""
-
-    base_url = "stub://"
-
-    def __init__(self, answer: dict[str, float], prior: dict[str, float]) -> None:
-        self.answer, self.prior = answer, prior
-        self.prompts: list[str] = []
-        self.resets: list[int] = []
-
-    async def pieces(self, text: str) -> list[str]:
-        if text in (" research", " review"):  # a tokenizer where both start with " re"
-            return [" re", text[3:]]
-        return [text]  # every other kind of work is one token here
-
-    async def reset_to(self, prefix: str, slot: int = -1) -> None:
-        assert prefix == PREFIX
-        self.resets.append(slot)
-
-    async def next_token_logprobs(
-        self, prompt: str, n_probs: int, slot: int = -1
-    ) -> dict[str, float]:
-        self.prompts.append(prompt)
-        null = any(prompt.endswith(f": {x}\nWork:") for x in ("N/A", "[empty]", "…"))
-        return self.prior if null else self.answer
+def StubClient(answer: dict[str, float], prior: dict[str, float]) -> ScriptedClient:
+    """A tokenizer where research and review both start with " re"; every other kind of work
+    is one token."""
+    return ScriptedClient(
+        answer, prior, split={" research": [" re", "search"], " review": [" re", "view"]}
+    )
 
 
 def test_choice_is_calibrated_against_the_content_free_prior() -> None:
@@ -84,6 +66,7 @@ def test_every_scored_request_starts_from_the_prefix_on_a_slot_of_its_own() -> N
     assert asyncio.run(many()) == ["docs"] * 6
     # 3 calibration requests + 6 fragments, each preceded by a reset of its slot
     assert len(client.resets) == len(client.prompts) == 9
+    assert set(client.reset_prefixes) == {PREFIX}
     assert set(client.resets) <= {0, 1}
     fast = StubClient({" docs": -1.0}, {" docs": -2.0})
     assert asyncio.run(LlamaBackend(fast, "m", 1).choose("prompt", "x")) == "docs"
@@ -163,7 +146,7 @@ def test_kind_logprobs_floor() -> None:
 
 
 def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
-    class TwoStep(StubClient):
+    class TwoStep(ScriptedClient):
         async def next_token_logprobs(
             self, prompt: str, n_probs: int, slot: int = -1
         ) -> dict[str, float]:
@@ -174,7 +157,9 @@ def test_kinds_sharing_a_first_token_are_told_apart_by_the_next() -> None:
 
     answer = {" re": -0.5, " docs": -3.0}
     prior = {" re": -4.0, " docs": -4.0}
-    client = TwoStep(answer, prior)
+    client = TwoStep(
+        answer, prior, split={" research": [" re", "search"], " review": [" re", "view"]}
+    )
     backend = LlamaBackend(client, "m", 1)
     assert asyncio.run(backend.choose("prompt", "compare the libraries")) == "research"
     assert client.prompts[-1].endswith("Work: re")
@@ -209,9 +194,9 @@ def test_parse_top_logprobs_both_shapes() -> None:
 def test_prefix_is_fixed_and_interleaved() -> None:
     assert render("prompt", "a") == PREFIX + "Request: a\nWork:"
     assert render("llm", "b").endswith("Agent step: b\nWork:")
-    from agentpprof.tagging.prompt import _DEMOS
+    from agentpprof.tagging.prompt import DEMOS
 
-    order = _ordered(_DEMOS)
+    order = _ordered(DEMOS)
     # the last demonstrations are call-level ones (a prompt cannot take their words)
     assert all(d[0] == "llm" for d in order[-3:])
     prompt_part = [d[2] for d in order if d[0] != "llm"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from agentpprof.artifacts import FILES
 from agentpprof.pipeline import ReportOptions, run_report
 from agentpprof.sources.discover import DiscoverOptions
-from tests.conftest import ScriptedBackend
+from tests.scripted import ScriptedBackend
 from tests.synth import sessions
 
 

@@ -15,7 +15,7 @@ from agentpprof.tagging.prompt import WORK_KINDS, clean_fragment
 from agentpprof.tagging.tag import build_prompt, collect_fragments, inherit_llm_tags, tag_fragments
 from agentpprof.tagging.tags import Tags
 from agentpprof.tagging.words import copies_fragment, invalid_reason, normalise
-from tests.conftest import ScriptedBackend
+from tests.scripted import ScriptedBackend
 
 
 def _session(n_prompts: int = 2) -> Session:
@@ -185,8 +185,8 @@ def test_inherit_llm_tags() -> None:
 
 
 def test_every_demonstrated_word_is_a_valid_tag() -> None:
-    from agentpprof.tagging.prompt import _DEMOS
+    from agentpprof.tagging.prompt import DEMOS
 
-    words = [w for _, _, w in _DEMOS] + list(WORK_KINDS)
+    words = [w for _, _, w in DEMOS] + list(WORK_KINDS)
     assert [w for w in words if invalid_reason(w) is not None] == []
-    assert {w for _, _, w in _DEMOS} == set(WORK_KINDS)  # every kind is demonstrated
+    assert {w for _, _, w in DEMOS} == set(WORK_KINDS)  # every kind is demonstrated

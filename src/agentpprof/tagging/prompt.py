@@ -111,7 +111,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 HEADERS = {"prompt": "Request", "session": "Session", "llm": "Agent step"}
 
-_DEMOS: tuple[tuple[str, str, str], ...] = (
+DEMOS: tuple[tuple[str, str, str], ...] = (
     ("prompt", "Add unit tests for the date parser and run pytest", "testing"),
     ("llm", "Let me read the config loader first. | tools: reads config.py, reads Grep", "reading"),
     (
@@ -328,7 +328,7 @@ PREFIX = (
     "Each item of coding-agent work is labelled with one word for the kind of work: "
     + ", ".join(WORK_KINDS)
     + ".\n\n"
-    + "".join(f"{HEADERS[kind]}: {text}\nWork: {word}\n\n" for kind, text, word in _ordered(_DEMOS))
+    + "".join(f"{HEADERS[kind]}: {text}\nWork: {word}\n\n" for kind, text, word in _ordered(DEMOS))
 )
 
 # Words that name what one LLM call does rather than what a person asked for: a prompt or a
@@ -441,7 +441,7 @@ def chat_messages(placeholder: str) -> list[dict[str, str]]:
         + "\nA short reply such as 'yes' or '1' is about the work that follows it."
     )
     out = [{"role": "system", "content": system}]
-    for kind, text, word in _ordered(_DEMOS + _CHAT_DEMOS):
+    for kind, text, word in _ordered(DEMOS + _CHAT_DEMOS):
         out.append({"role": "user", "content": f"{HEADERS[kind]}: {text}"})
         out.append({"role": "assistant", "content": word})
     out.append({"role": "user", "content": placeholder})
