@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.privacy import display_path
 from agentpprof.sources.discover import discover_sessions
 from agentpprof.sources.records import Agent
 from tests.conftest import CORPUS, needs_corpus
@@ -111,12 +110,6 @@ def test_env_roots_and_explicit_files(
     shutil.copy(_corpus("019b7f94"), odd.parent.mkdir(parents=True) or odd)
     explicit = discover_sessions(project_root=project, session_files=[odd], max_sessions=0)
     assert [r.path for r in explicit.refs] == [odd]
-
-
-def test_display_path_hides_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert display_path(tmp_path / ".claude" / "x.jsonl") == "~/.claude/x.jsonl"
-    assert display_path(Path("/etc/passwd")) == "/etc/passwd"
 
 
 @pytest.mark.parametrize("scan_files", [3, 4, 10])

@@ -14,7 +14,7 @@ from agentpprof.tagging.cache import TagCache
 from agentpprof.tagging.prompt import WORK_KINDS, clean_fragment
 from agentpprof.tagging.tag import build_prompt, collect_fragments, inherit_llm_tags, tag_fragments
 from agentpprof.tagging.tags import Tags
-from agentpprof.tagging.words import copies_fragment, invalid_reason, normalise
+from agentpprof.tagging.words import invalid_reason
 from tests.scripted import ScriptedBackend
 
 
@@ -29,34 +29,6 @@ def _session(n_prompts: int = 2) -> Session:
         LlmCall(0, 20, None, "m", 0, Tokens(input=5), text="Running tests", tool_names=["Bash"])
     ]
     return s
-
-
-@pytest.mark.parametrize(
-    ("raw", "word", "reason"),
-    [
-        (" debugging", "debugging", None),
-        ("Debug.", "debug", None),
-        ("task", "task", "generic or function word"),
-        ("the", "the", "generic or function word"),
-        ("two words", "two words", "not one word of 3-12 lowercase ASCII letters"),
-        (
-            "codingupdateflamegraph",
-            "codingupdateflamegraph",
-            "not one word of 3-12 lowercase ASCII letters",
-        ),
-        ("", "", "empty answer"),
-        ("héllo", "héllo", "not one word of 3-12 lowercase ASCII letters"),
-    ],
-)
-def test_validation(raw: str, word: str, reason: str | None) -> None:
-    assert normalise(raw) == word
-    assert invalid_reason(word) == reason
-
-
-def test_copies_fragment() -> None:
-    assert copies_fragment("image", "Reduce memory usage of the image resizer")
-    assert not copies_fragment("testing", "run the testing suite")  # a kind of work
-    assert not copies_fragment("performance", "Reduce memory usage of the image resizer")
 
 
 def test_prompt_shape() -> None:
@@ -105,16 +77,6 @@ def test_tags_cache_and_stats(tmp_path: Path) -> None:
     assert tags2.confidence == tags.confidence  # the confidence is cached with the tag
 
 
-def test_cache_key_ignores_url_but_not_model() -> None:
-    cache = TagCache(Path("unused"), persist=False)
-    a = cache.key("model-a", "prompt", "x")
-    assert a == cache.key("model-a", "prompt", "x")
-    assert a != cache.key("model-b", "prompt", "x")
-    assert a != cache.key("model-a", "session", "x")
-    # keyed: another cache (another secret) gives another key for the same fragment
-    assert a != TagCache(Path("unused"), persist=False).key("model-a", "prompt", "x")
-
-
 def test_retry_feeds_back_then_fails(tmp_path: Path) -> None:
     s = _session(1)
     backend = ScriptedBackend(answers=["testing", "stuff", "not valid!"])
@@ -158,19 +120,6 @@ def test_kinds_mode_asks_once_under_the_closed_grammar(tmp_path: Path) -> None:
     )
     # a kind of work named in the text is not sent back: the grammar already chose among kinds
     assert tags.session(0) == "config" and backend.calls == [(backend.calls[0][0], None, True)]
-
-
-def test_vocabulary_is_part_of_the_cache_key() -> None:
-    cache = TagCache(Path("unused"), persist=False)
-    assert cache.key("m", "prompt", "x", "kinds") != cache.key("m", "prompt", "x", "open")
-
-
-def test_corrupt_cache_is_set_aside(tmp_path: Path) -> None:
-    path = tmp_path / "tags.json"
-    path.write_text("{broken")
-    cache = TagCache.load(path)
-    assert cache.entries == {} and "moved aside" in cache.warnings[0]
-    assert list(tmp_path.glob("tags.json.corrupt-*"))
 
 
 def test_inherit_llm_tags() -> None:
