@@ -7,10 +7,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agentpprof.profile.fold import Stack, parse_stack, stack_text
+from agentpprof.models import Inputs, Project, Report, TaggerStats
+from agentpprof.profile.fold import Stack, fold_sessions, parse_stack, stack_text
+from agentpprof.profile.outcome import SessionOutcomes, all_outcomes
+from agentpprof.profile.summary import build_report
 from agentpprof.sources.records import Session
 from agentpprof.tagging.tags import Tags
 from tests.scripted import ScriptedBackend
@@ -127,3 +131,28 @@ def stacks(weights: dict[str, int]) -> Counter[Stack]:
 
 def texts(counter: Counter[Stack]) -> dict[str, int]:
     return {stack_text(k): v for k, v in counter.items()}
+
+
+def report_of(
+    sessions: list[Session],
+    tags: Tags,
+    outcomes: list[SessionOutcomes] | None = None,
+    **extra: Any,
+) -> Report:
+    """build_report with the outcomes and profiles of these sessions and empty run metadata
+    (no discovery, no tagger run): what the unit tests read back."""
+    outcomes = all_outcomes(sessions) if outcomes is None else outcomes
+    profiles = extra.pop("profiles", None) or fold_sessions(sessions, tags, "p", outcomes=outcomes)
+    return build_report(
+        sessions=sessions,
+        tags=tags,
+        profiles=profiles,
+        project=Project(name="p", root="~/p"),
+        inputs=Inputs.none(len(sessions)),
+        tagger=TaggerStats.none(),
+        artifacts={},
+        warnings=[],
+        include_previews=False,
+        outcomes=outcomes,
+        **extra,
+    )

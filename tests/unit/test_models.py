@@ -8,31 +8,15 @@ from pathlib import Path
 import pytest
 
 from agentpprof.errors import AgentpprofError
-from agentpprof.models import Inputs, Project, Report, RunSummary, TaggerStats, read_report
-from agentpprof.profile.fold import fold_sessions
-from agentpprof.profile.outcome import all_outcomes
-from agentpprof.profile.summary import build_report
+from agentpprof.models import Report, RunSummary, read_report
 from agentpprof.sources.parse import parse_session
-from tests.conftest import fixed_tags
+from tests.conftest import fixed_tags, report_of
 from tests.synth import sessions
 
 
 def _doc(tmp_path: Path) -> dict[str, object]:
     parsed = [parse_session(f) for f in sessions(tmp_path / "s")]
-    tags = fixed_tags(parsed, "testing", "debugging", "docs")
-    outcomes = all_outcomes(parsed)
-    rep = build_report(
-        sessions=parsed,
-        tags=tags,
-        profiles=fold_sessions(parsed, tags, "p", outcomes=outcomes),
-        project=Project(name="p", root="~/p"),
-        inputs=Inputs.none(len(parsed)),
-        tagger=TaggerStats.none(),
-        artifacts={},
-        warnings=[],
-        include_previews=False,
-        outcomes=outcomes,
-    )
+    rep = report_of(parsed, fixed_tags(parsed, "testing", "debugging", "docs"))
     doc: dict[str, object] = json.loads(rep.model_dump_json())
     return doc
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentpprof.models import Inputs, Project, TaggerStats
-from agentpprof.profile.fold import fold_sessions
-from agentpprof.profile.outcome import PromptOutcome, all_outcomes
-from agentpprof.profile.summary import build_report, outcomes_by_tag, short_hash, token_counts
+from agentpprof.profile.outcome import PromptOutcome
+from agentpprof.profile.summary import outcomes_by_tag, short_hash, token_counts
 from agentpprof.sources.parse import parse_session
 from agentpprof.sources.records import Tokens
-from tests.conftest import fixed_tags
+from tests.conftest import fixed_tags, report_of
 from tests.synth import PROMPTS, sessions
 
 
@@ -34,20 +32,7 @@ def test_outcomes_by_tag_rates() -> None:
 def test_report_counts_add_up_and_hold_no_prompt_text(tmp_path: Path) -> None:
     parsed = [parse_session(f) for f in sessions(tmp_path / "s")]
     tags = fixed_tags(parsed, "testing", "debugging", "docs")
-    outcomes = all_outcomes(parsed)
-    rep = build_report(
-        sessions=parsed,
-        tags=tags,
-        profiles=fold_sessions(parsed, tags, "p", outcomes=outcomes),
-        project=Project(name="p", root="~/p"),
-        inputs=Inputs.none(len(parsed)),
-        tagger=TaggerStats.none(),
-        artifacts={},
-        warnings=[],
-        include_previews=False,
-        hash_key="00" * 16,
-        outcomes=outcomes,
-    )
+    rep = report_of(parsed, tags, hash_key="00" * 16)
     totals = rep.summary.totals
     assert totals.prompts == sum(len(r.prompts) for r in rep.sessions)
     assert totals.tokens.total == sum(r.tokens.total for r in rep.sessions)
