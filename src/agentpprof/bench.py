@@ -47,7 +47,7 @@ class BenchOptions:
     runs: int = 2
     fragments: list[str] = field(default_factory=list)
     eval_file: Path | None = None
-    load_timeout: float = 240.0
+    load_timeout: float = defaults.LOAD_TIMEOUT
     request_timeout: float = defaults.REQUEST_TIMEOUT
     include_previews: bool = False
     vocabulary: Vocabulary = "kinds"

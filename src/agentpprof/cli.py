@@ -280,7 +280,7 @@ def bench(
     no_eval: BenchNoEval = False,
     eval_corpus: BenchEvalCorpus = None,
     vocabulary: BenchVocabulary = VocabularyChoice.kinds,
-    load_timeout: BenchLoadTimeout = 240.0,
+    load_timeout: BenchLoadTimeout = defaults.LOAD_TIMEOUT,
     request_timeout: BenchRequestTimeout = defaults.REQUEST_TIMEOUT,
     out: BenchOut = DEFAULT_BENCH_OUT,
     include_fragment_previews: BenchIncludeFragmentPreviews = False,

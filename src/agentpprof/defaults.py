@@ -50,6 +50,7 @@ MAX_SESSIONS = 36  # main sessions of the project kept
 LLAMA_PORT = 8080  # agentpprof serve
 LLAMA_URL = f"http://127.0.0.1:{LLAMA_PORT}"
 REQUEST_TIMEOUT = 60.0  # seconds per tagging request, and for a loading server
+LOAD_TIMEOUT = 240.0  # seconds a managed llama-server may take to load its model
 REPORT_OUT = Path(".agentsight/agentpprof/latest")
 BENCH_OUT = Path(".agentsight/agentpprof/benchmarks.json")
 DIFF_OUT = Path(".agentsight/agentpprof/diff")

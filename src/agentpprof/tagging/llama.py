@@ -550,7 +550,7 @@ class LlamaServer:
             return ""
         return "\n".join(lines[-n:])
 
-    def wait_ready(self, timeout: float = 240.0) -> float:
+    def wait_ready(self, timeout: float = defaults.LOAD_TIMEOUT) -> float:
         """Poll /health until 200; fail fast if the process exits. Returns seconds waited."""
         assert self.proc is not None
         start = time.monotonic()
