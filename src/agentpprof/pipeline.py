@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import msgspec
+
 from agentpprof import defaults
 from agentpprof.artifacts import (
     DASHBOARD,
@@ -436,11 +438,7 @@ def _tagger_stats(opts: ReportOptions, cache: TagCache, tagged: Tagged) -> Tagge
         base_url=llm.get("base_url", ", ".join(tagged.urls)),
         model=llm.get("model", ""),
         prompt_version=f"{version_for(llm.get('model', ''))}-{opts.vocabulary}",
-        requests=stats.requests,
-        cache_hits=stats.cache_hits,
-        llm_calls=stats.llm_calls,
-        llm_successes=stats.llm_successes,
-        failures=stats.failures,
+        **{k: v for k, v in msgspec.structs.asdict(stats).items() if k != "seconds"},
         seconds=round(stats.seconds, 3),
         tags_per_second=round(stats.llm_successes / stats.seconds, 3) if stats.seconds > 0 else 0.0,
         endpoints=tagged.endpoints,

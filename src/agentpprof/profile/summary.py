@@ -315,21 +315,10 @@ class _Sessions:
 
 
 def outcome_facts(po: PromptOutcome) -> OutcomeFacts:
-    return OutcomeFacts(
-        outcome=po.outcome,
-        one_shot=po.one_shot,
-        failed_calls=po.failed_calls,
-        retries=po.retries,
-        churn_files=po.churn_files,
-        max_edits_per_file=po.max_edits_per_file,
-        interrupted=po.interrupted,
-        api_errors=po.api_errors,
-        compactions=po.compactions,
-        turn_failed=po.turn_failed,
-        recovery_tokens=po.recovery_tokens,
-        recovery_usd=round(po.recovery_usd, 6),
-        recovery_ms=po.recovery_ms,
-    )
+    """A prompt's outcome facts as agentpprof.json writes them (the same names)."""
+    facts = {name: getattr(po, name) for name in OutcomeFacts.model_fields}
+    facts["recovery_usd"] = round(po.recovery_usd, 6)
+    return OutcomeFacts(**facts)
 
 
 def outcomes_by_tag(by_tag: dict[str, list[PromptOutcome]]) -> list[OutcomeByTag]:
