@@ -14,6 +14,7 @@ ENV_EVAL_CORPUS = "AGENTPPROF_EVAL_CORPUS"  # bench: the labelled session files
 ENV_CLAUDE_CONFIG_DIR = "CLAUDE_CONFIG_DIR"  # Claude Code's own
 ENV_CODEX_HOME = "CODEX_HOME"  # Codex's own
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
+ENV_HOME = "HOME"
 
 
 def env(name: str) -> str | None:
@@ -25,6 +26,11 @@ def env(name: str) -> str | None:
 def env_path(name: str) -> Path | None:
     value = env(name)
     return Path(value).expanduser() if value else None
+
+
+def home() -> str:
+    """The home folder as outputs hide it (``~``): $HOME, else the account's."""
+    return env(ENV_HOME) or str(Path.home())
 
 
 def claude_root() -> Path:

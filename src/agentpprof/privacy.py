@@ -8,11 +8,13 @@ import hmac
 import os
 from pathlib import Path
 
+from agentpprof import defaults
+
 
 def display_path(path: Path | str) -> str:
     """A path for people and outputs: the home directory is shown as ``~``."""
     text = str(path)
-    home = os.environ.get("HOME") or str(Path.home())  # Path.home() reads HOME first anyway
+    home = defaults.home()
     if home not in ("", "/") and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home) :]
     return text
