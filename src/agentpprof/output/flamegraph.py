@@ -13,6 +13,7 @@ import hashlib
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
@@ -162,27 +163,9 @@ MIN_WIDTH_PX = 0.5
 MARGIN_PX = 20  # left + right
 
 
-def render_flamegraph(
-    counter: Counter[Stack],
-    *,
-    title: str,
-    unit: str,
-    width: int = SVG_WIDTH,
-    frame_height: int = 18,
-    min_width: float = MIN_WIDTH_PX,
-    inverted: bool = False,
-    element_id: str = "flame",
-) -> str:
-    return render_tree(
-        build_tree(counter),
-        title=title,
-        unit=unit,
-        width=width,
-        frame_height=frame_height,
-        min_width=min_width,
-        inverted=inverted,
-        element_id=element_id,
-    )
+def render_flamegraph(counter: Counter[Stack], *, title: str, unit: str, **opts: Any) -> str:
+    """The SVG of a folded profile (``opts``: render_tree's size and id options)."""
+    return render_tree(build_tree(counter), title=title, unit=unit, **opts)
 
 
 def render_tree(
