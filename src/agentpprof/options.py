@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import typer
 
@@ -202,11 +202,19 @@ ReportServerArg = Annotated[
     ),
 ]
 
+BoolValue = NewType("BoolValue", bool)
+"""A bool option that takes a value (``--tag-llm-calls false``): typer turns a plain ``bool``
+into a ``--x/--no-x`` flag, which would refuse the documented spelling."""
+
+TAG_LLM_CALLS = BoolValue(True)
+
 ReportTagLlmCalls = Annotated[
-    str,
+    BoolValue,
     typer.Option(
         "--tag-llm-calls",
         metavar="BOOL",
+        parser=lambda value: BoolValue(parse_bool(value)),
+        show_default="true",
         help="Tag every LLM call (true) or let calls inherit their prompt's tag (false, faster).",
     ),
 ]
@@ -507,7 +515,10 @@ def time_range(since: str | None, until: str | None) -> TimeRange:
     return rng
 
 
-def parse_bool(value: str) -> bool:
+def parse_bool(value: str | bool) -> bool:
+    """true/false, 1/0, yes/no, on/off (any case); anything else is a usage error."""
+    if isinstance(value, bool):
+        return value
     low = value.strip().lower()
     if low in ("true", "1", "yes", "on"):
         return True
@@ -548,7 +559,7 @@ def report_options(
     model: str | None,
     llama_server: Path | None,
     server_arg: list[str] | None,
-    tag_llm_calls: str,
+    tag_llm_calls: bool,
     no_tag_llm_calls: bool,
     vocabulary: VocabularyChoice,
     reproducible: bool,
@@ -587,7 +598,7 @@ def report_options(
         server_args=list(server_arg or []),
         timeout=timeout,
         concurrency=concurrency,
-        tag_llm_calls=parse_bool(tag_llm_calls) and not no_tag_llm_calls,
+        tag_llm_calls=tag_llm_calls and not no_tag_llm_calls,
         vocabulary=vocabulary_of(vocabulary),
         reproducible=reproducible,
         include_previews=include_previews,

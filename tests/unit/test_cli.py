@@ -135,3 +135,15 @@ def test_no_tag_llm_calls_flag_equals_false(tmp_path: Path) -> None:
             ],
         )
         assert result.exit_code == 1 and "no Claude Code or Codex sessions" in result.output
+
+
+def test_tag_llm_calls_is_a_bool_option_that_takes_a_value() -> None:
+    import typer.main
+
+    report = typer.main.get_command(app).commands["report"]  # type: ignore[attr-defined]
+    param = next(p for p in report.params if "--tag-llm-calls" in p.opts)
+    assert not param.is_flag and param.default is True
+    ctx = report.make_context("report", ["--tag-llm-calls", "OFF"])
+    assert ctx.params["tag_llm_calls"] is False
+    result = CliRunner().invoke(app, ["report", "--tag-llm-calls", "maybe"])
+    assert result.exit_code == 2 and "expected true or false" in result.output
