@@ -19,7 +19,7 @@ from agentpprof.sources.discover import (
     DiscoverOptions,
     Probe,
     SessionRef,
-    discover_from,
+    discover_sessions,
     may_keep,
     probe,
     scan,
@@ -90,7 +90,7 @@ def inventory(opts: DiscoverOptions) -> list[InventoryRow]:
     rng = opts.time_range
     if opts.session_files or opts.scan_files > opts.max_sessions:
         # explicit files, or a cap that may bite: choose the files first, then parse them
-        found = discover_from(opts)
+        found = discover_sessions(opts)
         return [r for r in rows_of(found.refs, str(opts.project_root.resolve()), rng) if r]
     # every scanned file of the project is kept: probe and parse in one parallel pass, so
     # discovery's reads are spread over the cores instead of running before them

@@ -44,7 +44,7 @@ from agentpprof.profile.outcome import SessionOutcomes, all_outcomes
 from agentpprof.profile.summary import build_report
 from agentpprof.profile.timeline import Timeline, build_timeline, trace_json
 from agentpprof.profile.where import Where, apply_where
-from agentpprof.sources.discover import DiscoverOptions, Discovery, discover_from
+from agentpprof.sources.discover import DiscoverOptions, Discovery, discover_sessions
 from agentpprof.sources.parse import parse_sessions
 from agentpprof.sources.records import Session
 from agentpprof.sources.timerange import clip_sessions
@@ -112,7 +112,7 @@ class NullHooks:
 
 def load(opts: DiscoverOptions, hooks: Hooks | None = None) -> tuple[Discovery, list[Session]]:
     hooks = hooks or NullHooks()
-    found = discover_from(opts)
+    found = discover_sessions(opts)
     hooks.stage("parsing sessions", len(found.refs))
     root = str(opts.project_root.resolve())
     started = time.monotonic()

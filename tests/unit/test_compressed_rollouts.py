@@ -14,7 +14,7 @@ import msgspec
 import pytest
 import zstandard
 
-from agentpprof.sources.discover import discover_sessions, scan
+from agentpprof.sources.discover import DiscoverOptions, discover_sessions, scan
 from agentpprof.sources.parse import detect_agent, parse_session
 from agentpprof.sources.parse.lines import session_stem
 from agentpprof.sources.records import Agent
@@ -85,9 +85,11 @@ def test_discovery_reads_zst_and_archived_and_counts_each_rollout_once(tmp_path:
     archived.mkdir()
     c = codex_session(archived, session_id="019a7c3e-0000-7b44-9f0e-00000000000c", cwd=cwd)
     found = discover_sessions(
-        project_root=Path(cwd),
-        claude_root=tmp_path / "none",
-        codex_root=home / "sessions",
+        DiscoverOptions(
+            project_root=Path(cwd),
+            claude_root=tmp_path / "none",
+            codex_root=home / "sessions",
+        )
     )
     assert sorted(r.path for r in found.refs) == sorted([packed_a, b, c])
     assert all(r.agent is Agent.CODEX for r in found.refs)
@@ -191,7 +193,9 @@ def test_pipes_and_devices_are_refused_at_once(tmp_path: Path, kind: str) -> Non
     rows = json.loads(res.stdout)
     assert len(rows) == (3 if kind == "fifo" else 1)  # three links to one device: read once
     assert all("not a regular file" in " ".join(r["warnings"]) for r in rows)
-    found = discover_sessions(project_root=tmp_path, claude_root=tmp_path / "none", codex_root=root)
+    found = discover_sessions(
+        DiscoverOptions(project_root=tmp_path, claude_root=tmp_path / "none", codex_root=root)
+    )
     assert found.refs == []
     assert time.monotonic() - started < 5  # interpreter starts included
 

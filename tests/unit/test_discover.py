@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agentpprof.sources.discover import discover_sessions
+from agentpprof.sources.discover import DiscoverOptions, discover_sessions
 from agentpprof.sources.records import Agent
 from tests.conftest import CORPUS, needs_corpus
 
@@ -77,7 +77,9 @@ def tree(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def test_project_filter_and_subagents(tree: tuple[Path, Path, Path]) -> None:
     claude, codex, project = tree
-    found = discover_sessions(project_root=project, claude_root=claude, codex_root=codex)
+    found = discover_sessions(
+        DiscoverOptions(project_root=project, claude_root=claude, codex_root=codex)
+    )
     names = sorted(r.path.name.split("-")[0] for r in found.refs)
     assert names == ["ae4a77f8", "agent", "rollout"]
     agents = {r.path.name: r.agent for r in found.refs}
@@ -88,12 +90,12 @@ def test_project_filter_and_subagents(tree: tuple[Path, Path, Path]) -> None:
 def test_caps(tree: tuple[Path, Path, Path]) -> None:
     claude, codex, project = tree
     one = discover_sessions(
-        project_root=project, claude_root=claude, codex_root=codex, max_sessions=1
+        DiscoverOptions(project_root=project, claude_root=claude, codex_root=codex, max_sessions=1)
     )
     # the newest main session is the Codex one (mtime 1500); no sub-agent comes along
     assert [r.agent for r in one.refs] == [Agent.CODEX]
     none = discover_sessions(
-        project_root=project, claude_root=claude, codex_root=codex, scan_files=1
+        DiscoverOptions(project_root=project, claude_root=claude, codex_root=codex, scan_files=1)
     )
     assert none.refs == []  # the only scanned file (mtime 2000) is another project's
 
@@ -104,11 +106,13 @@ def test_env_roots_and_explicit_files(
     claude, codex, project = tree
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude.parent))
     monkeypatch.setenv("CODEX_HOME", str(codex.parent))
-    found = discover_sessions(project_root=project)
+    found = discover_sessions(DiscoverOptions(project_root=project))
     assert len(found.refs) == 3
     odd = tmp_path / "odd" / "place.jsonl"  # path says nothing about the agent
     shutil.copy(_corpus("019b7f94"), odd.parent.mkdir(parents=True) or odd)
-    explicit = discover_sessions(project_root=project, session_files=[odd], max_sessions=0)
+    explicit = discover_sessions(
+        DiscoverOptions(project_root=project, session_files=[odd], max_sessions=0)
+    )
     assert [r.path for r in explicit.refs] == [odd]
 
 
@@ -121,7 +125,7 @@ def test_one_pass_inventory_equals_discover_then_parse(
     the sub-agent file unscanned: it joins from beside its parent, in a second pass)."""
     from agentpprof import inventory as inv
     from agentpprof import parallel
-    from agentpprof.sources.discover import DiscoverOptions, discover_from
+    from agentpprof.sources.discover import DiscoverOptions, discover_sessions
 
     claude, codex, project = tree
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)  # use the worker pool
@@ -133,6 +137,6 @@ def test_one_pass_inventory_equals_discover_then_parse(
         max_sessions=36,
     )
     one_pass = inv.inventory(opts)
-    two_phase = inv.rows_of(discover_from(opts).refs, str(project.resolve()))
+    two_phase = inv.rows_of(discover_sessions(opts).refs, str(project.resolve()))
     assert one_pass == two_phase
     assert sorted(r.agent for r in one_pass) == ["claude", "claude", "codex"]

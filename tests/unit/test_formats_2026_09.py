@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from agentpprof.sources.discover import discover_sessions
+from agentpprof.sources.discover import DiscoverOptions, discover_sessions
 from agentpprof.sources.parse import parse_session
 
 SID = "7a1c0de5-0000-4000-8000-00000000abcd"
@@ -132,11 +132,13 @@ def test_workflow_subagents_are_discovered_with_their_session(tmp_path: Path) ->
         path.write_text(json.dumps(line) + "\n")
     os.utime(main, (2e9, 2e9))  # the main session is the newest file: the only one scanned
     found = discover_sessions(
-        project_root=project,
-        claude_root=tmp_path / "claude" / "projects",
-        codex_root=tmp_path / "codex",
-        scan_files=1,
-        max_sessions=1,
+        DiscoverOptions(
+            project_root=project,
+            claude_root=tmp_path / "claude" / "projects",
+            codex_root=tmp_path / "codex",
+            scan_files=1,
+            max_sessions=1,
+        )
     )
     assert {r.path for r in found.refs} == {main, nested, plain}
 

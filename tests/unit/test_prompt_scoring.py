@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
+from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall, ToolFacts
 from agentpprof.tagging.evalset import Label, load_labels, record_hash, split_sha256, wilson
 from agentpprof.tagging.llama import parse_top_logprobs
 from agentpprof.tagging.prompt import (
@@ -204,9 +204,10 @@ def test_prefix_is_fixed_and_interleaved() -> None:
 
 
 def _tool(effect: str, command: str, prompt_index: int = 0) -> ToolCall:
-    return ToolCall(
-        0, 5, None, "Bash", "shell", command, ["bash"], effect, [], [], "ok", prompt_index
-    )
+    facts = ToolFacts("shell", command, ["bash"], effect, [], [])
+    call = ToolCall.of(facts, 0, 5, None, "Bash", prompt_index, "")
+    call.status = "ok"
+    return call
 
 
 def test_prompt_fragment_uses_the_reply_then_the_tools() -> None:

@@ -16,7 +16,7 @@ from agentpprof.pipeline import folded_files
 from agentpprof.profile.fold import fold_sessions
 from agentpprof.profile.summary import build_report
 from agentpprof.schema import render_schemas
-from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall
+from agentpprof.sources.records import Agent, LlmCall, Prompt, Session, Tokens, ToolCall, ToolFacts
 from agentpprof.tagging.tags import Tags
 from tests.conftest import fixed_tags, stacks
 
@@ -49,11 +49,9 @@ def _evil_session() -> Session:
     s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p", models=[EVIL])
     s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text")]
     s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3))]
-    s.tool_calls = [
-        ToolCall(
-            0, 3, None, EVIL, "tool", "rm -rf /secret", [], "process", [f"src/{EVIL}"], [], "ok", 0
-        )
-    ]
+    facts = ToolFacts("tool", "rm -rf /secret", [], "process", [f"src/{EVIL}"], [])
+    s.tool_calls = [ToolCall.of(facts, 0, 3, None, EVIL, 0, "")]
+    s.tool_calls[0].status = "ok"
     return s
 
 

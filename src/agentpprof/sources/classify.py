@@ -10,11 +10,10 @@ import functools
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 from typing import Any
 
-from agentpprof.sources.records import ToolCall
+from agentpprof.sources.records import ToolFacts
 
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "fish", "ksh", "pwsh", "powershell", "cmd"})
 WRAPPERS = frozenset(
@@ -717,19 +716,6 @@ COMMAND_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ToolFacts:
-    """Everything the system stacks need from one tool call, from its name and arguments."""
-
-    category: str
-    command: str  # memory only
-    process_chain: list[str]
-    effect: str
-    path_groups: list[str]
-    domains: list[str]
-    targets: list[str] = field(default_factory=list)  # memory only: the paths it acted on
-
-
 def _shell_text(args: Mapping[str, Any]) -> str:
     cmd = args.get("command", args.get("cmd"))
     if isinstance(cmd, list):
@@ -742,35 +728,6 @@ def _patch_text(name: str, args: Mapping[str, Any]) -> str | None:
         return str(args.get("input", "") or args.get("patch", ""))
     text = args.get("input")
     return text if isinstance(text, str) and "*** Begin Patch" in text else None
-
-
-def tool_call(
-    facts: ToolFacts,
-    *,
-    index: int,
-    line: int,
-    timestamp: str | None,
-    name: str,
-    prompt_index: int | None,
-    call_id: str,
-) -> ToolCall:
-    """The parse stages' record of a classified tool call (no result seen yet)."""
-    return ToolCall(
-        index=index,
-        line=line,
-        timestamp=timestamp,
-        name=name,
-        category=facts.category,
-        command=facts.command,
-        process_chain=facts.process_chain,
-        effect=facts.effect,
-        path_groups=facts.path_groups,
-        domains=facts.domains,
-        status="observed",
-        prompt_index=prompt_index,
-        call_id=call_id,
-        targets=facts.targets,
-    )
 
 
 def classify_tool(

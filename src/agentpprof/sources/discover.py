@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,16 +260,10 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
     )
 
 
-def discover_sessions(
-    *,
-    project_root: Path,
-    session_files: Sequence[Path] = (),
-    claude_root: Path | None = None,
-    codex_root: Path | None = None,
-    scan_files: int = defaults.SCAN_FILES,
-    max_sessions: int = defaults.MAX_SESSIONS,
-    since: float | None = None,
-) -> Discovery:
+def discover_sessions(opts: DiscoverOptions) -> Discovery:
+    """The session files to read: the ``--session-file``s given, else the newest files of the
+    scan roots that belong to the project (``scan`` then ``select``)."""
+    session_files, claude_root, codex_root = opts.session_files, opts.claude_root, opts.codex_root
     if session_files:
         # the same file named twice (or through a link) is read once
         unique: dict[str, Path] = {}
@@ -290,22 +284,10 @@ def discover_sessions(
             scanned=len(refs),
         )
     sc = scan(
-        project_root=project_root,
+        project_root=opts.project_root,
         claude_root=claude_root,
         codex_root=codex_root,
-        scan_files=scan_files,
-        since=since,
-    )
-    return select(sc, probe, max_sessions)
-
-
-def discover_from(opts: DiscoverOptions) -> Discovery:
-    return discover_sessions(
-        project_root=opts.project_root,
-        session_files=opts.session_files,
-        claude_root=opts.claude_root,
-        codex_root=opts.codex_root,
         scan_files=opts.scan_files,
-        max_sessions=opts.max_sessions,
         since=opts.time_range.since_epoch,
     )
+    return select(sc, probe, opts.max_sessions)

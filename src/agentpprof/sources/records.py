@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from msgspec import Struct, field
+from msgspec.structs import astuple
 
 TOKEN_KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
 
@@ -121,51 +122,58 @@ class LlmCall(Struct):
     cache_write_1h: int = 0
 
 
-class ToolCall(Struct):
-    index: int
-    line: int
-    timestamp: str | None
-    name: str
+class ToolFacts(Struct):
+    """What one tool call did, read from its name and arguments (``classify.classify_tool``)."""
+
     category: str
     command: str  # memory only
     process_chain: list[str]
     effect: str
     path_groups: list[str]
     domains: list[str]
-    status: Status
-    prompt_index: int | None
-    call_id: str = ""
-    end: str | None = None  # when its result arrived (None: no result seen)
     # the files it wrote or read, as the log names them (memory only: outcome.py's edit churn
     # and retries compare them; never written to an output)
     targets: list[str] = field(default_factory=list)
 
 
-def counted_tool(
-    index: int,
-    line: int,
-    timestamp: str | None,
-    name: str,
-    category: str,
-    prompt_index: int | None,
-    call_id: str,
-) -> ToolCall:
-    """A tool call only counted, not classified (``agentpprof sessions``' fast path)."""
-    return ToolCall(
-        index,
-        line,
-        timestamp,
-        name,
-        category,
-        "",
-        [],
-        "process",
-        [],
-        [],
-        "observed",
-        prompt_index,
-        call_id,
-    )
+class ToolCall(ToolFacts, kw_only=True):
+    """A tool call: what it did (its ``ToolFacts``) and where it stands in its session."""
+
+    index: int
+    line: int
+    timestamp: str | None
+    name: str
+    status: Status = "observed"
+    prompt_index: int | None
+    call_id: str = ""
+    end: str | None = None  # when its result arrived (None: no result seen)
+
+    @classmethod
+    def of(
+        cls,
+        facts: ToolFacts,
+        index: int,
+        line: int,
+        timestamp: str | None,
+        name: str,
+        prompt_index: int | None,
+        call_id: str,
+    ) -> ToolCall:
+        """The parse stages' record of a call with these facts (no result seen yet)."""
+        return cls(
+            *astuple(facts),
+            index=index,
+            line=line,
+            timestamp=timestamp,
+            name=name,
+            prompt_index=prompt_index,
+            call_id=call_id,
+        )
+
+
+def counted_facts(category: str) -> ToolFacts:
+    """The facts of a tool call only counted, not classified (``agentpprof sessions``' path)."""
+    return ToolFacts(category, "", [], "process", [], [])
 
 
 # what happened to a turn, read from the log (outcome.py turns these into per-prompt facts)

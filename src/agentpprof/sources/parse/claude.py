@@ -34,7 +34,7 @@ from agentpprof.sources.records import (
     Status,
     Tokens,
     ToolCall,
-    counted_tool,
+    counted_facts,
     token_count,
     utc_ts,
 )
@@ -496,12 +496,12 @@ class _State:
             )
             call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
         else:  # inventory only: no classification
-            tc = counted_tool(
+            tc = ToolCall.of(
+                counted_facts(classify.tool_category(name)),
                 len(self.tools),
                 lineno,
                 rec.timestamp,
                 name,
-                classify.tool_category(name),
                 self.current_prompt,
                 tid,
             )
@@ -585,12 +585,5 @@ def _tool_call(
     root: str | None,
     cwd: str | None,
 ) -> ToolCall:
-    return classify.tool_call(
-        classify.classify_tool(name, inp, root, cwd, "claude"),
-        index=index,
-        line=lineno,
-        timestamp=ts,
-        name=name,
-        prompt_index=prompt,
-        call_id=call_id,
-    )
+    facts = classify.classify_tool(name, inp, root, cwd, "claude")
+    return ToolCall.of(facts, index, lineno, ts, name, prompt, call_id)

@@ -40,7 +40,8 @@ from agentpprof.sources.records import (
     Status,
     Tokens,
     ToolCall,
-    counted_tool,
+    ToolFacts,
+    counted_facts,
     token_count,
     utc_ts,
 )
@@ -539,12 +540,12 @@ class _State:
         if p.namespace and not name.startswith("mcp__"):
             name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") else name
         if not self.keep_text:  # inventory only: no argument decoding or classification
-            tc = counted_tool(
+            tc = ToolCall.of(
+                counted_facts(classify.tool_category(name)),
                 len(s.tool_calls),
                 lineno,
                 ts,
                 name,
-                classify.tool_category(name),
                 self.current_prompt,
                 p.call_id or f"line{lineno}",
             )
@@ -581,21 +582,11 @@ class _State:
         if name == "write_stdin":  # input to a running command: that command's chain
             sid = str(args.get("session_id", ""))
             target = self.running.get(sid)
-            f = classify.ToolFacts(
-                "shell", "", target.process_chain[:] if target else [], "process", [], []
-            )
+            f = ToolFacts("shell", "", target.process_chain[:] if target else [], "process", [], [])
             call_id = f"{call_id}#{sid}"
         else:
             f = classify.classify_tool(name, args, root, cwd, "codex")
-        tc = classify.tool_call(
-            f,
-            index=len(s.tool_calls),
-            line=lineno,
-            timestamp=ts,
-            name=name,
-            prompt_index=self.current_prompt,
-            call_id=call_id,
-        )
+        tc = ToolCall.of(f, len(s.tool_calls), lineno, ts, name, self.current_prompt, call_id)
         s.tool_calls.append(tc)
         self.tools[p.call_id or call_id] = tc
         self.pending_tools.append(name)
