@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from agentpprof import __version__, defaults
 from agentpprof.errors import AgentpprofError, TaggingError
@@ -262,19 +263,36 @@ def run_bench(opts: BenchOptions, log: Log = lambda _m: None) -> BenchResult:
     )
 
 
+class PlotFrame(NamedTuple):
+    """The quality/latency chart's size and margins (pixels)."""
+
+    width: int = 640
+    height: int = 360
+    left: int = 60
+    bottom: int = 50
+    top: int = 40
+    right: int = 30
+
+    def x(self, share: float) -> float:
+        return self.left + (self.width - self.left - self.right) * share
+
+    def y(self, share: float) -> float:
+        return self.height - self.bottom - (self.height - self.top - self.bottom) * share
+
+
 def quality_latency_svg(result: BenchResult) -> str:
     """Quality (hit rate) against mean latency, one dot per model (templates/bench.svg.j2)."""
     from agentpprof.output.templates import get_env
 
-    width, height, left, bottom, top, right = 640, 360, 60, 50, 40, 30
+    frame = PlotFrame()
     ok = [m for m in result.models if m.ok and m.latency is not None]
     xmax = max((m.latency.mean_ms for m in ok if m.latency), default=1.0) * 1.2 or 1.0
     dots = []
     for m in ok:
         assert m.latency is not None
-        x = left + (width - left - right) * m.latency.mean_ms / xmax
+        x = frame.x(m.latency.mean_ms / xmax)
         q = m.quality if m.quality is not None else 0.0
-        y = height - bottom - (height - top - bottom) * q
+        y = frame.y(q)
         dots.append(
             {
                 "label": m.label,
@@ -289,16 +307,7 @@ def quality_latency_svg(result: BenchResult) -> str:
     return (
         get_env()
         .get_template("bench.svg.j2")
-        .render(
-            width=width,
-            height=height,
-            left=left,
-            bottom=bottom,
-            top=top,
-            right=right,
-            xmax=f"{xmax:.0f}",
-            dots=dots,
-        )
+        .render(f=frame, xmax=f"{xmax:.0f}", dots=dots)
         .rstrip("\n")
     )
 

@@ -88,8 +88,9 @@ def render_flamegraphs(folded: dict[str, Counter[Stack]]) -> dict[str, str]:
 
 
 def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = None) -> str:
-    env = get_env()
-    template = env.get_template("dashboard.html.j2")
+    # what every dashboard shows, in order: the artifact tables
+    listing = {"main_flames": MAIN_FLAMES, "projection_flames": PROJECTION_FLAMES, "charts": CHARTS}
+    template = get_env().get_template("dashboard.html.j2", globals=listing)
     data = json.loads(report.model_dump_json())
     # a link is only ever a file of the report folder (a crafted agentpprof.json could carry
     # javascript: or ../ paths)
@@ -97,14 +98,7 @@ def render_dashboard(report: Report, svgs: dict[str, str], trace: str | None = N
     waterfall = waterfall_data(trace) if trace else {"origin_ms": 0, "lanes": []}
     payload = script_json(waterfall)
     inline = {k: for_page(v) for k, v in svgs.items()}
-    return template.render(
-        report=data,
-        svgs=inline,
-        main_flames=MAIN_FLAMES,
-        projection_flames=PROJECTION_FLAMES,
-        charts=CHARTS,
-        waterfall_json=payload,
-    )
+    return template.render(report=data, svgs=inline, waterfall_json=payload)
 
 
 def render_all(

@@ -36,29 +36,11 @@ if TYPE_CHECKING:
 Labels = tuple[tuple[str, str | int], ...]
 LABEL_KEYS: tuple[str, ...] = ("branch", "subagent", "confidence", "outcome")
 
+# what a tool call did, under the frame a projection keeps
+_SYSTEM_TAIL: tuple[str, ...] = ("call", "process", "effect", "path", "domain", "status")
 SYSTEM_PROJECTIONS: dict[str, tuple[str, ...]] = {
-    "session-system": (
-        "project",
-        "agent",
-        "session",
-        "call",
-        "process",
-        "effect",
-        "path",
-        "domain",
-        "status",
-    ),
-    "prompt-system": (
-        "project",
-        "agent",
-        "prompt",
-        "call",
-        "process",
-        "effect",
-        "path",
-        "domain",
-        "status",
-    ),
+    "session-system": ("project", "agent", "session", *_SYSTEM_TAIL),
+    "prompt-system": ("project", "agent", "prompt", *_SYSTEM_TAIL),
 }
 TOKEN_PROJECTIONS: dict[str, tuple[str, ...]] = {
     "session-token": ("project", "agent", "session", "model", "kind"),
