@@ -204,7 +204,7 @@ def test_prefix_is_fixed_and_interleaved() -> None:
 
 
 def _tool(effect: str, command: str, prompt_index: int = 0) -> ToolCall:
-    facts = ToolFacts("shell", command, ["bash"], effect, [], [])
+    facts = ToolFacts("shell", command, ["bash"], effect, [], [], [])
     call = ToolCall.of(facts, 0, 5, None, "Bash", prompt_index, "")
     call.status = "ok"
     return call

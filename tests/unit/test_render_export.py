@@ -49,7 +49,7 @@ def _evil_session() -> Session:
     s = Session(agent=Agent.CLAUDE, file="/x/evil.jsonl", session_id="e", cwd="/p", models=[EVIL])
     s.prompts = [Prompt(0, 1, "2026-01-01T00:00:00Z", "secret prompt text")]
     s.llm_calls = [LlmCall(0, 2, None, EVIL, 0, Tokens(input=10, output=3))]
-    facts = ToolFacts("tool", "rm -rf /secret", [], "process", [f"src/{EVIL}"], [])
+    facts = ToolFacts("tool", "rm -rf /secret", [], "process", [f"src/{EVIL}"], [], [])
     s.tool_calls = [ToolCall.of(facts, 0, 3, None, EVIL, 0, "")]
     s.tool_calls[0].status = "ok"
     return s

@@ -750,6 +750,7 @@ def classify_tool(
                 "process",
                 path_groups(tool_input_paths(name, args), root, cwd),
                 [],
+                [],
             )
         if "apply_patch" in command and "*** Begin Patch" in command:
             paths = patch_paths(command)

@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from msgspec import Struct, field
-from msgspec.structs import astuple
 
 TOKEN_KINDS: tuple[str, ...] = ("input", "cache_read", "cache_write", "output", "reasoning")
 
@@ -133,19 +132,19 @@ class ToolFacts(Struct):
     domains: list[str]
     # the files it wrote or read, as the log names them (memory only: outcome.py's edit churn
     # and retries compare them; never written to an output)
-    targets: list[str] = field(default_factory=list)
+    targets: list[str]
 
 
-class ToolCall(ToolFacts, kw_only=True):
+class ToolCall(ToolFacts):
     """A tool call: what it did (its ``ToolFacts``) and where it stands in its session."""
 
     index: int
     line: int
     timestamp: str | None
     name: str
-    status: Status = "observed"
     prompt_index: int | None
     call_id: str = ""
+    status: Status = "observed"
     end: str | None = None  # when its result arrived (None: no result seen)
 
     @classmethod
@@ -160,20 +159,16 @@ class ToolCall(ToolFacts, kw_only=True):
         call_id: str,
     ) -> ToolCall:
         """The parse stages' record of a call with these facts (no result seen yet)."""
+        f = facts
         return cls(
-            *astuple(facts),
-            index=index,
-            line=line,
-            timestamp=timestamp,
-            name=name,
-            prompt_index=prompt_index,
-            call_id=call_id,
-        )
+            f.category, f.command, f.process_chain, f.effect, f.path_groups, f.domains, f.targets,
+            index, line, timestamp, name, prompt_index, call_id,
+        )  # fmt: skip
 
 
 def counted_facts(category: str) -> ToolFacts:
     """The facts of a tool call only counted, not classified (``agentpprof sessions``' path)."""
-    return ToolFacts(category, "", [], "process", [], [])
+    return ToolFacts(category, "", [], "process", [], [], [])
 
 
 # what happened to a turn, read from the log (outcome.py turns these into per-prompt facts)

@@ -582,7 +582,8 @@ class _State:
         if name == "write_stdin":  # input to a running command: that command's chain
             sid = str(args.get("session_id", ""))
             target = self.running.get(sid)
-            f = ToolFacts("shell", "", target.process_chain[:] if target else [], "process", [], [])
+            chain = target.process_chain[:] if target else []
+            f = ToolFacts("shell", "", chain, "process", [], [], [])
             call_id = f"{call_id}#{sid}"
         else:
             f = classify.classify_tool(name, args, root, cwd, "codex")
