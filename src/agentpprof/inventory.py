@@ -26,19 +26,14 @@ from agentpprof.sources.discover import (
     select,
 )
 from agentpprof.sources.parse import map_sessions, parse_session
-from agentpprof.sources.records import Session
+from agentpprof.sources.records import Session, Tokens
 from agentpprof.sources.timerange import ALL_TIME, TimeRange, clip_session
 
 
-class InventoryTokens(msgspec.Struct, forbid_unknown_fields=True):
+class InventoryTokens(Tokens, forbid_unknown_fields=True):
     """Disjoint token kinds and their sum."""
 
-    input: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
-    output: int = 0
-    reasoning: int = 0
-    total: int = 0
+    total: int = 0  # records.Tokens' sum, written out (``Tokens.with_total``)
 
 
 class InventoryRow(msgspec.Struct, forbid_unknown_fields=True):
