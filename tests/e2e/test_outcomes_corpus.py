@@ -11,7 +11,14 @@ from typing import Any
 
 from agentpprof.profile.outcome import edits_per_file, session_outcomes
 from agentpprof.sources.parse import parse_session
-from tests.conftest import RECENT, SHARED, needs_corpus, needs_eval_corpus, needs_recent
+from tests.conftest import (
+    RECENT,
+    SHARED,
+    needs_corpus,
+    needs_eval_corpus,
+    needs_recent,
+    report_of,
+)
 
 EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
 EXIT = re.compile(r"^\s*(?:Error: )?Exit code (\d+)")
@@ -97,10 +104,8 @@ def test_every_profile_stage_runs_on_the_eval_corpus() -> None:
     """corpus-eval (19 real sessions, ~500 prompts) through outcomes, --where, timeline, fold and
     the report (the tag stage aside: empty tags). It once crashed the timeline: responses of
     the same millisecond were sorted by comparing records."""
-    from agentpprof.models import Inputs, Project, TaggerStats
     from agentpprof.profile.fold import fold_sessions
     from agentpprof.profile.outcome import all_outcomes
-    from agentpprof.profile.summary import build_report
     from agentpprof.profile.timeline import build_timeline
     from agentpprof.profile.where import apply_where, parse_where
     from agentpprof.tagging.tags import Tags
@@ -113,18 +118,6 @@ def test_every_profile_stage_runs_on_the_eval_corpus() -> None:
     prof = fold_sessions(
         kept.sessions, kept.tags, "p", outcomes=kept.outcomes, time=timeline.profile
     )
-    rep = build_report(
-        sessions=kept.sessions,
-        tags=kept.tags,
-        profiles=prof,
-        project=Project(name="p", root="~/p"),
-        inputs=Inputs.none(len(sessions)),
-        tagger=TaggerStats.none(),
-        artifacts={},
-        warnings=[],
-        include_previews=False,
-        timeline=timeline,
-        outcomes=kept.outcomes,
-    )
+    rep = report_of(kept.sessions, kept.tags, kept.outcomes, profiles=prof, timeline=timeline)
     assert rep.summary.totals.prompts > 400 and sum(prof.time.values()) > 0
     assert sum(o.prompts for o in rep.summary.outcomes) == rep.summary.totals.prompts

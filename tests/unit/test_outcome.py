@@ -37,18 +37,18 @@ class Claude:
     def prompt(self, text: str) -> None:
         self._row("user", message={"role": "user", "content": text})
 
+    def _assistant(self, block: dict[str, Any]) -> None:
+        message = {
+            "id": f"m{self.n}",
+            "model": "claude-sonnet-4-20250514",
+            "role": "assistant",
+            "content": [block],
+            "usage": USAGE,
+        }
+        self._row("assistant", requestId=f"r{self.n}", message=message)
+
     def tool(self, tid: str, name: str, inp: dict[str, Any], error: bool = False) -> None:
-        self._row(
-            "assistant",
-            requestId=f"r{self.n}",
-            message={
-                "id": f"m{self.n}",
-                "model": "claude-sonnet-4-20250514",
-                "role": "assistant",
-                "content": [{"type": "tool_use", "id": tid, "name": name, "input": inp}],
-                "usage": USAGE,
-            },
-        )
+        self._assistant({"type": "tool_use", "id": tid, "name": name, "input": inp})
         self._row(
             "user",
             message={
@@ -65,17 +65,7 @@ class Claude:
         )
 
     def reply(self) -> None:
-        self._row(
-            "assistant",
-            requestId=f"r{self.n}",
-            message={
-                "id": f"m{self.n}",
-                "model": "claude-sonnet-4-20250514",
-                "role": "assistant",
-                "content": [{"type": "text", "text": "done"}],
-                "usage": USAGE,
-            },
-        )
+        self._assistant({"type": "text", "text": "done"})
 
     def write(self, path: Path) -> Path:
         path.write_text("".join(json.dumps(r) + "\n" for r in self.rows))
