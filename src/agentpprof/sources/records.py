@@ -166,9 +166,20 @@ class ToolCall(ToolFacts):
         )  # fmt: skip
 
 
-def counted_facts(category: str) -> ToolFacts:
-    """The facts of a tool call only counted, not classified (``agentpprof sessions``' path)."""
-    return ToolFacts(category, "", [], "process", [], [], [])
+def counted_tool(
+    category: str,
+    index: int,
+    line: int,
+    timestamp: str | None,
+    name: str,
+    prompt_index: int | None,
+    call_id: str,
+) -> ToolCall:
+    """A tool call only counted, not classified (``agentpprof sessions``' fast path: one
+    struct, no ``ToolFacts`` first)."""
+    return ToolCall(
+        category, "", [], "process", [], [], [], index, line, timestamp, name, prompt_index, call_id
+    )
 
 
 # what happened to a turn, read from the log (outcome.py turns these into per-prompt facts)

@@ -34,7 +34,7 @@ from agentpprof.sources.records import (
     Status,
     Tokens,
     ToolCall,
-    counted_facts,
+    counted_tool,
     token_count,
     utc_ts,
 )
@@ -496,8 +496,8 @@ class _State:
             )
             call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
         else:  # inventory only: no classification
-            tc = ToolCall.of(
-                counted_facts(classify.tool_category(name)),
+            tc = counted_tool(
+                classify.tool_category(name),
                 len(self.tools),
                 lineno,
                 rec.timestamp,

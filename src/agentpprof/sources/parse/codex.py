@@ -41,7 +41,7 @@ from agentpprof.sources.records import (
     Tokens,
     ToolCall,
     ToolFacts,
-    counted_facts,
+    counted_tool,
     token_count,
     utc_ts,
 )
@@ -540,8 +540,8 @@ class _State:
         if p.namespace and not name.startswith("mcp__"):
             name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") else name
         if not self.keep_text:  # inventory only: no argument decoding or classification
-            tc = ToolCall.of(
-                counted_facts(classify.tool_category(name)),
+            tc = counted_tool(
+                classify.tool_category(name),
                 len(s.tool_calls),
                 lineno,
                 ts,
