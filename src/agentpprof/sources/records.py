@@ -150,7 +150,7 @@ class ToolCall(ToolFacts):
     @classmethod
     def of(
         cls,
-        facts: ToolFacts,
+        facts: ToolFacts | str,
         index: int,
         line: int,
         timestamp: str | None,
@@ -158,28 +158,19 @@ class ToolCall(ToolFacts):
         prompt_index: int | None,
         call_id: str,
     ) -> ToolCall:
-        """The parse stages' record of a call with these facts (no result seen yet)."""
+        """The parse stages' record of a call with these facts (no result seen yet). A bare
+        category instead of facts: a call only counted, not classified (``agentpprof
+        sessions``' fast path, one struct built)."""
+        if isinstance(facts, str):
+            return cls(
+                facts, "", [], "process", [], [], [],
+                index, line, timestamp, name, prompt_index, call_id,
+            )  # fmt: skip
         f = facts
         return cls(
             f.category, f.command, f.process_chain, f.effect, f.path_groups, f.domains, f.targets,
             index, line, timestamp, name, prompt_index, call_id,
         )  # fmt: skip
-
-
-def counted_tool(
-    category: str,
-    index: int,
-    line: int,
-    timestamp: str | None,
-    name: str,
-    prompt_index: int | None,
-    call_id: str,
-) -> ToolCall:
-    """A tool call only counted, not classified (``agentpprof sessions``' fast path: one
-    struct, no ``ToolFacts`` first)."""
-    return ToolCall(
-        category, "", [], "process", [], [], [], index, line, timestamp, name, prompt_index, call_id
-    )
 
 
 # what happened to a turn, read from the log (outcome.py turns these into per-prompt facts)

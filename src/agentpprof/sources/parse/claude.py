@@ -34,7 +34,6 @@ from agentpprof.sources.records import (
     Status,
     Tokens,
     ToolCall,
-    counted_tool,
     token_count,
     utc_ts,
 )
@@ -496,7 +495,7 @@ class _State:
             )
             call.tool_hints.append(classify.tool_hint(name, tc.command or " ".join(tc.path_groups)))
         else:  # inventory only: no classification
-            tc = counted_tool(
+            tc = ToolCall.of(
                 classify.tool_category(name),
                 len(self.tools),
                 lineno,

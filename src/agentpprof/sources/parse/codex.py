@@ -41,7 +41,6 @@ from agentpprof.sources.records import (
     Tokens,
     ToolCall,
     ToolFacts,
-    counted_tool,
     token_count,
     utc_ts,
 )
@@ -540,7 +539,7 @@ class _State:
         if p.namespace and not name.startswith("mcp__"):
             name = f"{p.namespace.rstrip('_')}__{name}" if p.namespace.startswith("mcp") else name
         if not self.keep_text:  # inventory only: no argument decoding or classification
-            tc = counted_tool(
+            tc = ToolCall.of(
                 classify.tool_category(name),
                 len(s.tool_calls),
                 lineno,
