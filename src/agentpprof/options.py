@@ -208,12 +208,19 @@ into a ``--x/--no-x`` flag, which would refuse the documented spelling."""
 
 TAG_LLM_CALLS = BoolValue(True)
 
+
+def _bool_value(value: str | bool) -> BoolValue:
+    """The option's parser: a word from the command line, or the default (already a bool:
+    click passes defaults through the parser too)."""
+    return BoolValue(value if isinstance(value, bool) else parse_bool(value))
+
+
 ReportTagLlmCalls = Annotated[
     BoolValue,
     typer.Option(
         "--tag-llm-calls",
         metavar="BOOL",
-        parser=lambda value: BoolValue(parse_bool(value)),
+        parser=_bool_value,
         show_default="true",
         help="Tag every LLM call (true) or let calls inherit their prompt's tag (false, faster).",
     ),
@@ -515,10 +522,8 @@ def time_range(since: str | None, until: str | None) -> TimeRange:
     return rng
 
 
-def parse_bool(value: str | bool) -> bool:
+def parse_bool(value: str) -> bool:
     """true/false, 1/0, yes/no, on/off (any case); anything else is a usage error."""
-    if isinstance(value, bool):
-        return value
     low = value.strip().lower()
     if low in ("true", "1", "yes", "on"):
         return True

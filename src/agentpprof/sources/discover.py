@@ -263,11 +263,10 @@ def select(sc: Scan, probe_of: Callable[[Path], Probe], max_sessions: int) -> Di
 def discover_sessions(opts: DiscoverOptions) -> Discovery:
     """The session files to read: the ``--session-file``s given, else the newest files of the
     scan roots that belong to the project (``scan`` then ``select``)."""
-    session_files, claude_root, codex_root = opts.session_files, opts.claude_root, opts.codex_root
-    if session_files:
+    if opts.session_files:
         # the same file named twice (or through a link) is read once
         unique: dict[str, Path] = {}
-        for p in map(Path, session_files):
+        for p in map(Path, opts.session_files):
             unique.setdefault(os.path.realpath(p), p)
         if not any(p.exists() for p in unique.values()):
             names = ", ".join(display_path(p) for p in unique.values())
@@ -279,14 +278,14 @@ def discover_sessions(opts: DiscoverOptions) -> Discovery:
         refs = [SessionRef(p, display_path(p), None, explicit=True) for p in unique.values()]
         return Discovery(
             refs=refs,
-            claude_root=claude_root or defaults.claude_root(),
-            codex_root=codex_root or defaults.codex_root(),
+            claude_root=opts.claude_root or defaults.claude_root(),
+            codex_root=opts.codex_root or defaults.codex_root(),
             scanned=len(refs),
         )
     sc = scan(
         project_root=opts.project_root,
-        claude_root=claude_root,
-        codex_root=codex_root,
+        claude_root=opts.claude_root,
+        codex_root=opts.codex_root,
         scan_files=opts.scan_files,
         since=opts.time_range.since_epoch,
     )
