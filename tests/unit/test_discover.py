@@ -125,7 +125,6 @@ def test_one_pass_inventory_equals_discover_then_parse(
     the sub-agent file unscanned: it joins from beside its parent, in a second pass)."""
     from agentpprof import inventory as inv
     from agentpprof import parallel
-    from agentpprof.sources.discover import DiscoverOptions, discover_sessions
 
     claude, codex, project = tree
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)  # use the worker pool
